@@ -1,0 +1,66 @@
+package protocol
+
+import "github.com/tabsync/tabsync/conflict"
+
+// Encode builds the wire object for msg with the Model's builders. Entry
+// values are placed in the object as they are: the channel clones them.
+func Encode(m conflict.Model, msg Message) conflict.Value {
+	keys := []string{"type", "tabId", "v", "seq"}
+	vals := []conflict.Value{m.MakeString(msg.Type.String()), m.MakeString(msg.Tab), m.MakeNumber(Version), m.MakeNumber(float64(msg.Seq))}
+	if msg.AppVersion != "" {
+		keys = append(keys, "appVersion")
+		vals = append(vals, m.MakeString(msg.AppVersion))
+	}
+	var pk []string
+	var pv []conflict.Value
+	add := func(k string, v conflict.Value) { pk = append(pk, k); pv = append(pv, v) }
+	switch msg.Type {
+	case StateUpdate, StateResponse:
+		if msg.Type == StateResponse {
+			add("req", m.MakeString(msg.Req))
+			add("to", m.MakeString(msg.To))
+			if msg.More {
+				add("more", m.MakeBool(true))
+			}
+		}
+		sk := make([]string, len(msg.Entries))
+		sv := make([]conflict.Value, len(msg.Entries))
+		mv := make([]conflict.Value, len(msg.Entries))
+		for i, e := range msg.Entries {
+			sk[i] = e.Key
+			sv[i] = e.Value
+			mv[i] = m.MakeString(FormatVersion(e.Version))
+		}
+		add("state", m.MakeObject(sk, sv))
+		add("meta", m.MakeObject(sk, mv))
+	case StateRequest:
+		add("req", m.MakeString(msg.Req))
+		if msg.To != "" {
+			add("to", m.MakeString(msg.To))
+		}
+	case TabPing, TabPong:
+		add("started", m.MakeNumber(float64(msg.Started)))
+		if msg.Type == TabPong {
+			add("to", m.MakeString(msg.To))
+			break
+		}
+		if msg.Digest != "" {
+			add("digest", m.MakeString(msg.Digest))
+		}
+		if msg.Filter != "" {
+			add("filter", m.MakeString(msg.Filter))
+		}
+		if msg.Leaving {
+			add("leaving", m.MakeBool(true))
+		}
+	case LeaderElection:
+		add("term", m.MakeNumber(float64(msg.Term)))
+		add("priority", m.MakeNumber(float64(msg.Priority)))
+	case LeaderAnnounce, Heartbeat:
+		add("term", m.MakeNumber(float64(msg.Term)))
+		add("leader", m.MakeString(msg.Leader))
+	}
+	keys = append(keys, "payload")
+	vals = append(vals, m.MakeObject(pk, pv))
+	return m.MakeObject(keys, vals)
+}

@@ -1,0 +1,364 @@
+package sync
+
+import (
+	"errors"
+	"sort"
+	"strconv"
+
+	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/protocol"
+)
+
+// Config configures an Engine. Tab and Model are required.
+type Config struct {
+	Tab        string         // this tab's id (see protocol.ValidID)
+	AppVersion string         // tabs of other app versions are ignored
+	Model      conflict.Model // how values are read and built
+
+	SyncKeys    []string // empty: every key
+	ExcludeKeys []string // never synced, whatever SyncKeys says
+	// ShouldSync is asked before a local change is sent; false keeps it local.
+	ShouldSync func(prev, next conflict.Value) (bool, error)
+
+	ThrottleMs int64 // at most one update per window, leading and trailing edge; 0: off
+	DebounceMs int64 // when > 0, send once changes have settled this long; replaces the throttle
+
+	Strategy conflict.Strategy
+	Custom   func(local, remote conflict.Value) (conflict.Value, error)
+
+	Limits protocol.Limits
+
+	// Timing, zero means the default.
+	PingMs          int64 // presence ping interval (default 5000)
+	PeerTimeoutMs   int64 // a silent peer is gone after this (default 3×PingMs+1000)
+	StaggerMs       int64 // the second responder to a STATE_REQUEST waits this long (default 60)
+	RequestRetryMs  int64 // a STATE_REQUEST with no answer is repeated after this (default 400)
+	ErrorCooldownMs int64 // the same kind of drop is reported at most once per this (default 10000)
+
+	// Responder, when set, decides whether this tab answers a new tab's
+	// STATE_REQUEST: leader election sets it so that only the leader answers.
+	// ok false means "no opinion": the engine's own rule (oldest tabs first) applies.
+	Responder func() (answer bool, ok bool)
+}
+
+func (c *Config) defaults() {
+	if c.PingMs <= 0 {
+		c.PingMs = 5000
+	}
+	if c.PeerTimeoutMs <= 0 {
+		c.PeerTimeoutMs = 3*c.PingMs + 1000
+	}
+	if c.StaggerMs <= 0 {
+		c.StaggerMs = 60
+	}
+	if c.RequestRetryMs <= 0 {
+		c.RequestRetryMs = 400
+	}
+	if c.ErrorCooldownMs <= 0 {
+		c.ErrorCooldownMs = 10000
+	}
+	c.Limits = c.Limits.WithDefaults()
+}
+
+// Phase names where an error happened, as reported to onError.
+const (
+	PhaseStart    = "start"
+	PhaseSend     = "send"
+	PhaseReceive  = "receive"
+	PhaseProtocol = "protocol"
+	PhaseApply    = "apply"
+	PhaseResolve  = "resolve"
+)
+
+// Error is a failure to report to the application.
+type Error struct {
+	Phase   string
+	Message string
+	Cause   error
+}
+
+// Patch is a set of remote values to apply to the store in one setState.
+type Patch struct {
+	Keys   []string
+	Values []conflict.Value
+	Source string // the tab the values came from
+}
+
+// Ready is what one step of the engine asks the caller to do, in order:
+// post Messages, apply Patch, report Errors.
+type Ready struct {
+	Messages []protocol.Message
+	Patch    *Patch
+	Errors   []Error
+	// Received is the message a Receive step read, for debug logging; nil
+	// when it was dropped.
+	Received *protocol.Message
+}
+
+// Empty reports whether there is nothing to do.
+func (r *Ready) Empty() bool {
+	return len(r.Messages) == 0 && r.Patch == nil && len(r.Errors) == 0
+}
+
+// Stats are the engine's counters, as returned by getStats().
+type Stats struct {
+	Sent, Received, Applied, Conflicts, Dropped uint64
+	DroppedByReason                             map[string]uint64
+}
+
+type entry struct {
+	value   conflict.Value
+	version conflict.Version
+}
+
+type peer struct {
+	started  int64
+	lastSeen int64
+	digest   string // last digest it pinged, for anti-entropy
+	mismatch int    // consecutive pings whose digest differed from ours
+}
+
+// Engine is one tab's sync state machine. It is not safe for concurrent use:
+// the caller steps it from one goroutine (in the browser, the JS event loop).
+type Engine struct {
+	cfg    Config
+	m      conflict.Model
+	res    conflict.Resolver
+	hlc    *conflict.HLC
+	active bool
+
+	started int64
+	seq     uint64
+	entries map[string]*entry
+	include map[string]bool // SyncKeys as a set; nil: every key
+	exclude map[string]bool
+	filter  string // fingerprint of the key filter and strategy
+
+	// Outgoing updates not sent yet: key → true, in first-change order.
+	pending     map[string]bool
+	pendingKeys []string
+	windowEnd   int64 // throttle: the current window closes at this time
+	flushAt     int64 // when the pending keys go out; 0: not scheduled
+
+	peers    map[string]*peer
+	lastSeq  map[string]uint64
+	nextPing int64
+
+	// Our own open STATE_REQUEST and when to repeat it.
+	req         string
+	reqRetry    int64
+	reqAttempts int
+	reqCount    uint64
+	// STATE_REQUESTs of others we will answer unless someone answers first.
+	answers map[string]answer
+
+	stats        Stats
+	lastReported map[string]int64
+	suppressed   map[string]int
+	foreignSeen  map[string]bool
+}
+
+type answer struct {
+	to string
+	at int64
+}
+
+// New returns a stopped engine.
+func New(cfg Config) (*Engine, error) {
+	if !protocol.ValidID(cfg.Tab) {
+		return nil, errors.New("tab id " + strconv.Quote(cfg.Tab) + " must be 1 to 64 characters of letters, digits, - and _")
+	}
+	if cfg.Model == nil {
+		return nil, errors.New("sync: Config.Model is required")
+	}
+	if cfg.Strategy == conflict.Custom && cfg.Custom == nil {
+		return nil, conflict.ErrNoResolver
+	}
+	cfg.defaults()
+	e := &Engine{
+		cfg:          cfg,
+		m:            cfg.Model,
+		res:          conflict.Resolver{Strategy: cfg.Strategy, Model: cfg.Model, Custom: cfg.Custom},
+		hlc:          conflict.NewHLC(cfg.Tab),
+		entries:      map[string]*entry{},
+		pending:      map[string]bool{},
+		peers:        map[string]*peer{},
+		lastSeq:      map[string]uint64{},
+		answers:      map[string]answer{},
+		lastReported: map[string]int64{},
+		suppressed:   map[string]int{},
+		foreignSeen:  map[string]bool{},
+		stats:        Stats{DroppedByReason: map[string]uint64{}},
+	}
+	if len(cfg.SyncKeys) > 0 {
+		e.include = set(cfg.SyncKeys)
+	}
+	e.exclude = set(cfg.ExcludeKeys)
+	e.filter = fingerprint(cfg)
+	return e, nil
+}
+
+func set(keys []string) map[string]bool {
+	s := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		s[k] = true
+	}
+	return s
+}
+
+func fingerprint(cfg Config) string {
+	inc := append([]string(nil), cfg.SyncKeys...)
+	exc := append([]string(nil), cfg.ExcludeKeys...)
+	sort.Strings(inc)
+	sort.Strings(exc)
+	h := newHash()
+	for _, k := range inc {
+		h.add(k)
+		h.add("\x00")
+	}
+	h.add("\x01")
+	for _, k := range exc {
+		h.add(k)
+		h.add("\x00")
+	}
+	h.add(cfg.Strategy.String())
+	return strconv.FormatUint(h.sum, 36)
+}
+
+// Synced reports whether key is synced under this tab's SyncKeys and ExcludeKeys.
+func (e *Engine) Synced(key string) bool {
+	if e.exclude[key] {
+		return false
+	}
+	return e.include == nil || e.include[key]
+}
+
+// Tab returns this tab's id.
+func (e *Engine) Tab() string { return e.cfg.Tab }
+
+// Active reports whether the engine is started.
+func (e *Engine) Active() bool { return e.active }
+
+// ConnectedTabs counts the live tabs on the channel, this one included.
+func (e *Engine) ConnectedTabs() int {
+	if !e.active {
+		return 1
+	}
+	return len(e.peers) + 1
+}
+
+// Peers returns the ids of the live peers, sorted oldest first.
+func (e *Engine) Peers() []string {
+	ids := make([]string, 0, len(e.peers))
+	for id := range e.peers {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return e.older(ids[i], ids[j]) })
+	return ids
+}
+
+func (e *Engine) older(a, b string) bool {
+	sa, sb := e.startedOf(a), e.startedOf(b)
+	if sa != sb {
+		return sa < sb
+	}
+	return a < b
+}
+
+func (e *Engine) startedOf(id string) int64 {
+	if id == e.cfg.Tab {
+		return e.started
+	}
+	if p := e.peers[id]; p != nil {
+		return p.started
+	}
+	return 1<<62 - 1
+}
+
+// Stats returns a copy of the counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.DroppedByReason = make(map[string]uint64, len(e.stats.DroppedByReason))
+	for k, v := range e.stats.DroppedByReason {
+		s.DroppedByReason[k] = v
+	}
+	return s
+}
+
+// Value returns the engine's copy of a synced key and its version.
+func (e *Engine) Value(key string) (conflict.Value, conflict.Version, bool) {
+	en := e.entries[key]
+	if en == nil {
+		return nil, conflict.Version{}, false
+	}
+	return en.value, en.version, true
+}
+
+// Keys returns the synced keys the engine holds, sorted.
+func (e *Engine) Keys() []string {
+	keys := make([]string, 0, len(e.entries))
+	for k := range e.entries {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// NextDeadline returns the time at which Tick must next be called, or 0 when
+// no timer is needed.
+func (e *Engine) NextDeadline() int64 {
+	if !e.active {
+		return 0
+	}
+	d := e.nextPing
+	consider := func(t int64) {
+		if t > 0 && (d == 0 || t < d) {
+			d = t
+		}
+	}
+	consider(e.flushAt)
+	consider(e.reqRetry)
+	for _, a := range e.answers {
+		consider(a.at)
+	}
+	return d
+}
+
+// Tick runs whatever is due at now.
+func (e *Engine) Tick(now int64) Ready {
+	var rd Ready
+	if !e.active {
+		return rd
+	}
+	if e.flushAt > 0 && now >= e.flushAt {
+		e.flush(now, &rd)
+	}
+	for req, a := range e.answers {
+		if now >= a.at {
+			delete(e.answers, req)
+			e.respond(now, req, a.to, &rd)
+		}
+	}
+	if e.reqRetry > 0 && now >= e.reqRetry {
+		e.retryRequest(now, &rd)
+	}
+	if now >= e.nextPing {
+		e.expirePeers(now)
+		e.ping(now, false, &rd)
+	}
+	return rd
+}
+
+func (e *Engine) send(rd *Ready, msg protocol.Message) {
+	e.seq++
+	msg.Tab = e.cfg.Tab
+	msg.Seq = e.seq
+	msg.AppVersion = e.cfg.AppVersion
+	rd.Messages = append(rd.Messages, msg)
+	e.stats.Sent++
+}
+
+func (e *Engine) newID() string {
+	e.reqCount++
+	return e.cfg.Tab[max(0, len(e.cfg.Tab)-12):] + "-" + strconv.FormatUint(e.reqCount, 36)
+}

@@ -1,0 +1,104 @@
+package sync
+
+import (
+	"strconv"
+
+	"github.com/tabsync/tabsync/protocol"
+)
+
+// ping announces this tab, with a digest of its synced state for
+// anti-entropy; leaving marks the goodbye of a stopping tab.
+func (e *Engine) ping(now int64, leaving bool, rd *Ready) {
+	e.nextPing = now + e.cfg.PingMs
+	msg := protocol.Message{Type: protocol.TabPing, Started: e.started, Leaving: leaving}
+	if !leaving {
+		msg.Digest, msg.Filter = e.Digest(), e.filter
+	}
+	e.send(rd, msg)
+}
+
+// seen records that tab is alive; a tab heard from for the first time is
+// answered with a TAB_PONG so that it learns of this one.
+func (e *Engine) seen(now int64, tab string, started int64) (isNew bool) {
+	p := e.peers[tab]
+	if p == nil {
+		isNew = true
+		p = &peer{started: started}
+		if started == 0 {
+			p.started = now // unknown until its ping or pong arrives
+		}
+		e.peers[tab] = p
+	} else if started != 0 {
+		p.started = started
+	}
+	p.lastSeen = now
+	return isNew
+}
+
+func (e *Engine) forget(tab string) {
+	delete(e.peers, tab)
+	for req, a := range e.answers {
+		if a.to == tab {
+			delete(e.answers, req)
+		}
+	}
+}
+
+func (e *Engine) expirePeers(now int64) {
+	for id, p := range e.peers {
+		if now-p.lastSeen > e.cfg.PeerTimeoutMs {
+			e.forget(id)
+		}
+	}
+}
+
+// onPing answers a new tab's ping and compares digests. A peer whose digest
+// differs from ours on two pings in a row while it names the same digest
+// (its state is settled, and not just ahead of ours by a message in flight)
+// is asked for its state: lost messages heal within a few ping intervals.
+// Tabs with different key filters never compare.
+func (e *Engine) onPing(now int64, msg protocol.Message, isNew bool, rd *Ready) {
+	p := e.peers[msg.Tab]
+	if isNew {
+		e.send(rd, protocol.Message{Type: protocol.TabPong, To: msg.Tab, Started: e.started})
+	}
+	if msg.Filter != e.filter || msg.Digest == "" || len(e.pendingKeys) > 0 {
+		p.digest, p.mismatch = msg.Digest, 0
+		return
+	}
+	if msg.Digest == e.Digest() {
+		p.digest, p.mismatch = msg.Digest, 0
+		return
+	}
+	if msg.Digest == p.digest {
+		p.mismatch++
+	} else {
+		p.digest, p.mismatch = msg.Digest, 1
+	}
+	if p.mismatch >= 2 {
+		p.mismatch = 0
+		e.send(rd, protocol.Message{Type: protocol.StateRequest, Req: e.newID(), To: msg.Tab})
+	}
+}
+
+// Digest summarizes the versions of the synced keys: two tabs with the same
+// digest hold the same writes.
+func (e *Engine) Digest() string {
+	var sum uint64
+	n := 0
+	for k, en := range e.entries {
+		if en.version.IsZero() {
+			continue
+		}
+		h := newHash()
+		h.add(k)
+		h.add("\x00")
+		h.add(en.version.Clock.String())
+		sum += h.sum
+		n++
+	}
+	if n == 0 {
+		return "0"
+	}
+	return strconv.FormatUint(sum, 36)
+}

@@ -1,0 +1,231 @@
+package sync
+
+import (
+	"strconv"
+
+	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/protocol"
+)
+
+// Receive takes a message from the channel. Anything malformed, foreign,
+// repeated or stale is dropped and counted; nothing received can make the
+// engine fail.
+func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
+	var rd Ready
+	if !e.active {
+		return rd
+	}
+	e.stats.Received++
+	msg, derr := protocol.Decode(e.m, raw, protocol.Receiver{Tab: e.cfg.Tab, AppVersion: e.cfg.AppVersion, Limits: e.cfg.Limits})
+	if derr != nil {
+		e.dropped(now, derr.Reason, derr.Detail, &rd)
+		return rd
+	}
+	if msg.Seq <= e.lastSeq[msg.Tab] {
+		e.dropped(now, protocol.Duplicate, msg.Type.String()+" seq "+strconv.FormatUint(msg.Seq, 10)+" from "+msg.Tab+" was already seen", &rd)
+		return rd
+	}
+	e.lastSeq[msg.Tab] = msg.Seq
+	rd.Received = &msg
+	if msg.Type == protocol.TabPing && msg.Leaving {
+		e.forget(msg.Tab)
+		return rd
+	}
+	isNew := e.seen(now, msg.Tab, msg.Started)
+
+	switch msg.Type {
+	case protocol.StateUpdate:
+		e.apply(now, msg, true, &rd)
+	case protocol.StateResponse:
+		delete(e.answers, msg.Req) // someone answered: we need not
+		if msg.To == e.cfg.Tab {
+			if msg.Req == e.req && !msg.More {
+				e.req, e.reqRetry = "", 0
+			}
+			e.apply(now, msg, false, &rd)
+		}
+	case protocol.StateRequest:
+		e.onRequest(now, msg)
+	case protocol.TabPing:
+		e.onPing(now, msg, isNew, &rd)
+	case protocol.TabPong:
+		// seen() recorded the peer; nothing else to do.
+	}
+	return rd
+}
+
+// apply resolves each entry of a STATE_UPDATE or STATE_RESPONSE against the
+// local value and collects the winners into one patch.
+func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
+	var patch Patch
+	stale := 0
+	for _, in := range msg.Entries {
+		if !e.Synced(in.Key) {
+			continue // the receiver's own filter: never let in what it would not send
+		}
+		e.hlc.Observe(in.Version.Clock)
+		if e.m.Kind(in.Value) == conflict.Function {
+			continue // cannot arrive through a structured clone; ignore if it does
+		}
+		local := conflict.Entry{}
+		en := e.entries[in.Key]
+		if en != nil {
+			local = conflict.Entry{Value: en.value, Version: en.version}
+		}
+		d := e.res.Resolve(local, in.Entry, live)
+		if d.Conflict {
+			e.stats.Conflicts++
+		}
+		if d.Stale {
+			stale++
+		}
+		switch d.Outcome {
+		case conflict.Take:
+			if en == nil {
+				en = &entry{}
+				e.entries[in.Key] = en
+			}
+			en.value, en.version = in.Value, in.Version
+			e.unqueue(in.Key)
+			patch.Keys = append(patch.Keys, in.Key)
+			patch.Values = append(patch.Values, in.Value)
+		case conflict.Write:
+			// Merge and custom: this tab holds the later write, combines the
+			// two, and publishes the result as its own write, a successor
+			// of both, so every tab ends with this one value.
+			e.write(now, in.Key, d.Value)
+			if en := e.entries[in.Key]; en != nil && en.version.Depth <= in.Version.Depth {
+				en.version.Depth = in.Version.Depth + 1
+			}
+			patch.Keys = append(patch.Keys, in.Key)
+			patch.Values = append(patch.Values, d.Value)
+		case conflict.Keep:
+			if d.Err != nil {
+				rd.Errors = append(rd.Errors, Error{Phase: PhaseResolve, Message: "customResolver failed for " + strconv.Quote(in.Key) + "; the local value stays: " + d.Err.Error(), Cause: d.Err})
+			}
+		}
+	}
+	if len(patch.Keys) > 0 {
+		patch.Source = msg.Tab
+		rd.Patch = &patch
+		e.stats.Applied++
+	} else if stale > 0 && stale == len(msg.Entries) {
+		e.stats.Dropped++
+		e.stats.DroppedByReason[protocol.Stale.String()]++
+	}
+	if len(e.pendingKeys) > 0 && e.flushAt == 0 {
+		e.schedule(now, rd)
+	}
+}
+
+// unqueue drops a pending local change that a remote write has beaten.
+func (e *Engine) unqueue(key string) {
+	if !e.pending[key] {
+		return
+	}
+	delete(e.pending, key)
+	for i, k := range e.pendingKeys {
+		if k == key {
+			e.pendingKeys = append(e.pendingKeys[:i], e.pendingKeys[i+1:]...)
+			break
+		}
+	}
+	if len(e.pendingKeys) == 0 {
+		e.flushAt = 0
+	}
+}
+
+// onRequest decides whether and when to answer a STATE_REQUEST. A request
+// addressed to this tab (anti-entropy) is answered at once. A new tab's
+// request is answered by the leader when leader election decides, otherwise
+// by the oldest tab at once and by the second oldest after StaggerMs unless
+// the first answer has been seen by then: one answer in the common case, two
+// at most, whatever the number of tabs.
+func (e *Engine) onRequest(now int64, msg protocol.Message) {
+	if msg.To != "" {
+		if msg.To == e.cfg.Tab {
+			e.answers[msg.Req] = answer{to: msg.Tab, at: now}
+		}
+		return
+	}
+	if e.cfg.Responder != nil {
+		if yes, ok := e.cfg.Responder(); ok {
+			if yes {
+				e.answers[msg.Req] = answer{to: msg.Tab, at: now}
+			}
+			return
+		}
+	}
+	rank := 0
+	for id := range e.peers {
+		if id != msg.Tab && e.older(id, e.cfg.Tab) {
+			rank++
+		}
+	}
+	switch rank {
+	case 0:
+		e.answers[msg.Req] = answer{to: msg.Tab, at: now}
+	case 1:
+		e.answers[msg.Req] = answer{to: msg.Tab, at: now + e.cfg.StaggerMs}
+	}
+}
+
+// respond sends every versioned synced key to the requester, split into
+// chunks under the size limit.
+func (e *Engine) respond(now int64, req, to string, rd *Ready) {
+	limit := e.cfg.Limits.MaxBytes * 3 / 4
+	var chunk []protocol.Entry
+	size := 0
+	var chunks [][]protocol.Entry
+	for _, k := range e.Keys() {
+		en := e.entries[k]
+		if en.version.IsZero() || !e.Synced(k) {
+			continue
+		}
+		n, _ := e.m.Size(en.value, e.cfg.Limits.MaxBytes, e.cfg.Limits.MaxDepth)
+		if n > limit {
+			continue // LocalChange reported it already; it never leaves this tab
+		}
+		if size+n > limit && len(chunk) > 0 {
+			chunks = append(chunks, chunk)
+			chunk, size = nil, 0
+		}
+		chunk = append(chunk, protocol.Entry{Key: k, Entry: conflict.Entry{Value: en.value, Version: en.version}})
+		size += n + len(k) + 64
+	}
+	chunks = append(chunks, chunk)
+	for i, c := range chunks {
+		e.send(rd, protocol.Message{Type: protocol.StateResponse, Req: req, To: to, Entries: c, More: i < len(chunks)-1})
+	}
+}
+
+// dropped counts a rejected message and reports it, at most once per
+// ErrorCooldownMs for each reason (a foreign app version once per version),
+// so that a hostile or chatty sender cannot flood onError.
+func (e *Engine) dropped(now int64, r protocol.Reason, detail string, rd *Ready) {
+	e.stats.Dropped++
+	e.stats.DroppedByReason[r.String()]++
+	key := r.String()
+	if r == protocol.ForeignVersion {
+		if e.foreignSeen[detail] {
+			return
+		}
+		e.foreignSeen[detail] = true
+		rd.Errors = append(rd.Errors, Error{Phase: PhaseProtocol, Message: "ignoring a tab of another app version: " + detail + " (reload the older tab)"})
+		return
+	}
+	if r == protocol.Duplicate || r == protocol.Stale {
+		return // ordinary on a busy channel: counted, not reported
+	}
+	if last, ok := e.lastReported[key]; ok && now-last < e.cfg.ErrorCooldownMs {
+		e.suppressed[key]++
+		return
+	}
+	msg := detail
+	if n := e.suppressed[key]; n > 0 {
+		msg += " (and " + strconv.Itoa(n) + " more dropped for the same reason since the last report)"
+	}
+	e.lastReported[key] = now
+	e.suppressed[key] = 0
+	rd.Errors = append(rd.Errors, Error{Phase: PhaseProtocol, Message: "dropped a message: " + msg})
+}
