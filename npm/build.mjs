@@ -1,0 +1,122 @@
+// Builds dist/ from src/ with esbuild:
+//   dist/tabsync.mjs  ESM entry (wasm_exec.js inlined)
+//   dist/react.mjs    the hook; imports ./tabsync.mjs, react stays external
+//   dist/tabsync.js   script-tag build defining window.TabSync (wasm_exec.js inlined)
+//   dist/*.d.ts       copied from src/
+// dist/tabsync.wasm(.gz/.br) and dist/wasm_exec.js are put there beforehand by
+// `make build` at the repo root.
+import * as esbuild from 'esbuild';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const dist = join(root, 'dist');
+const src = join(root, 'src');
+const wasmExec = join(dist, 'wasm_exec.js');
+
+if (!existsSync(wasmExec)) {
+  console.error(
+    `build: ${wasmExec} is missing.\n` +
+      'It comes from the Go toolchain that builds tabsync.wasm: run `make build` at the repo root.',
+  );
+  process.exit(1);
+}
+for (const f of ['tabsync.wasm', 'tabsync.wasm.gz', 'tabsync.wasm.br']) {
+  if (!existsSync(join(dist, f))) console.warn(`build: warning: dist/${f} is missing (run \`make build\` at the repo root)`);
+}
+
+// Replace src/go-glue.js with the text of wasm_exec.js wrapped in a function:
+// the glue then runs on the first load, not at import time, and the Go class it
+// defines is taken without leaving our copy on globalThis.Go.
+const inlineGoGlue = {
+  name: 'inline-wasm-exec',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]go-glue\.js$/ }, () => {
+      const glue = readFileSync(wasmExec, 'utf8');
+      return {
+        loader: 'js',
+        contents: `// Go's wasm_exec.js (${statSync(wasmExec).size} bytes), inlined by build.mjs.
+let GoClass = null;
+export function getGoClass() {
+  if (GoClass) return GoClass;
+  const had = Object.prototype.hasOwnProperty.call(globalThis, 'Go');
+  const previous = globalThis.Go;
+  (function () {
+${glue}
+  })();
+  GoClass = globalThis.Go;
+  if (had) globalThis.Go = previous;
+  else delete globalThis.Go;
+  return GoClass;
+}
+`,
+      };
+    });
+  },
+};
+
+// Script-tag build: resolve the default wasm URL against the <script> src.
+const scriptWasmUrl = {
+  name: 'script-wasm-url',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/wasm-url\.js$/ }, () => ({ path: join(src, 'wasm-url-script.js') }));
+  },
+};
+
+// The hook must share the loader (and its single module) with the main entry.
+const reactImportsMain = {
+  name: 'react-imports-main',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/index\.js$/ }, () => ({ path: './tabsync.mjs', external: true }));
+  },
+};
+
+const common = {
+  bundle: true,
+  target: 'es2020',
+  platform: 'browser',
+  legalComments: 'inline',
+  logLevel: 'warning',
+  charset: 'utf8',
+};
+
+await esbuild.build({
+  ...common,
+  entryPoints: [join(src, 'index.js')],
+  outfile: join(dist, 'tabsync.mjs'),
+  format: 'esm',
+  plugins: [inlineGoGlue],
+});
+
+await esbuild.build({
+  ...common,
+  entryPoints: [join(src, 'react.js')],
+  outfile: join(dist, 'react.mjs'),
+  format: 'esm',
+  external: ['react'],
+  plugins: [reactImportsMain],
+});
+
+await esbuild.build({
+  ...common,
+  entryPoints: [join(src, 'iife.js')],
+  outfile: join(dist, 'tabsync.js'),
+  format: 'iife',
+  globalName: 'TabSync',
+  minify: true,
+  plugins: [inlineGoGlue, scriptWasmUrl],
+});
+
+for (const f of ['index.d.ts', 'react.d.ts']) copyFileSync(join(src, f), join(dist, f));
+
+// The bundlers' asset detection depends on this exact shape surviving the build.
+const esm = readFileSync(join(dist, 'tabsync.mjs'), 'utf8');
+if (!/new URL\(["']\.\/tabsync\.wasm["'], import\.meta\.url\)/.test(esm)) {
+  console.error('build: dist/tabsync.mjs lost the literal new URL("./tabsync.wasm", import.meta.url)');
+  process.exit(1);
+}
+
+for (const f of ['tabsync.mjs', 'react.mjs', 'tabsync.js', 'index.d.ts', 'react.d.ts']) {
+  console.log(`dist/${f}  ${statSync(join(dist, f)).size} bytes`);
+}

@@ -1,0 +1,166 @@
+// Type declarations for the `tabsync` package (see API.md).
+
+/** The zustand store shape. A zustand store (vanilla or React-bound) fits as is. */
+export interface StoreApi<T> {
+  getState(): T;
+  setState(partial: T | Partial<T> | ((state: T) => T | Partial<T>), replace?: boolean): void;
+  subscribe(listener: (state: T, prevState: T) => void): () => void;
+}
+
+/** How a conflicting key is decided (per key, by logical clocks). */
+export type ConflictStrategy = 'last-write-wins' | 'first-write-wins' | 'merge' | 'custom';
+
+/** What onSyncStateChange reports. */
+export type SyncState = 'connected' | 'disconnected' | 'leader' | 'follower';
+
+/** Where a failure happened, as reported to onError. Other strings may appear. */
+export type SyncErrorPhase =
+  | 'start'
+  | 'send'
+  | 'receive'
+  | 'protocol'
+  | 'apply'
+  | 'resolve'
+  | 'persist'
+  | 'leader'
+  | (string & {});
+
+/** A failure, delivered to `onError`; never thrown into the app. */
+export interface SyncError {
+  phase: SyncErrorPhase;
+  message: string;
+  cause?: unknown;
+  /** The id of the tab that reports it. */
+  tabId: string;
+}
+
+/** Counters since the instance was created. */
+export interface SyncStats {
+  /** Messages posted on the channel. */
+  sent: number;
+  /** Messages received from the channel. */
+  received: number;
+  /** Remote changes applied to the store. */
+  applied: number;
+  /** Keys on which a conflict had to be decided. */
+  conflicts: number;
+  /** Messages dropped, all reasons together. */
+  dropped: number;
+  /** Dropped messages by reason (invalid, stale, foreign version, oversized, own id, …). */
+  droppedByReason: Record<string, number>;
+}
+
+/** IndexedDB persistence options. */
+export interface PersistOptions<T> {
+  /** Database name. Defaults to one derived from channelName. */
+  dbName?: string;
+  /** Version of the persisted shape; bump it and supply `migrate` on a change. */
+  version?: number;
+  /** Turn state persisted under an older `version` into the current shape. */
+  migrate?: (state: Partial<T>, fromVersion: number) => Partial<T>;
+}
+
+export interface BroadcastSyncConfig<T> {
+  /** BroadcastChannel name; must be a non-empty string (else a TypeError is thrown). Unique per app. */
+  channelName: string;
+
+  /** Keys to sync. Absent or empty: every key. */
+  syncKeys?: (keyof T & string)[];
+
+  /** Keys never synced or persisted; wins over syncKeys, on send, receive and persist. */
+  excludeKeys?: (keyof T & string)[];
+
+  /** At most one message per this many ms for local changes. Default 100; 0 turns it off. The final value of a burst is always sent. */
+  throttleMs?: number;
+
+  /** Wait until changes have settled for this many ms, then send. 0 or absent: off. When set, it replaces the throttle. */
+  debounceMs?: number;
+
+  /** How a conflict on a key is decided. Default 'last-write-wins'. */
+  conflictStrategy?: ConflictStrategy;
+
+  /** With conflictStrategy 'custom': decide a conflict between the local and the remote values. */
+  customResolver?: (local: Partial<T>, remote: Partial<T>) => Partial<T>;
+
+  /** Elect one leader tab among those on the channel. Default false. */
+  enableLeaderElection?: boolean;
+
+  /** Leader heartbeat interval in ms; a silent or frozen leader is replaced within 5 × this. */
+  leaderHeartbeatMs?: number;
+
+  /** How to elect: 'auto' (default) uses Web Locks where the browser has them, else heartbeats. */
+  leaderElection?: 'auto' | 'locks' | 'heartbeat';
+
+  /** Keep the synced keys in IndexedDB and restore them when a tab starts, even with no other tab open. */
+  persist?: boolean | PersistOptions<T>;
+
+  /** Tabs whose appVersion differs never apply each other's state; such messages are reported through onError. */
+  appVersion?: string;
+
+  /** Log each sent, received and applied message to the console, prefixed `[tabsync:<last 6 of tabId>]`. */
+  debug?: boolean;
+
+  /** Called when this tab's sync state changes. */
+  onSyncStateChange?: (state: SyncState) => void;
+
+  /** Called after a remote change was applied to the store. */
+  onRemoteUpdate?: (keys: string[], sourceTabId: string) => void;
+
+  /** Every failure lands here; none is thrown into the app and none stops syncing. */
+  onError?: (err: SyncError) => void;
+
+  /** Return false to not sync a local change. */
+  shouldSync?: (prevState: T, nextState: T) => boolean;
+}
+
+export interface BroadcastSyncInstance<T> {
+  /**
+   * Resolves once the wasm has loaded and the calls made before that (a start()
+   * included) have been replayed; if start() was not called yet, right after the
+   * load. Rejects only when the wasm cannot be loaded (also reported through
+   * onError with phase 'start'). Never leads to an unhandled rejection.
+   */
+  readonly ready: Promise<void>;
+  /** Start syncing. Before the wasm has loaded, this is queued. */
+  start(): void;
+  /** Stop syncing; takes effect at once: isActive() is false right after it. */
+  stop(): void;
+  isActive(): boolean;
+  /** False until the wasm has loaded. */
+  isLeader(): boolean;
+  /** This tab's id, available at once. */
+  getTabId(): string;
+  /** Ask the other tabs for their synced state. */
+  requestState(): void;
+  /** Send the current value of these keys (default: every synced key) to the other tabs. */
+  broadcastState(keys?: (keyof T & string)[]): void;
+  /** Open tabs on the channel, this one included (1 until the wasm has loaded). */
+  getConnectedTabs(): number;
+  /** Become the leader at once. */
+  forceLeader(): void;
+  /** Counters; zeros until the wasm has loaded. */
+  getStats(): SyncStats;
+  /** Stop and release everything; the instance cannot be started again. (Used by the React hook on unmount.) */
+  destroy(): void;
+}
+
+export interface InitOptions {
+  /** Where to fetch tabsync.wasm. Default: beside the tabsync file itself. */
+  wasmUrl?: string | URL;
+}
+
+/** Load the wasm module. Optional and idempotent: the first call's wasmUrl counts. */
+export function init(options?: InitOptions): Promise<void>;
+
+/** Which browser features are there. Pure JS; loads nothing. */
+export function isSupported(): { broadcastChannel: boolean; webLocks: boolean; indexedDB: boolean };
+
+/**
+ * Create a sync instance. Returns at once, before the wasm has loaded; calls made
+ * before then take effect once it has.
+ * @throws {TypeError} when config.channelName is missing or empty, or store is not a store.
+ */
+export function createBroadcastSync<T extends object>(
+  store: StoreApi<T>,
+  config: BroadcastSyncConfig<T>,
+): BroadcastSyncInstance<T>;

@@ -1,0 +1,90 @@
+// Loads tabsync.wasm once per page and hands back the API object the module
+// registers as globalThis.__tabsync (see docs/WASM-CONTRACT.md).
+import { getGoClass } from './go-glue.js';
+import { defaultWasmUrl } from './wasm-url.js';
+
+const CONTRACT_VERSION = 1;
+
+let loading = null; // Promise<api> of the current (or finished) load
+
+function registeredApi() {
+  const api = globalThis.__tabsync;
+  return api && api.version === CONTRACT_VERSION && typeof api.create === 'function' ? api : null;
+}
+
+/**
+ * Start loading the module (first call) or return the load already under way.
+ * A failed load is forgotten so that a later call may try again.
+ */
+export function loadModule(wasmUrl) {
+  if (!loading) {
+    loading = load(wasmUrl);
+    loading.catch(() => {
+      loading = null;
+    });
+  }
+  return loading;
+}
+
+/** The loaded API, or null while loading / before the first load. */
+export function loadedApi() {
+  return registeredApi();
+}
+
+async function load(wasmUrl) {
+  // Already there (another copy of the wrapper loaded it, or a test put a fake
+  // in place): use it as is.
+  const existing = registeredApi();
+  if (existing) return existing;
+
+  if (typeof WebAssembly !== 'object' || typeof fetch !== 'function') {
+    throw new Error('tabsync: WebAssembly and fetch are required');
+  }
+  const url = wasmUrl != null && wasmUrl !== '' ? wasmUrl : defaultWasmUrl();
+  const Go = getGoClass();
+  const go = new Go();
+
+  // The module calls __tabsyncOnReady once __tabsync is in place.
+  const registered = new Promise((resolve) => {
+    globalThis.__tabsyncOnReady = () => resolve();
+  });
+
+  const instance = await instantiate(url, go.importObject);
+  // run() settles only when the Go program exits, which a healthy module never does.
+  const exited = go.run(instance).then(
+    () => {
+      throw new Error('tabsync: the wasm module exited before it was ready');
+    },
+    (err) => {
+      throw new Error(`tabsync: the wasm module failed: ${errorMessage(err)}`, { cause: err });
+    },
+  );
+  await Promise.race([registered, exited]);
+  // A module that dies after it was ready has nobody left to tell but the console.
+  exited.catch((err) => console.error(err));
+  const api = registeredApi();
+  if (!api) {
+    throw new Error(`tabsync: the wasm module did not register globalThis.__tabsync version ${CONTRACT_VERSION}`);
+  }
+  return api;
+}
+
+async function instantiate(url, imports) {
+  const res = await fetch(url);
+  if (!res.ok) {
+    throw new Error(`tabsync: fetching ${url} failed: HTTP ${res.status}`);
+  }
+  // Streaming compilation needs the server to say application/wasm; with any
+  // other type it throws, so read the whole body instead.
+  const type = (res.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function') {
+    return (await WebAssembly.instantiateStreaming(res, imports)).instance;
+  }
+  const bytes = await res.arrayBuffer();
+  return (await WebAssembly.instantiate(bytes, imports)).instance;
+}
+
+export function errorMessage(err) {
+  if (err && typeof err.message === 'string') return err.message;
+  return String(err);
+}
