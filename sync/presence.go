@@ -52,16 +52,13 @@ func (e *Engine) expirePeers(now int64) {
 	}
 }
 
-// onPing answers a new tab's ping and compares digests. A peer whose digest
+// onPing compares digests. A peer whose digest
 // differs from ours on two pings in a row while it names the same digest
 // (its state is settled, and not just ahead of ours by a message in flight)
 // is asked for its state: lost messages heal within a few ping intervals.
 // Tabs with different key filters never compare.
-func (e *Engine) onPing(now int64, msg protocol.Message, isNew bool, rd *Ready) {
+func (e *Engine) onPing(now int64, msg protocol.Message, rd *Ready) {
 	p := e.peers[msg.Tab]
-	if isNew {
-		e.send(rd, protocol.Message{Type: protocol.TabPong, To: msg.Tab, Started: e.started})
-	}
 	if msg.Filter != e.filter || msg.Digest == "" || len(e.pendingKeys) > 0 {
 		p.digest, p.mismatch = msg.Digest, 0
 		return

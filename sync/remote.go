@@ -31,7 +31,11 @@ func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
 		e.forget(msg.Tab)
 		return rd
 	}
-	isNew := e.seen(now, msg.Tab, msg.Started)
+	if e.seen(now, msg.Tab, msg.Started) && msg.Type != protocol.TabPong {
+		// First word from this tab: tell it we exist (it counts us, and
+		// ranks us when deciding who answers state requests).
+		e.send(&rd, protocol.Message{Type: protocol.TabPong, To: msg.Tab, Started: e.started})
+	}
 
 	switch msg.Type {
 	case protocol.StateUpdate:
@@ -47,7 +51,7 @@ func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
 	case protocol.StateRequest:
 		e.onRequest(now, msg)
 	case protocol.TabPing:
-		e.onPing(now, msg, isNew, &rd)
+		e.onPing(now, msg, &rd)
 	case protocol.TabPong:
 		// seen() recorded the peer; nothing else to do.
 	}

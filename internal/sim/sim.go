@@ -1,0 +1,419 @@
+// Package sim runs many tabsync engines on a simulated BroadcastChannel with
+// a virtual clock, all driven by one seed: per-sender FIFO delivery, random
+// interleaving across senders, random delays, lost messages, and tabs that
+// join, close, crash, freeze and resume. The same seed replays the same run,
+// so a failing property prints its seed and a trace of what crossed the
+// channel, and `go test -run X -seed N` reproduces it.
+//
+// Like etcd raft's tests, no real I/O and no goroutines: the simulator steps
+// engines with messages and ticks and records what they ask for.
+package sim
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand"
+	"sort"
+	"strings"
+
+	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/protocol"
+	tsync "github.com/tabsync/tabsync/sync"
+)
+
+// Faults sets how hostile the simulated channel is.
+type Faults struct {
+	MaxDelayMs int64   // each delivery is delayed 0..MaxDelayMs
+	Loss       float64 // probability that one delivery is lost
+}
+
+// Tab is one simulated tab: an engine and its store.
+type Tab struct {
+	ID      string
+	Engine  *tsync.Engine
+	Store   map[string]any
+	Crashed bool // gone without a goodbye
+	Closed  bool // stopped and gone
+	Frozen  bool // runs nothing; its deliveries wait
+
+	inbox   []conflict.Value // delivered while frozen
+	timerAt int64
+	// Held lists every version the tab's engine has held, per key.
+	Held map[string][]conflict.Version
+	// last version of each key seen in the engine, for the rollback check
+	last map[string]conflict.Version
+}
+
+// Live reports whether the tab runs (not crashed, closed or frozen).
+func (t *Tab) Live() bool { return !t.Crashed && !t.Closed && !t.Frozen }
+
+// Sent is one message posted on the channel.
+type Sent struct {
+	At   int64
+	Msg  protocol.Message
+	Wire conflict.Value
+}
+
+// Net is the simulated channel, clock and tabs.
+type Net struct {
+	Seed   int64
+	Rand   *rand.Rand
+	Now    int64
+	Faults Faults
+	Tabs   []*Tab
+	Log    []Sent
+	// MonotonicClocks makes a tab replacing a value by one of an older
+	// clock a violation (true of last-write-wins).
+	MonotonicClocks bool
+	// Violations collects property failures noticed while running.
+	Violations []string
+	// Writes records, per key, the clock of every write that reached the
+	// channel; a write superseded inside a throttle window never does.
+	Writes map[string][]conflict.Clock
+
+	newConfig func(id string) tsync.Config
+	events    eventQueue
+	order     int64
+	trace     []string
+	lastDeliv map[[2]string]delivery // per (sender, receiver): FIFO floor
+}
+
+type event struct {
+	at    int64
+	order int64
+	tie   int64
+	run   func()
+}
+
+type delivery struct{ at, tie int64 }
+
+type eventQueue []*event
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	if q[i].tie != q[j].tie {
+		return q[i].tie < q[j].tie
+	}
+	return q[i].order < q[j].order
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*event)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+// New returns a network whose tabs are configured by newConfig (Tab and
+// Model are filled in by the simulator).
+func New(seed int64, faults Faults, newConfig func(id string) tsync.Config) *Net {
+	return &Net{
+		Seed:      seed,
+		Rand:      rand.New(rand.NewSource(seed)),
+		Now:       1_700_000_000_000,
+		Faults:    faults,
+		Writes:    map[string][]conflict.Clock{},
+		newConfig: newConfig,
+		lastDeliv: map[[2]string]delivery{},
+	}
+}
+
+func (n *Net) at(t int64, run func()) { n.atTie(t, n.Rand.Int63(), run) }
+
+func (n *Net) atTie(t, tie int64, run func()) {
+	n.order++
+	heap.Push(&n.events, &event{at: t, order: n.order, tie: tie, run: run})
+}
+
+func (n *Net) tracef(format string, args ...any) {
+	n.trace = append(n.trace, fmt.Sprintf("%8d ", n.Now-1_700_000_000_000)+fmt.Sprintf(format, args...))
+}
+
+func (n *Net) violate(format string, args ...any) {
+	n.Violations = append(n.Violations, fmt.Sprintf("t=%d: ", n.Now-1_700_000_000_000)+fmt.Sprintf(format, args...))
+}
+
+// Join opens a new tab now and starts it.
+func (n *Net) Join() *Tab {
+	id := fmt.Sprintf("tab%02d", len(n.Tabs))
+	cfg := n.newConfig(id)
+	cfg.Tab, cfg.Model = id, conflict.GoModel{}
+	e, err := tsync.New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	t := &Tab{ID: id, Engine: e, Store: map[string]any{}, last: map[string]conflict.Version{}, Held: map[string][]conflict.Version{}}
+	n.Tabs = append(n.Tabs, t)
+	n.tracef("%s joins", id)
+	n.handle(t, e.Start(n.Now, copyState(t.Store)))
+	return t
+}
+
+// Write makes a local change of key in tab t.
+func (n *Net) Write(t *Tab, key string, v any) {
+	if !t.Live() {
+		return
+	}
+	prev := copyState(t.Store)
+	t.Store[key] = v
+	n.tracef("%s writes %s=%v", t.ID, key, v)
+	n.handle(t, t.Engine.LocalChange(n.Now, prev, copyState(t.Store), []string{key}))
+}
+
+// Close stops tab t normally: it flushes and says goodbye.
+func (n *Net) Close(t *Tab) {
+	if !t.Live() {
+		return
+	}
+	n.tracef("%s closes", t.ID)
+	n.handle(t, t.Engine.Stop(n.Now))
+	t.Closed = true
+}
+
+// Crash removes tab t with nothing sent.
+func (n *Net) Crash(t *Tab) {
+	if t.Crashed || t.Closed {
+		return
+	}
+	n.tracef("%s crashes", t.ID)
+	t.Crashed = true
+}
+
+// Freeze stops tab t from running until Resume; messages to it wait.
+func (n *Net) Freeze(t *Tab) {
+	if !t.Live() {
+		return
+	}
+	n.tracef("%s freezes", t.ID)
+	t.Frozen = true
+}
+
+// Resume runs a frozen tab again: its waiting messages arrive in order, then
+// its overdue timers fire.
+func (n *Net) Resume(t *Tab) {
+	if !t.Frozen || t.Crashed || t.Closed {
+		return
+	}
+	n.tracef("%s resumes with %d waiting messages", t.ID, len(t.inbox))
+	t.Frozen = false
+	inbox := t.inbox
+	t.inbox = nil
+	for _, w := range inbox {
+		n.receive(t, w)
+	}
+	n.handle(t, t.Engine.Tick(n.Now))
+}
+
+// handle carries out what an engine step asked for.
+func (n *Net) handle(t *Tab, rd tsync.Ready) {
+	for _, msg := range rd.Messages {
+		n.post(t, msg)
+	}
+	if rd.Patch != nil {
+		for i, k := range rd.Patch.Keys {
+			t.Store[k] = rd.Patch.Values[i]
+		}
+	}
+	n.checkVersions(t)
+	n.arm(t)
+}
+
+// post puts msg on the channel: every other tab gets a structured clone,
+// after a random delay, in the sender's order, unless it is lost.
+func (n *Net) post(from *Tab, msg protocol.Message) {
+	wire := protocol.Encode(conflict.GoModel{}, msg)
+	n.Log = append(n.Log, Sent{At: n.Now, Msg: msg, Wire: wire})
+	n.tracef("%s -> %s", from.ID, describe(msg))
+	for _, e := range msg.Entries {
+		n.Writes[e.Key] = append(n.Writes[e.Key], e.Version.Clock)
+	}
+	for _, to := range n.Tabs {
+		if to == from || to.Crashed || to.Closed {
+			continue
+		}
+		if n.Faults.Loss > 0 && n.Rand.Float64() < n.Faults.Loss {
+			n.tracef("  lost on the way to %s", to.ID)
+			continue
+		}
+		at := n.Now
+		if n.Faults.MaxDelayMs > 0 {
+			at += n.Rand.Int63n(n.Faults.MaxDelayMs + 1)
+		}
+		// Per-sender FIFO, as BroadcastChannel guarantees: never before the
+		// previous delivery on this pair, and after it at the same instant.
+		pair := [2]string{from.ID, to.ID}
+		tie := n.Rand.Int63() >> 1
+		if last, ok := n.lastDeliv[pair]; ok && at <= last.at {
+			at, tie = last.at, last.tie+1
+		}
+		n.lastDeliv[pair] = delivery{at, tie}
+		to, clone := to, deepCopy(wire)
+		n.atTie(at, tie, func() { n.deliver(to, clone) })
+	}
+}
+
+func (n *Net) deliver(t *Tab, wire conflict.Value) {
+	switch {
+	case t.Crashed || t.Closed:
+	case t.Frozen:
+		t.inbox = append(t.inbox, wire)
+	default:
+		n.receive(t, wire)
+	}
+}
+
+func (n *Net) receive(t *Tab, wire conflict.Value) {
+	rd := t.Engine.Receive(n.Now, wire)
+	if rd.Patch != nil {
+		n.tracef("%s applies %v from %s", t.ID, rd.Patch.Keys, rd.Patch.Source)
+	}
+	n.handle(t, rd)
+}
+
+// arm schedules the tab's next tick at its engine's deadline.
+func (n *Net) arm(t *Tab) {
+	d := t.Engine.NextDeadline()
+	if d == 0 || d == t.timerAt {
+		return
+	}
+	t.timerAt = d
+	n.at(d, func() {
+		if t.timerAt != d || !t.Live() {
+			return
+		}
+		t.timerAt = 0
+		n.handle(t, t.Engine.Tick(n.Now))
+	})
+}
+
+// Post injects a raw value on the channel as if another script had posted it.
+func (n *Net) Post(wire conflict.Value) {
+	for _, to := range n.Tabs {
+		to, clone := to, deepCopy(wire)
+		n.at(n.Now, func() { n.deliver(to, clone) })
+	}
+}
+
+// Run advances virtual time to until, running everything due.
+func (n *Net) Run(until int64) {
+	for n.events.Len() > 0 && n.events[0].at <= until {
+		ev := heap.Pop(&n.events).(*event)
+		n.Now = ev.at
+		ev.run()
+	}
+	if until > n.Now {
+		n.Now = until
+	}
+}
+
+// RunFor advances virtual time by ms.
+func (n *Net) RunFor(ms int64) { n.Run(n.Now + ms) }
+
+// LiveTabs returns the tabs that are running.
+func (n *Net) LiveTabs() []*Tab {
+	var out []*Tab
+	for _, t := range n.Tabs {
+		if t.Live() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// checkVersions records every change of a key's version in t and flags a
+// rollback: a tab taking a value its current one was built on.
+func (n *Net) checkVersions(t *Tab) {
+	for _, k := range t.Engine.Keys() {
+		_, v, _ := t.Engine.Value(k)
+		old, seen := t.last[k]
+		if !seen || old == v {
+			if !seen && !v.IsZero() {
+				t.Held[k] = append(t.Held[k], v)
+			}
+			t.last[k] = v
+			continue
+		}
+		t.Held[k] = append(t.Held[k], v)
+		if n.MonotonicClocks && v.Clock.Less(old.Clock) {
+			n.violate("%s replaced %s version %s with the older clock %s", t.ID, k, protocol.FormatVersion(old), protocol.FormatVersion(v))
+		}
+		if v.Clock == old.Base || (!old.IsZero() && v.Clock.Less(old.Clock) && v.Depth < old.Depth) {
+			n.violate("%s rolled %s back from %s to its ancestor %s", t.ID, k, protocol.FormatVersion(old), protocol.FormatVersion(v))
+		}
+		t.last[k] = v
+	}
+}
+
+// Trace returns the last lines of the run's trace.
+func (n *Net) Trace(lines int) string {
+	tr := n.trace
+	if len(tr) > lines {
+		tr = tr[len(tr)-lines:]
+	}
+	return strings.Join(tr, "\n")
+}
+
+func describe(m protocol.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Type.String())
+	fmt.Fprintf(&b, " #%d", m.Seq)
+	if m.Req != "" {
+		fmt.Fprintf(&b, " req=%s", m.Req)
+	}
+	if m.To != "" {
+		fmt.Fprintf(&b, " to=%s", m.To)
+	}
+	if m.Leaving {
+		b.WriteString(" leaving")
+	}
+	for _, e := range m.Entries {
+		fmt.Fprintf(&b, " %s=%v@%s", e.Key, e.Value, protocol.FormatVersion(e.Version))
+	}
+	return b.String()
+}
+
+func copyState(s map[string]any) map[string]any {
+	out := make(map[string]any, len(s))
+	for k, v := range s {
+		out[k] = v
+	}
+	return out
+}
+
+// deepCopy imitates the structured clone a BroadcastChannel makes.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}
+
+// SyncedState renders a tab's synced keys with values and versions, sorted,
+// for comparing tabs.
+func SyncedState(t *Tab) string {
+	var lines []string
+	for _, k := range t.Engine.Keys() {
+		v, ver, _ := t.Engine.Value(k)
+		if ver.IsZero() {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s=%v@%s store=%v", k, v, protocol.FormatVersion(ver), t.Store[k]))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "; ")
+}

@@ -1,0 +1,293 @@
+package sync_test
+
+import (
+	"flag"
+	"fmt"
+	"math/rand"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/sim"
+	"github.com/tabsync/tabsync/protocol"
+	tsync "github.com/tabsync/tabsync/sync"
+)
+
+var traceLines = 60
+
+var (
+	seeds   = flag.Int("seeds", 1000, "how many seeds each simulation property runs")
+	oneSeed = flag.Int64("seed", -1, "run the simulation properties with this seed only")
+)
+
+// forSeeds runs prop for every seed, stopping at the first failure with the
+// seed and the tail of its trace.
+func forSeeds(t *testing.T, prop func(seed int64) (*sim.Net, string)) {
+	t.Helper()
+	first, count := int64(1), int64(*seeds)
+	if *oneSeed >= 0 {
+		first, count = *oneSeed, 1
+	}
+	if testing.Short() && count > 100 {
+		count = 100
+	}
+	for seed := first; seed < first+count; seed++ {
+		n, failure := prop(seed)
+		if failure != "" {
+			t.Fatalf("seed %d: %s\n\nreplay: go test ./sync -run '%s' -seed %d -v\n\ntrace (last lines):\n%s",
+				seed, failure, t.Name(), seed, n.Trace(traceLines))
+		}
+	}
+}
+
+const excluded = "secret"
+
+// workload is one random run: tabs join, write, close, crash and freeze
+// while the channel delays and loses messages; then the faults stop and the
+// tabs are given time to settle.
+type workload struct {
+	strategy conflict.Strategy
+	throttle int64
+	debounce int64
+	faults   sim.Faults
+	keys     []string
+}
+
+func randomWorkload(r *rand.Rand, strategy conflict.Strategy) workload {
+	w := workload{strategy: strategy, keys: []string{"a", "b", "c", excluded}}
+	switch r.Intn(3) {
+	case 0:
+		w.throttle = 100
+	case 1:
+		w.debounce = 50
+	}
+	w.faults = sim.Faults{MaxDelayMs: int64(r.Intn(30))}
+	if r.Intn(2) == 0 {
+		w.faults.Loss = r.Float64() * 0.1
+	}
+	return w
+}
+
+func (w workload) config(string) tsync.Config {
+	return tsync.Config{
+		ExcludeKeys: []string{excluded},
+		ThrottleMs:  w.throttle,
+		DebounceMs:  w.debounce,
+		Strategy:    w.strategy,
+		PingMs:      1000,
+	}
+}
+
+// run plays the workload and returns the network after it settled.
+func (w workload) run(seed int64) *sim.Net {
+	n := sim.New(seed, w.faults, w.config)
+	n.MonotonicClocks = w.strategy == conflict.LastWriteWins
+	r := rand.New(rand.NewSource(seed * 7919))
+	for i := 0; i < 2+r.Intn(4); i++ {
+		n.Join()
+	}
+	writes := 0
+	for step := 0; step < 60; step++ {
+		n.RunFor(int64(r.Intn(60)))
+		live := n.LiveTabs()
+		switch x := r.Intn(100); {
+		case x < 70 && len(live) > 0:
+			t := live[r.Intn(len(live))]
+			writes++
+			n.Write(t, w.keys[r.Intn(len(w.keys))], fmt.Sprintf("%s-%d", t.ID, writes))
+		case x < 78 && len(n.Tabs) < 10:
+			n.Join()
+		case x < 82 && len(live) > 1:
+			n.Close(live[r.Intn(len(live))])
+		case x < 86 && len(live) > 1:
+			n.Crash(live[r.Intn(len(live))])
+		case x < 92 && len(live) > 1:
+			t := live[r.Intn(len(live))]
+			n.Freeze(t)
+			n.RunFor(int64(100 + r.Intn(2000)))
+			n.Resume(t)
+		}
+	}
+	// Messages stop being lost; everything in flight lands; anti-entropy
+	// repairs what was lost.
+	for _, t := range n.Tabs {
+		n.Resume(t)
+	}
+	n.Faults.Loss = 0
+	n.RunFor(10_000)
+	return n
+}
+
+// converged checks that every live tab holds the same synced state, and that
+// it is the winner, under the strategy's order, of every version any live
+// tab ever held: no write a live tab had seen was lost to an older one.
+func converged(n *sim.Net, strategy conflict.Strategy) string {
+	live := n.LiveTabs()
+	if len(live) == 0 {
+		return ""
+	}
+	want := sim.SyncedState(live[0])
+	for _, t := range live[1:] {
+		if got := sim.SyncedState(t); got != want {
+			return fmt.Sprintf("tabs disagree after settling:\n  %s: %s\n  %s: %s", live[0].ID, want, t.ID, got)
+		}
+	}
+	for _, k := range live[0].Engine.Keys() {
+		_, final, _ := live[0].Engine.Value(k)
+		for _, t := range live {
+			for _, v := range t.Held[k] {
+				if beats(strategy, v, final) {
+					return fmt.Sprintf("key %s settled on %s although %s held %s, which wins under %s",
+						k, protocol.FormatVersion(final), t.ID, protocol.FormatVersion(v), strategy)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func beats(s conflict.Strategy, a, b conflict.Version) bool {
+	if s == conflict.FirstWriteWins {
+		return a.Depth > b.Depth || (a.Depth == b.Depth && a.Clock.Less(b.Clock))
+	}
+	return b.Clock.Less(a.Clock)
+}
+
+func violations(n *sim.Net) string {
+	if len(n.Violations) > 0 {
+		return n.Violations[0]
+	}
+	return ""
+}
+
+// noExcludedKeys checks that no message ever carried an excluded key.
+func noExcludedKeys(n *sim.Net) string {
+	m := conflict.GoModel{}
+	for _, s := range n.Log {
+		for _, e := range s.Msg.Entries {
+			if e.Key == excluded {
+				return fmt.Sprintf("%s #%d from %s carried %q", s.Msg.Type, s.Msg.Seq, s.Msg.Tab, excluded)
+			}
+		}
+		payload := m.Get(s.Wire, "payload")
+		for _, part := range []string{"state", "meta"} {
+			if m.Kind(m.Get(m.Get(payload, part), excluded)) != conflict.Undefined {
+				return fmt.Sprintf("%s #%d from %s carried %q on the wire", s.Msg.Type, s.Msg.Seq, s.Msg.Tab, excluded)
+			}
+		}
+	}
+	return ""
+}
+
+// atMostTwoResponses checks that every tab's request for state as it joined
+// drew at most two responders.
+func atMostTwoResponses(n *sim.Net) string {
+	broadcast := map[string]bool{}
+	responders := map[string]map[string]bool{}
+	for _, s := range n.Log {
+		switch s.Msg.Type {
+		case protocol.StateRequest:
+			if s.Msg.To == "" {
+				broadcast[s.Msg.Req] = true
+			}
+		case protocol.StateResponse:
+			if responders[s.Msg.Req] == nil {
+				responders[s.Msg.Req] = map[string]bool{}
+			}
+			responders[s.Msg.Req][s.Msg.Tab] = true
+		}
+	}
+	for req, tabs := range responders {
+		if broadcast[req] && len(tabs) > 2 {
+			return fmt.Sprintf("request %s was answered by %d tabs: %v", req, len(tabs), tabs)
+		}
+	}
+	return ""
+}
+
+func TestLastWriteWinsConverges(t *testing.T) {
+	forSeeds(t, func(seed int64) (*sim.Net, string) {
+		r := rand.New(rand.NewSource(seed))
+		n := randomWorkload(r, conflict.LastWriteWins).run(seed)
+		return n, first(violations(n), converged(n, conflict.LastWriteWins), noExcludedKeys(n))
+	})
+}
+
+func TestFirstWriteWinsConverges(t *testing.T) {
+	forSeeds(t, func(seed int64) (*sim.Net, string) {
+		r := rand.New(rand.NewSource(seed))
+		n := randomWorkload(r, conflict.FirstWriteWins).run(seed)
+		return n, first(violations(n), converged(n, conflict.FirstWriteWins), noExcludedKeys(n))
+	})
+}
+
+// TestJoinDrawsAtMostTwoResponses opens tabs one after another on a channel
+// that loses nothing: each new tab's STATE_REQUEST is answered by one or two
+// tabs however many are open, and the new tab ends with everyone's state.
+func TestJoinDrawsAtMostTwoResponses(t *testing.T) {
+	forSeeds(t, func(seed int64) (*sim.Net, string) {
+		r := rand.New(rand.NewSource(seed))
+		w := randomWorkload(r, conflict.LastWriteWins)
+		w.faults.Loss = 0
+		n := sim.New(seed, w.faults, w.config)
+		for i := 0; i < 2+r.Intn(8); i++ {
+			tab := n.Join()
+			n.RunFor(int64(r.Intn(300)))
+			n.Write(tab, w.keys[r.Intn(3)], fmt.Sprintf("%s-v", tab.ID))
+			n.RunFor(int64(r.Intn(300)))
+		}
+		n.RunFor(3000)
+		return n, first(atMostTwoResponses(n), converged(n, conflict.LastWriteWins), violations(n))
+	})
+}
+
+// TestBurstFinalValueArrives writes bursts of one key from one tab with the
+// throttle or debounce on: the last value of each burst reaches every tab.
+func TestBurstFinalValueArrives(t *testing.T) {
+	forSeeds(t, func(seed int64) (*sim.Net, string) {
+		r := rand.New(rand.NewSource(seed))
+		w := randomWorkload(r, conflict.LastWriteWins)
+		if w.throttle == 0 && w.debounce == 0 {
+			w.throttle = 100
+		}
+		n := sim.New(seed, w.faults, w.config)
+		tabs := []*sim.Tab{n.Join(), n.Join(), n.Join()}
+		n.RunFor(100)
+		for burst := 0; burst < 5; burst++ {
+			writer := tabs[r.Intn(len(tabs))]
+			var last string
+			for i := 0; i < 1+r.Intn(30); i++ {
+				last = fmt.Sprintf("%s-b%d-%d", writer.ID, burst, i)
+				n.Write(writer, "a", last)
+				n.RunFor(int64(r.Intn(40)))
+			}
+			n.Faults.Loss = 0
+			n.RunFor(10_000)
+			n.Faults.Loss = w.faults.Loss
+			for _, tab := range tabs {
+				if tab.Store["a"] != last {
+					return n, fmt.Sprintf("after burst %d by %s, %s holds %v, want %v", burst, writer.ID, tab.ID, tab.Store["a"], last)
+				}
+			}
+		}
+		return n, violations(n)
+	})
+}
+
+func first(failures ...string) string {
+	for _, f := range failures {
+		if f != "" {
+			return f
+		}
+	}
+	return ""
+}
+
+func TestSimulationReplaysFromSeed(t *testing.T) {
+	w := randomWorkload(rand.New(rand.NewSource(42)), conflict.LastWriteWins)
+	a, b := w.run(42), w.run(42)
+	require.Equal(t, a.Trace(1<<30), b.Trace(1<<30), "the same seed must replay the same run")
+}
+
+func init() { flag.IntVar(&traceLines, "tracelines", 60, "how many trace lines a failure prints") }
