@@ -1,0 +1,70 @@
+// Helpers the wasm module calls on the hot path, where a walk in JavaScript
+// costs one call across the Go/JS boundary instead of one per property.
+// The npm wrapper installs them as globalThis.__tabsyncHelpers before it runs
+// the module (so no eval is needed, and strict CSP pages work); the Go tests
+// of jsbridge install this same file.
+globalThis.__tabsyncHelpers = {
+  // changedKeys lists the own keys whose values differ (!==) between two
+  // states, including keys present in only one of them.
+  changedKeys(next, prev) {
+    const out = [];
+    if (next === prev) return out;
+    const isObj = (v) => v !== null && typeof v === 'object';
+    if (!isObj(next) || !isObj(prev)) {
+      return isObj(next) ? Object.keys(next) : isObj(prev) ? Object.keys(prev) : out;
+    }
+    for (const k of Object.keys(next)) {
+      if (!Object.is(next[k], prev[k])) out.push(k);
+    }
+    for (const k of Object.keys(prev)) {
+      if (!(k in next)) out.push(k);
+    }
+    return out;
+  },
+
+  // sizeOf estimates the structured-clone size of v in bytes and how deeply
+  // it nests, stopping once limit bytes or maxDepth levels are passed, so
+  // that measuring a hostile value costs at most about limit steps. Returns
+  // [bytes, depth]. Shared and cyclic references are counted on each visit,
+  // bounded by the same budget.
+  sizeOf(v, limit, maxDepth) {
+    let bytes = 0;
+    let deepest = 0;
+    const stack = [v, 1];
+    while (stack.length > 0 && bytes <= limit && deepest <= maxDepth) {
+      const depth = stack.pop();
+      const x = stack.pop();
+      if (depth > deepest) deepest = depth;
+      switch (typeof x) {
+        case 'string':
+          bytes += 4 + x.length * 2;
+          continue;
+        case 'object':
+          break;
+        default:
+          bytes += 8;
+          continue;
+      }
+      if (x === null) { bytes += 1; continue; }
+      if (ArrayBuffer.isView(x)) { bytes += x.byteLength + 16; continue; }
+      if (x instanceof ArrayBuffer) { bytes += x.byteLength + 16; continue; }
+      if (x instanceof Map) {
+        bytes += 16;
+        for (const [k, e] of x) { stack.push(k, depth + 1, e, depth + 1); if (stack.length > limit) break; }
+        continue;
+      }
+      if (x instanceof Set) {
+        bytes += 16;
+        for (const e of x) { stack.push(e, depth + 1); if (stack.length > limit) break; }
+        continue;
+      }
+      bytes += 16;
+      for (const k of Object.keys(x)) {
+        bytes += 4 + k.length * 2;
+        stack.push(x[k], depth + 1);
+        if (bytes > limit) break;
+      }
+    }
+    return [bytes, deepest];
+  },
+};
