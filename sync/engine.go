@@ -225,9 +225,11 @@ func fingerprint(cfg Config) string {
 	return strconv.FormatUint(h.sum, 36)
 }
 
-// Synced reports whether key is synced under this tab's SyncKeys and ExcludeKeys.
+// Synced reports whether key is synced under this tab's SyncKeys and
+// ExcludeKeys. __proto__, constructor and prototype never are: writing them
+// into an object can change its prototype.
 func (e *Engine) Synced(key string) bool {
-	if e.exclude[key] {
+	if e.exclude[key] || key == "__proto__" || key == "constructor" || key == "prototype" {
 		return false
 	}
 	return e.include == nil || e.include[key]
