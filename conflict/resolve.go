@@ -2,7 +2,7 @@ package conflict
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 )
 
 // Version identifies one write of one key and what it was written over.
@@ -37,7 +37,7 @@ func (s Strategy) String() string {
 	if int(s) < len(strategyNames) {
 		return strategyNames[s]
 	}
-	return fmt.Sprintf("strategy(%d)", int(s))
+	return "strategy(" + strconv.Itoa(int(s)) + ")"
 }
 
 // ParseStrategy reads a strategy name as written in the config. The empty
@@ -51,7 +51,7 @@ func ParseStrategy(name string) (Strategy, error) {
 			return Strategy(i), nil
 		}
 	}
-	return 0, fmt.Errorf("conflictStrategy %q is not one of last-write-wins, first-write-wins, merge, custom", name)
+	return 0, errors.New("conflictStrategy " + strconv.Quote(name) + " is not one of last-write-wins, first-write-wins, merge, custom")
 }
 
 // Outcome says what a receiving tab does with a remote write.

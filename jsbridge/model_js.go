@@ -1,0 +1,167 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"math"
+	"syscall/js"
+
+	"github.com/tabsync/tabsync/conflict"
+)
+
+// Cached JavaScript globals: looking a global up crosses the boundary.
+var (
+	jsObject       = js.Global().Get("Object")
+	jsObjectProto  = jsObject.Get("prototype")
+	jsGetProto     = jsObject.Get("getPrototypeOf")
+	jsKeys         = jsObject.Get("keys")
+	jsArray        = js.Global().Get("Array")
+	jsIsArray      = jsArray.Get("isArray")
+	jsConsole      = js.Global().Get("console")
+	jsStructClone  = js.Global().Get("structuredClone")
+	jsSetTimeout   = js.Global().Get("setTimeout")
+	jsClearTimeout = js.Global().Get("clearTimeout")
+)
+
+// model is the conflict.Model over js.Value. It holds the helpers from
+// helpers.js.
+type model struct {
+	changedKeys js.Value
+	sizeOf      js.Value
+}
+
+func loadHelpers() (*model, error) {
+	h := js.Global().Get("__tabsyncHelpers")
+	if h.Type() != js.TypeObject || h.Get("changedKeys").Type() != js.TypeFunction || h.Get("sizeOf").Type() != js.TypeFunction {
+		return nil, errHelpers
+	}
+	return &model{changedKeys: h.Get("changedKeys"), sizeOf: h.Get("sizeOf")}, nil
+}
+
+func jv(v conflict.Value) js.Value {
+	if x, ok := v.(js.Value); ok {
+		return x
+	}
+	return js.Undefined()
+}
+
+func (m *model) Kind(v conflict.Value) conflict.Kind {
+	x := jv(v)
+	switch x.Type() {
+	case js.TypeUndefined:
+		return conflict.Undefined
+	case js.TypeNull:
+		return conflict.Null
+	case js.TypeBoolean:
+		return conflict.Bool
+	case js.TypeNumber:
+		return conflict.Number
+	case js.TypeString:
+		return conflict.String
+	case js.TypeFunction:
+		return conflict.Function
+	case js.TypeObject:
+		if jsIsArray.Invoke(x).Bool() {
+			return conflict.Array
+		}
+		p := jsGetProto.Invoke(x)
+		if p.IsNull() || p.Equal(jsObjectProto) {
+			return conflict.Object
+		}
+	}
+	return conflict.Other
+}
+
+func (m *model) Get(v conflict.Value, name string) conflict.Value {
+	x := jv(v)
+	if x.Type() != js.TypeObject && x.Type() != js.TypeFunction {
+		return js.Undefined()
+	}
+	return x.Get(name)
+}
+
+func (m *model) Keys(v conflict.Value) []string {
+	x := jv(v)
+	if x.Type() != js.TypeObject {
+		return nil
+	}
+	return stringList(jsKeys.Invoke(x))
+}
+
+// stringList copies a JS array of strings into Go.
+func stringList(a js.Value) []string {
+	n := a.Length()
+	out := make([]string, n)
+	for i := range out {
+		out[i] = a.Index(i).String()
+	}
+	return out
+}
+
+func (m *model) Len(v conflict.Value) int {
+	x := jv(v)
+	if x.Type() != js.TypeObject || !jsIsArray.Invoke(x).Bool() {
+		return 0
+	}
+	return x.Length()
+}
+
+func (m *model) Index(v conflict.Value, i int) conflict.Value {
+	if i < 0 || i >= m.Len(v) {
+		return js.Undefined()
+	}
+	return jv(v).Index(i)
+}
+
+func (m *model) Str(v conflict.Value) string {
+	if x := jv(v); x.Type() == js.TypeString {
+		return x.String()
+	}
+	return ""
+}
+
+func (m *model) Num(v conflict.Value) float64 {
+	if x := jv(v); x.Type() == js.TypeNumber {
+		return x.Float()
+	}
+	return math.NaN()
+}
+
+func (m *model) Truth(v conflict.Value) bool {
+	x := jv(v)
+	return x.Type() == js.TypeBoolean && x.Bool()
+}
+
+func (m *model) Size(v conflict.Value, limit, maxDepth int) (int, int) {
+	x := jv(v)
+	switch x.Type() {
+	case js.TypeObject:
+	case js.TypeString:
+		return 4 + 2*x.Length(), 1
+	default:
+		return 8, 1
+	}
+	r := m.sizeOf.Invoke(x, limit, maxDepth)
+	return r.Index(0).Int(), r.Index(1).Int()
+}
+
+func (m *model) MakeString(s string) conflict.Value  { return js.ValueOf(s) }
+func (m *model) MakeNumber(f float64) conflict.Value { return js.ValueOf(f) }
+func (m *model) MakeBool(b bool) conflict.Value      { return js.ValueOf(b) }
+func (m *model) MakeUndefined() conflict.Value       { return js.Undefined() }
+
+func (m *model) MakeObject(keys []string, vals []conflict.Value) conflict.Value {
+	o := jsObject.New()
+	for i, k := range keys {
+		o.Set(k, jv(vals[i]))
+	}
+	return o
+}
+
+func (m *model) MakeArray(vals []conflict.Value) conflict.Value {
+	a := jsArray.New(len(vals))
+	for i, v := range vals {
+		a.SetIndex(i, jv(v))
+	}
+	return a
+}

@@ -1,0 +1,446 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/protocol"
+	tsync "github.com/tabsync/tabsync/sync"
+)
+
+// Sync is one createBroadcastSync instance in one tab.
+type Sync struct {
+	m      *model
+	e      *tsync.Engine
+	opt    options
+	tab    string
+	prefix string // "[tabsync:abc123]"
+	store  js.Value
+	// problems found in the config: Start reports them and does not sync.
+	problems []string
+
+	channel   js.Value // the open BroadcastChannel, or undefined
+	onMessage js.Func
+	onTimer   js.Func
+	timer     js.Value
+	timerAt   int64
+
+	listener    js.Func
+	unsubscribe js.Value
+	last        js.Value // the store state we saw last, for stores that pass no prevState
+	applying    bool     // inside our own setState: the change is not local
+
+	lifecycle    []func()
+	resumeOnShow bool
+	destroyed    bool
+}
+
+// New creates an instance for store with the user's config. It does not
+// start syncing.
+func New(store, config js.Value, tab string) (*Sync, error) {
+	m, err := loadHelpers()
+	if err != nil {
+		return nil, err
+	}
+	if !protocol.ValidID(tab) {
+		return nil, errors.New("tab id " + strconv.Quote(tab) + " must be 1 to 64 letters, digits, - or _")
+	}
+	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), unsubscribe: js.Undefined()}
+	s.prefix = "[tabsync:" + tab[max(0, len(tab)-6):] + "]"
+	s.opt, s.problems = parseConfig(config, tab, m)
+	if store.Type() != js.TypeObject && store.Type() != js.TypeFunction {
+		s.problems = append(s.problems, "store must be an object with getState, setState and subscribe")
+	} else {
+		for _, name := range []string{"getState", "setState", "subscribe"} {
+			if store.Get(name).Type() != js.TypeFunction {
+				s.problems = append(s.problems, "store has no "+name+" function")
+			}
+		}
+	}
+	if len(s.problems) > 0 {
+		return s, nil
+	}
+	cfg := s.opt.engine
+	if !s.opt.shouldSync.IsUndefined() {
+		cfg.ShouldSync = func(prev, next conflict.Value) (bool, error) {
+			r, err := s.call(s.opt.shouldSync, jv(prev), jv(next))
+			return err == nil && r.Truthy(), err
+		}
+	}
+	if !s.opt.customResolver.IsUndefined() {
+		cfg.Custom = func(local, remote conflict.Value) (conflict.Value, error) {
+			r, err := s.call(s.opt.customResolver, jv(local), jv(remote))
+			return r, err
+		}
+	}
+	if s.e, err = tsync.New(cfg); err != nil {
+		s.problems = append(s.problems, err.Error())
+	}
+	return s, nil
+}
+
+func now() int64 { return time.Now().UnixMilli() }
+
+// Start begins syncing. Problems with the config, or a browser without
+// BroadcastChannel, make it a no-op that reports "disconnected".
+func (s *Sync) Start() {
+	defer s.recover("start")
+	if s.destroyed || s.Active() {
+		return
+	}
+	if len(s.problems) > 0 {
+		s.report("start", "not syncing: "+strings.Join(s.problems, "; "), nil)
+		s.stateChange("disconnected")
+		return
+	}
+	bc := js.Global().Get("BroadcastChannel")
+	if bc.Type() != js.TypeFunction {
+		s.log("BroadcastChannel is not available: not syncing")
+		s.stateChange("disconnected")
+		return
+	}
+	ch, err := safejs.Safe(bc).New(s.opt.channelName)
+	if err != nil {
+		s.report("start", "cannot open BroadcastChannel "+s.opt.channelName+": "+err.Error(), err)
+		s.stateChange("disconnected")
+		return
+	}
+	s.channel = safejs.Unsafe(ch)
+	if s.onMessage.IsUndefined() {
+		s.onMessage = js.FuncOf(func(_ js.Value, args []js.Value) any {
+			defer s.recover("receive")
+			if len(args) > 0 && s.Active() {
+				s.handle(s.e.Receive(now(), args[0].Get("data")))
+			}
+			return nil
+		})
+		s.onTimer = js.FuncOf(func(js.Value, []js.Value) any {
+			defer s.recover("send")
+			s.timerAt = 0
+			s.handle(s.e.Tick(now()))
+			return nil
+		})
+	}
+	s.channel.Call("addEventListener", "message", s.onMessage)
+	s.subscribe()
+	s.watchLifecycle()
+	s.log("Started")
+	if s.opt.persist {
+		s.report("persist", "persist is not available in this build of tabsync yet; state is synced between open tabs only", nil)
+	}
+	s.last = s.getState()
+	s.handle(s.e.Start(now(), s.last))
+	s.stateChange("connected")
+}
+
+// Stop ends syncing at once: pending changes and a goodbye go out, the
+// channel closes and no timer stays behind.
+func (s *Sync) Stop() {
+	defer s.recover("stop")
+	if !s.Active() {
+		return
+	}
+	s.handle(s.e.Stop(now()))
+	s.channel.Call("removeEventListener", "message", s.onMessage)
+	s.channel.Call("close")
+	s.channel = js.Undefined()
+	s.clearTimer()
+	s.log("Stopped")
+	s.stateChange("disconnected")
+}
+
+// Destroy stops and releases everything the instance holds.
+func (s *Sync) Destroy() {
+	s.Stop()
+	if s.destroyed {
+		return
+	}
+	s.destroyed = true
+	if s.unsubscribe.Type() == js.TypeFunction {
+		s.call(s.unsubscribe)
+	}
+	for _, undo := range s.lifecycle {
+		undo()
+	}
+	s.lifecycle = nil
+	if !s.listener.IsUndefined() {
+		s.listener.Release()
+	}
+	if !s.onMessage.IsUndefined() {
+		s.onMessage.Release()
+		s.onTimer.Release()
+	}
+}
+
+// Active reports whether the instance is syncing.
+func (s *Sync) Active() bool { return !s.channel.IsUndefined() && s.e != nil && s.e.Active() }
+
+// subscribe listens to the store once for the life of the instance, so
+// that changes made while stopped are sent by the next start().
+func (s *Sync) subscribe() {
+	if !s.listener.IsUndefined() {
+		return
+	}
+	s.listener = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer s.recover("send")
+		if s.applying || len(args) == 0 {
+			return nil
+		}
+		next, prev := args[0], js.Undefined()
+		if len(args) > 1 {
+			prev = args[1]
+		}
+		if prev.IsUndefined() {
+			prev = s.last
+		}
+		s.last = next
+		keys := stringList(s.m.changedKeys.Invoke(next, prev))
+		if len(keys) > 0 {
+			s.handle(s.e.LocalChange(now(), prev, next, keys))
+		}
+		return nil
+	})
+	u, err := s.call(s.store.Get("subscribe"), s.listener.Value)
+	if err != nil {
+		s.report("start", "store.subscribe failed: "+err.Error(), err)
+		return
+	}
+	s.unsubscribe = u
+}
+
+func (s *Sync) getState() js.Value {
+	v, err := s.call(s.store.Get("getState"))
+	if err != nil {
+		s.report("apply", "store.getState failed: "+err.Error(), err)
+		return js.Undefined()
+	}
+	return v
+}
+
+// handle carries out one engine step: post, apply, report, re-arm the timer.
+func (s *Sync) handle(rd tsync.Ready) {
+	if rd.Received != nil && s.opt.debug {
+		s.log("Received: " + rd.Received.Type.String() + " from " + short(rd.Received.Tab))
+	}
+	for _, msg := range rd.Messages {
+		s.post(msg)
+	}
+	if rd.Patch != nil {
+		s.apply(rd.Patch)
+	}
+	for _, err := range rd.Errors {
+		var cause any
+		if err.Cause != nil {
+			cause = err.Cause.Error()
+		}
+		s.report(err.Phase, err.Message, cause)
+	}
+	s.arm()
+}
+
+// post sends one message. A value the browser cannot clone fails the whole
+// postMessage: then each value is tried alone, the ones that cannot be
+// cloned are reported and left out, and the rest goes out.
+func (s *Sync) post(msg protocol.Message) {
+	if s.channel.IsUndefined() {
+		return
+	}
+	err := s.postWire(protocol.Encode(s.m, msg))
+	if err != nil && len(msg.Entries) > 0 {
+		kept := msg.Entries[:0:0]
+		for _, en := range msg.Entries {
+			if _, cerr := safejs.Safe(jsStructClone).Invoke(jv(en.Value)); cerr != nil {
+				s.report("send", "the value of "+en.Key+" cannot be cloned and is not synced: "+cerr.Error(), cerr.Error())
+				continue
+			}
+			kept = append(kept, en)
+		}
+		if len(kept) == 0 {
+			return
+		}
+		msg.Entries = kept
+		err = s.postWire(protocol.Encode(s.m, msg))
+	}
+	if err != nil {
+		s.report("send", "postMessage failed for "+msg.Type.String()+": "+err.Error(), err.Error())
+		return
+	}
+	if s.opt.debug {
+		s.log("Sent: " + msg.Type.String())
+	}
+}
+
+func (s *Sync) postWire(wire conflict.Value) error {
+	_, err := safejs.Safe(s.channel).Call("postMessage", jv(wire))
+	return err
+}
+
+// apply hands remote values to the store in one setState, which zustand
+// shallow-merges, so the store's subscribers are notified once.
+func (s *Sync) apply(p *tsync.Patch) {
+	patch := jv(s.m.MakeObject(p.Keys, p.Values))
+	s.applying = true
+	_, err := s.call(s.store.Get("setState"), patch)
+	s.applying = false
+	s.last = s.getState()
+	if err != nil {
+		s.report("apply", "store.setState threw while applying "+strings.Join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err.Error())
+		return
+	}
+	if s.opt.debug {
+		s.log("Applied remote state from " + short(p.Source) + " [" + strings.Join(p.Keys, ", ") + "]")
+	}
+	if !s.opt.onRemoteUpdate.IsUndefined() {
+		keys := make([]any, len(p.Keys))
+		for i, k := range p.Keys {
+			keys[i] = k
+		}
+		if _, err := s.call(s.opt.onRemoteUpdate, js.ValueOf(keys), p.Source); err != nil {
+			s.report("apply", "onRemoteUpdate threw: "+err.Error(), err.Error())
+		}
+	}
+}
+
+// arm keeps one JavaScript timer at the engine's next deadline.
+func (s *Sync) arm() {
+	if s.e == nil || !s.Active() {
+		s.clearTimer()
+		return
+	}
+	d := s.e.NextDeadline()
+	if d == s.timerAt {
+		return
+	}
+	s.clearTimer()
+	if d == 0 {
+		return
+	}
+	s.timerAt = d
+	s.timer = jsSetTimeout.Invoke(s.onTimer, max(0, d-now()))
+}
+
+func (s *Sync) clearTimer() {
+	if !s.timer.IsUndefined() {
+		jsClearTimeout.Invoke(s.timer)
+		s.timer = js.Undefined()
+	}
+	s.timerAt = 0
+}
+
+// watchLifecycle sends pending changes when the page is hidden (it may be
+// frozen or discarded next), says goodbye when it is unloaded or put in the
+// back-forward cache, and comes back when it is shown again from there.
+func (s *Sync) watchLifecycle() {
+	if len(s.lifecycle) > 0 {
+		return
+	}
+	win, doc := js.Global().Get("window"), js.Global().Get("document")
+	if win.Type() != js.TypeObject || doc.Type() != js.TypeObject {
+		return
+	}
+	on := func(target js.Value, event string, f func(js.Value)) {
+		fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			defer s.recover("lifecycle")
+			f(args[0])
+			return nil
+		})
+		target.Call("addEventListener", event, fn)
+		s.lifecycle = append(s.lifecycle, func() { target.Call("removeEventListener", event, fn); fn.Release() })
+	}
+	on(doc, "visibilitychange", func(js.Value) {
+		if s.Active() && doc.Get("visibilityState").String() == "hidden" {
+			s.handle(s.e.Flush(now()))
+		}
+	})
+	on(win, "pagehide", func(js.Value) {
+		if s.Active() {
+			s.resumeOnShow = true
+			s.Stop()
+		}
+	})
+	on(win, "pageshow", func(ev js.Value) {
+		if ev.Get("persisted").Truthy() && s.resumeOnShow {
+			s.resumeOnShow = false
+			s.Start()
+		}
+	})
+}
+
+// call invokes a user function, turning a throw into an error.
+func (s *Sync) call(f js.Value, args ...any) (js.Value, error) {
+	for i, a := range args {
+		if v, ok := a.(js.Value); ok {
+			args[i] = safejs.Safe(v)
+		}
+	}
+	r, err := safejs.Safe(f).Invoke(args...)
+	return safejs.Unsafe(r), err
+}
+
+// report hands an error to onError; without one, or when onError itself
+// throws, it goes to the console. Nothing is thrown into the application.
+func (s *Sync) report(phase, message string, cause any) {
+	e := jsObject.New()
+	e.Set("phase", phase)
+	e.Set("message", message)
+	if cause != nil {
+		e.Set("cause", cause)
+	}
+	e.Set("tabId", s.tab)
+	if s.opt.onError.Type() == js.TypeFunction {
+		if _, err := s.call(s.opt.onError, e); err == nil {
+			return
+		} else {
+			jsConsole.Call("error", s.prefix+" onError threw: "+err.Error()+"; the error it was given:", e)
+			return
+		}
+	}
+	jsConsole.Call("error", s.prefix+" "+phase+": "+message)
+}
+
+// stateChange tells onSyncStateChange, reporting a throw.
+func (s *Sync) stateChange(state string) {
+	if s.opt.debug {
+		s.log("State: " + state)
+	}
+	if s.opt.onSyncStateChange.Type() == js.TypeFunction {
+		if _, err := s.call(s.opt.onSyncStateChange, state); err != nil {
+			s.report("start", "onSyncStateChange threw: "+err.Error(), err.Error())
+		}
+	}
+}
+
+// log writes a debug line; with debug off it writes nothing.
+func (s *Sync) log(line string) {
+	if s.opt.debug {
+		jsConsole.Call("log", s.prefix+" "+line)
+	}
+}
+
+// recover keeps a Go panic from ending the wasm program, which would stop
+// every instance on the page: it is reported like any other failure.
+func (s *Sync) recover(phase string) {
+	if r := recover(); r != nil {
+		s.applying = false
+		var what string
+		switch x := r.(type) {
+		case error:
+			what = x.Error()
+		case string:
+			what = x
+		default:
+			what = "a panic"
+		}
+		s.report(phase, "internal error (please report it): "+what, nil)
+	}
+}
+
+func short(tab string) string { return tab[max(0, len(tab)-6):] }
