@@ -14,6 +14,7 @@ const root = dirname(fileURLToPath(import.meta.url));
 const dist = join(root, 'dist');
 const src = join(root, 'src');
 const wasmExec = join(dist, 'wasm_exec.js');
+const helpers = join(root, '..', 'jsbridge', 'helpers.js');
 
 if (!existsSync(wasmExec)) {
   console.error(
@@ -22,28 +23,34 @@ if (!existsSync(wasmExec)) {
   );
   process.exit(1);
 }
+if (!existsSync(helpers)) {
+  console.error(`build: ${helpers} is missing; the wasm module refuses to start without it.`);
+  process.exit(1);
+}
 for (const f of ['tabsync.wasm', 'tabsync.wasm.gz', 'tabsync.wasm.br']) {
   if (!existsSync(join(dist, f))) console.warn(`build: warning: dist/${f} is missing (run \`make build\` at the repo root)`);
 }
 
-// Replace src/go-glue.js with the text of wasm_exec.js wrapped in a function:
-// the glue then runs on the first load, not at import time, and the Go class it
-// defines is taken without leaving our copy on globalThis.Go.
+// Replace src/go-glue.js with the text of wasm_exec.js and jsbridge/helpers.js
+// wrapped in a function: the glue then runs on the first load, not at import
+// time; the Go class it defines is taken without leaving our copy on
+// globalThis.Go; __tabsyncHelpers stays, as the module calls it while running.
 const inlineGoGlue = {
-  name: 'inline-wasm-exec',
+  name: 'inline-wasm-glue',
   setup(build) {
-    build.onLoad({ filter: /[\\/]src[\\/]go-glue\.js$/ }, () => {
-      const glue = readFileSync(wasmExec, 'utf8');
-      return {
-        loader: 'js',
-        contents: `// Go's wasm_exec.js (${statSync(wasmExec).size} bytes), inlined by build.mjs.
+    build.onLoad({ filter: /[\\/]src[\\/]go-glue\.js$/ }, () => ({
+      loader: 'js',
+      contents: `// Inlined by build.mjs: Go's wasm_exec.js and jsbridge/helpers.js.
 let GoClass = null;
-export function getGoClass() {
+export function prepareGlue() {
+  (function () {
+${readFileSync(helpers, 'utf8')}
+  })();
   if (GoClass) return GoClass;
   const had = Object.prototype.hasOwnProperty.call(globalThis, 'Go');
   const previous = globalThis.Go;
   (function () {
-${glue}
+${readFileSync(wasmExec, 'utf8')}
   })();
   GoClass = globalThis.Go;
   if (had) globalThis.Go = previous;
@@ -51,8 +58,8 @@ ${glue}
   return GoClass;
 }
 `,
-      };
-    });
+      watchFiles: [wasmExec, helpers],
+    }));
   },
 };
 

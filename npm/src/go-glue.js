@@ -1,11 +1,13 @@
-// Provides Go's `wasm_exec.js` glue (the `Go` class) to the loader.
+// Provides the JavaScript the wasm module needs before it runs: Go's
+// `wasm_exec.js` glue (the `Go` class) and `jsbridge/helpers.js`
+// (globalThis.__tabsyncHelpers, see docs/WASM-CONTRACT.md).
 //
 // In the built files (dist/tabsync.mjs, dist/tabsync.js) build.mjs replaces
-// this module with one that inlines the text of dist/wasm_exec.js inside a
-// function, so the page fetches only the .wasm and nothing runs at import
-// time. Run from source (the Node tests), it can only use a `Go` class that
-// somebody already put on globalThis.
-export function getGoClass() {
-  if (typeof globalThis.Go === 'function') return globalThis.Go;
+// this module with one that inlines both files' text inside a function: the
+// page fetches only the .wasm, nothing runs at import time, and no eval is
+// needed (strict CSP pages work). Run from source (the Node tests), it can
+// only use what somebody already put on globalThis.
+export function prepareGlue() {
+  if (typeof globalThis.Go === 'function' && globalThis.__tabsyncHelpers) return globalThis.Go;
   throw new Error('tabsync: wasm_exec.js is not bundled into this build (run `make build` at the repo root)');
 }

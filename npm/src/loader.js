@@ -1,6 +1,6 @@
 // Loads tabsync.wasm once per page and hands back the API object the module
 // registers as globalThis.__tabsync (see docs/WASM-CONTRACT.md).
-import { getGoClass } from './go-glue.js';
+import { prepareGlue } from './go-glue.js';
 import { defaultWasmUrl } from './wasm-url.js';
 
 const CONTRACT_VERSION = 1;
@@ -41,7 +41,7 @@ async function load(wasmUrl) {
     throw new Error('tabsync: WebAssembly and fetch are required');
   }
   const url = wasmUrl != null && wasmUrl !== '' ? wasmUrl : defaultWasmUrl();
-  const Go = getGoClass();
+  const Go = prepareGlue(); // also installs globalThis.__tabsyncHelpers
   const go = new Go();
 
   // The module calls __tabsyncOnReady once __tabsync is in place.
