@@ -1,0 +1,112 @@
+# tabsync: build, test and demo.
+#
+#   make test    vet, native tests (-race), wasm tests in Chromium, build, e2e
+#   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build
+#   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/
+#   make fuzz    FUZZTIME=60s of FuzzDecode in ./protocol
+#   make tools   install Chromium and the pinned Go tools (.bin/)
+#   make clean   remove build outputs and .bin/
+#
+# Every target installs what it needs (Chromium from Debian, Go tools into
+# .bin/), so a fresh clone on a machine with Go, Node.js and apt works.
+#
+# Variables: GO, FUZZTIME, PORT (demo), CHROME (browser to use; found or
+# installed by tools/ensure-chromium.sh when unset).
+
+GO       ?= go
+FUZZTIME ?= 60s
+PORT     ?= 8080
+BIN      := $(CURDIR)/.bin
+DIST     := npm/dist
+
+# Recipes run in bash with -e and pipefail, so a failing command in a
+# multi-line recipe or a pipe stops the target.
+SHELL       := bash
+.SHELLFLAGS := -euo pipefail -c
+
+# The steps of `make test` must run in the order given, also under -j.
+.NOTPARALLEL:
+
+.PHONY: all test vet unit wasm-test e2e build wasm npm demo fuzz tools clean
+
+all: test
+
+test: vet unit wasm-test build e2e
+	@echo "test: all passed"
+
+vet:
+	@echo "==> go vet (native and js/wasm)"
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
+
+unit:
+	@echo "==> go test -race (native)"
+	$(GO) test -race -timeout 10m ./...
+
+# The jsbridge tests use syscall/js and browser APIs, so they run in headless
+# Chromium through wasmbrowsertest (tools/wasmtest.sh installs both).
+wasm-test:
+	@if ! compgen -G 'jsbridge/*_test.go' >/dev/null; then \
+		echo "==> wasm tests: skipped, jsbridge/ has no *_test.go files yet"; \
+		exit 0; \
+	fi; \
+	echo "==> go test (js/wasm in Chromium) ./jsbridge/..."; \
+	tools/wasmtest.sh -timeout 5m ./jsbridge/...
+
+e2e:
+	@echo "==> e2e tests (headless Chromium)"
+	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
+	echo "    browser: $$CHROME"; \
+	$(GO) test -tags e2e -timeout 10m ./e2e/...
+
+build: wasm npm
+
+# The wasm module, the Go glue from the same toolchain, and precompressed
+# copies for servers that serve them (see tools/devserver).
+wasm:
+	@if ! compgen -G 'wasm/*.go' >/dev/null; then \
+		echo "==> build: skipped, ./wasm has no Go files yet"; \
+		exit 0; \
+	fi; \
+	echo "==> build $(DIST)/tabsync.wasm"; \
+	mkdir -p $(DIST); \
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(DIST)/tabsync.wasm ./wasm; \
+	cp -f "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js; \
+	tools/precompress.sh $(DIST)/tabsync.wasm; \
+	ls -l $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br | awk '{ printf "    %9d  %s\n", $$5, $$9 }'
+
+# The npm package, once npm/ exists. npm ci runs only when node_modules is
+# missing or older than package-lock.json (npm writes
+# node_modules/.package-lock.json at the end of every install).
+npm:
+	@if [ ! -f npm/package.json ]; then \
+		echo "==> npm: skipped, npm/package.json does not exist yet"; \
+		exit 0; \
+	fi; \
+	tools/npm-build.sh npm
+
+demo: build
+	@if [ -f examples/react/package.json ]; then \
+		tools/npm-build.sh examples/react; \
+	fi
+	@echo "==> demo server (Ctrl-C to stop)"
+	PORT=$(PORT) $(GO) run ./tools/devserver -dir examples -mount /tabsync/=$(DIST)
+
+fuzz:
+	@if ! grep -qs 'func FuzzDecode' protocol/*_test.go; then \
+		echo "==> fuzz: skipped, protocol has no FuzzDecode yet"; \
+		exit 0; \
+	fi; \
+	echo "==> fuzz FuzzDecode for $(FUZZTIME)"; \
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./protocol/
+
+tools:
+	@echo "==> tools"
+	@echo "    chromium: $$(tools/ensure-chromium.sh)"
+	@tools/ensure-gotools.sh "$(BIN)"
+	@echo "    go tools: $(BIN)"
+
+clean:
+	rm -rf $(BIN) $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br $(DIST)/wasm_exec.js
+	@if [ -f npm/package.json ]; then rm -rf $(DIST); fi
+	rm -rf examples/react/dist
