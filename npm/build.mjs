@@ -27,8 +27,13 @@ if (!existsSync(helpers)) {
   console.error(`build: ${helpers} is missing; the wasm module refuses to start without it.`);
   process.exit(1);
 }
+// `npm pack` (prepack) must not ship a package without its wasm; a plain
+// build only warns, so the wrapper can be rebuilt on its own.
+const requireWasm = process.argv.includes('--require-wasm');
 for (const f of ['tabsync.wasm', 'tabsync.wasm.gz', 'tabsync.wasm.br']) {
-  if (!existsSync(join(dist, f))) console.warn(`build: warning: dist/${f} is missing (run \`make build\` at the repo root)`);
+  if (existsSync(join(dist, f))) continue;
+  console[requireWasm ? 'error' : 'warn'](`build: dist/${f} is missing (run \`make build\` at the repo root)`);
+  if (requireWasm) process.exit(1);
 }
 
 // Replace src/go-glue.js with the text of wasm_exec.js and jsbridge/helpers.js
