@@ -95,3 +95,10 @@ createBroadcastSync(store, {});
 createBroadcastSync(store, { channelName: 'x', syncKeys: ['nope'] });
 // @ts-expect-error not a strategy
 createBroadcastSync(store, { channelName: 'x', conflictStrategy: 'newest' });
+
+// A React-bound zustand store (a hook function carrying the store methods).
+import { create } from 'zustand';
+const useBound = create<{ n: number; bump: () => void }>()((set) => ({ n: 0, bump: () => set((s) => ({ n: s.n + 1 })) }));
+createBroadcastSync(useBound, { channelName: 'bound', syncKeys: ['n'] });
+// @ts-expect-error a store must have the three methods
+createBroadcastSync({ getState: () => ({}) }, { channelName: 'bad' });
