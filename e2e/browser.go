@@ -180,6 +180,40 @@ func (b *Browser) Serve(mounts map[string]string) string {
 	return s.URL
 }
 
+// ServeRepo serves the repository's demo layout (see serve.RepoMounts): the
+// examples at / and the built npm package, npm/dist/, at /tabsync/. It
+// returns the base URL. The test is skipped when the package has not been
+// built, as `make test` does before the e2e tests; run `make build`.
+func (b *Browser) ServeRepo(t testing.TB) string {
+	t.Helper()
+	mounts := serve.RepoMounts(RepoRoot(t))
+	for _, f := range []string{"tabsync.wasm", "tabsync.js", "tabsync.mjs"} {
+		if _, err := os.Stat(filepath.Join(mounts["/tabsync/"], f)); err != nil {
+			t.Skipf("the npm package is not built (%v): run `make build` first", err)
+		}
+	}
+	return b.Serve(mounts)
+}
+
+// RepoRoot returns the root of the tabsync repository, found from the
+// working directory of the test (the package directory) upwards.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil &&
+			strings.Contains(string(b), "module github.com/tabsync/tabsync\n") {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			t.Fatalf("no go.mod of github.com/tabsync/tabsync at or above %s", wd)
+		}
+	}
+}
+
 // Tab is one page of a Browser.
 type Tab struct {
 	b      *Browser

@@ -63,21 +63,24 @@ func main() {
 		port = "8080"
 	}
 	addr := flag.String("addr", net.JoinHostPort("127.0.0.1", port), "`host:port` to listen on (port 0 picks a free one)")
-	dir := flag.String("dir", "examples", "`directory` served at /")
+	dir := flag.String("dir", "", "`directory` served at / (default examples)")
 	mounts := mountFlags{}
 	flag.Var(mounts, "mount", "serve `/PREFIX/=DIR` as well; repeatable (default /tabsync/=npm/dist)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		log.Fatalf("unexpected arguments %q; see -help", flag.Args())
 	}
+	root := repoRoot()
+	defaults := serve.RepoMounts(root)
 	if len(mounts) == 0 {
-		mounts["/tabsync/"] = filepath.Join("npm", "dist")
+		mounts["/tabsync/"] = defaults["/tabsync/"]
 	}
-	if _, ok := mounts["/"]; !ok {
+	if *dir != "" {
 		mounts["/"] = *dir
 	}
-
-	root := repoRoot()
+	if _, ok := mounts["/"]; !ok {
+		mounts["/"] = defaults["/"]
+	}
 	for prefix, d := range mounts {
 		if !filepath.IsAbs(d) {
 			d = filepath.Join(root, d)

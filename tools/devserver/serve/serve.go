@@ -260,6 +260,17 @@ func notFoundOrError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// RepoMounts returns the layout of the demo for the repository at root: the
+// examples at / and the built npm package at /tabsync/, so that a page
+// loads the library as /tabsync/tabsync.js or /tabsync/tabsync.mjs and the
+// module as /tabsync/tabsync.wasm. The devserver and the e2e tests share it.
+func RepoMounts(root string) map[string]string {
+	return map[string]string{
+		"/":         filepath.Join(root, "examples"),
+		"/tabsync/": filepath.Join(root, "npm", "dist"),
+	}
+}
+
 // DirExists reports whether dir is an existing directory. The command uses it
 // to warn about mounts that a build has not created yet.
 func DirExists(dir string) bool {
