@@ -64,7 +64,8 @@ const sync = window.TabSync.createBroadcastSync(
     },
     onError: (err) => {
       log('error', describeError(err));
-      $('sync-dot').dataset.state = 'error';
+      // Only a failed start (the wasm did not load) means this tab is not syncing.
+      if (err.phase === 'start') $('sync-dot').dataset.state = 'error';
     },
   }),
 );

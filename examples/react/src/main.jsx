@@ -22,7 +22,8 @@ const syncConfig = demoConfig({
 function TabBar({ sync }) {
   const leader = sync.isLeader();
   const active = sync.isActive();
-  const hasError = useLog((s) => s.lines.some((l) => l.kind === 'error'));
+  // Only a failed start (the wasm did not load) means this tab is not syncing.
+  const hasError = useLog((s) => s.lines.some((l) => l.kind === 'error' && l.text.startsWith('[start]')));
   return (
     <div className="tabbar" data-testid="tabbar">
       <span className="dot" id="sync-dot" data-state={hasError ? 'error' : active ? 'active' : 'idle'} title="sync status" />
