@@ -107,17 +107,18 @@ func (e *Engine) write(now int64, key string, v conflict.Value) {
 		en = &entry{}
 		e.entries[key] = en
 	}
-	base := en.version.Clock
+	base, depth := en.version.Clock, en.version.Depth+1
 	if e.pending[key] {
 		// Others never saw the unsent versions of this burst: the update
-		// that goes out names the version they did see as its base.
-		base = en.version.Base
+		// that goes out names the version they did see as its base, and
+		// is one deeper than that base, however many writes the burst had.
+		base, depth = en.version.Base, en.version.Depth
 	} else {
 		e.pending[key] = true
 		e.pendingKeys = append(e.pendingKeys, key)
 	}
 	en.value = v
-	en.version = conflict.Version{Clock: e.hlc.Now(now), Base: base, Depth: en.version.Depth + 1}
+	en.version = conflict.Version{Clock: e.hlc.Now(now), Base: base, Depth: depth}
 }
 
 // schedule decides when the pending keys go out.

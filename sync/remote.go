@@ -85,6 +85,12 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 		}
 		switch d.Outcome {
 		case conflict.Take:
+			if d.Conflict && e.pending[in.Key] && (e.cfg.Strategy == conflict.Merge || e.cfg.Strategy == conflict.Custom) {
+				// Our unsent write is concurrent with a later one: send it
+				// now rather than drop it, so that the tab holding the
+				// later write combines the two.
+				e.flush(now, rd)
+			}
 			if en == nil {
 				en = &entry{}
 				e.entries[in.Key] = en
@@ -190,12 +196,15 @@ func (e *Engine) respond(now int64, req, to string, rd *Ready) {
 		if n > limit {
 			continue // LocalChange reported it already; it never leaves this tab
 		}
+		// What the entry adds to the payload: the key in state and in
+		// meta, the value, and the version string.
+		n += 2*(len(k)+4) + len(protocol.FormatVersion(en.version)) + 4
 		if size+n > limit && len(chunk) > 0 {
 			chunks = append(chunks, chunk)
 			chunk, size = nil, 0
 		}
 		chunk = append(chunk, protocol.Entry{Key: k, Entry: conflict.Entry{Value: en.value, Version: en.version}})
-		size += n + len(k) + 64
+		size += n
 	}
 	chunks = append(chunks, chunk)
 	for i, c := range chunks {

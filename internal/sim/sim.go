@@ -337,6 +337,12 @@ func (n *Net) checkVersions(t *Tab) {
 			t.last[k] = v
 			continue
 		}
+		if held := t.Held[k]; len(held) > 0 && held[len(held)-1] == old && n.supersededUnsent(k, old, v) {
+			// A burst's unsent version replaced by the next write of the
+			// same burst: no other tab ever saw it, it is not a write of
+			// its own.
+			t.Held[k] = held[:len(held)-1]
+		}
 		t.Held[k] = append(t.Held[k], v)
 		if n.MonotonicClocks && v.Clock.Less(old.Clock) {
 			n.violate("%s replaced %s version %s with the older clock %s", t.ID, k, protocol.FormatVersion(old), protocol.FormatVersion(v))
@@ -346,6 +352,21 @@ func (n *Net) checkVersions(t *Tab) {
 		}
 		t.last[k] = v
 	}
+}
+
+// supersededUnsent reports whether v replaced old in old's writer's own
+// throttle or debounce window: the same writer, the same base, and old never
+// reached the channel.
+func (n *Net) supersededUnsent(key string, old, v conflict.Version) bool {
+	if old.IsZero() || v.Clock.Tab != old.Clock.Tab || v.Base != old.Base {
+		return false
+	}
+	for _, c := range n.Writes[key] {
+		if c == old.Clock {
+			return false
+		}
+	}
+	return true
 }
 
 // Trace returns the last lines of the run's trace.
