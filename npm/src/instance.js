@@ -164,7 +164,7 @@ export function createInstance(store, config, tabId, getModule, { eager = true }
       wantActive = false;
       queue.length = 0;
       if (handle) {
-        call('stop', []);
+        if (call('isActive', [], true)) call('stop', []);
         call('destroy', []);
       }
       destroyed = true;

@@ -189,6 +189,17 @@ test('destroy after load stops and destroys the handle', async () => {
   assert.equal(inst.isActive(), false);
 });
 
+test('stop then destroy (the React hook on unmount) stops once', async () => {
+  const { api, calls } = fakeApi();
+  const inst = createInstance(fakeStore(), { channelName: 'c' }, 't', () => Promise.resolve(api));
+  inst.start();
+  await inst.ready;
+  inst.stop();
+  inst.destroy();
+  inst.destroy(); // idempotent
+  assert.deepEqual(calls, [['start'], ['stop'], ['destroy']]);
+});
+
 test('a load failure rejects ready (without an unhandled rejection) and reaches onError with phase start', async () => {
   const errors = [];
   const inst = createInstance(
@@ -263,11 +274,15 @@ test('the instance has every method of the spec', () => {
   assert.ok(inst.ready instanceof Promise);
 });
 
-test('with a module already registered on globalThis, createBroadcastSync uses it', async () => {
+test('with a module already registered on globalThis, init() and createBroadcastSync use it', async () => {
   const { api, calls, created } = fakeApi();
   globalThis.__tabsync = api;
   try {
-    await init();
+    // init() is idempotent: later calls (and their wasmUrl) share the first load.
+    const first = init({ wasmUrl: '/a.wasm' });
+    const second = init({ wasmUrl: '/b.wasm' });
+    assert.equal(await first, undefined);
+    assert.equal(await second, undefined);
     const inst = createBroadcastSync(fakeStore(), { channelName: 'c' });
     inst.start();
     await inst.ready;
