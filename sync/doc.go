@@ -1,0 +1,135 @@
+// Package sync is tabsync's core: one tab's synchronization state machine.
+//
+// # The model
+//
+// Like etcd's raft package, an [Engine] does no I/O, keeps no timers, starts
+// no goroutines and never reads the clock. It is a deterministic state
+// machine that the caller steps, passing the current time in milliseconds:
+//
+//	Start(now, state)            the tab begins syncing
+//	Stop(now)                    the tab stops (or closes)
+//	LocalChange(now, prev, next, changed)  the store changed in this tab
+//	Receive(now, raw)            a message arrived on the channel
+//	Tick(now)                    a deadline passed
+//	Flush(now)                   send pending changes now (page hidden or closing)
+//	RequestState(now)            ask the other tabs for their state again
+//	BroadcastState(now, keys)    push this tab's versions of keys to everyone
+//
+// Each step returns a [Ready]: the Messages to post on the BroadcastChannel,
+// in order; a [Patch] of remote values to apply to the store in one setState
+// (so subscribers see one change); and Errors to report through onError. The
+// caller does all three and then asks [Engine.NextDeadline] when to call
+// Tick next (0: no timer needed). In the browser the caller is the wasm
+// bridge, driven by the JS event loop; in tests it is the test itself or the
+// simulator in internal/sim, which replays any run from a seed.
+//
+// Application values are opaque [conflict.Value]s, read only through the
+// configured [conflict.Model]. In the browser they are JavaScript values
+// kept as they are: the store's objects go onto the channel untouched and
+// BroadcastChannel clones them natively, so nothing is serialized or copied
+// into Go. Tests use [conflict.GoModel].
+//
+// # Versions
+//
+// The engine keeps, for every synced key, the value and a
+// [conflict.Version]: the Clock of the write that made it (a hybrid logical
+// clock reading, wall time plus a counter plus the writer's tab id, so that
+// all tabs order all writes the same way and a write made after seeing
+// another orders after it), the Base clock it was written over, and its
+// Depth (the base's depth plus one). A receiving tab compares the remote
+// version with its own, key by key, under the configured
+// [conflict.Strategy]; package conflict documents the rules. Only changed
+// keys travel on a local change.
+//
+// The values a tab holds when it starts have no version: any write another
+// tab has made wins over them, so a new or reloaded tab never pushes its
+// defaults onto the others, and [Engine.BroadcastState] never sends them.
+//
+// # Filters
+//
+// A key is synced when Config.SyncKeys is empty (nil or []: every key) or
+// names it, and Config.ExcludeKeys does not: ExcludeKeys always wins. The
+// filter applies when sending, when answering a state request, and on
+// receipt: a tab ignores the keys its own filter excludes whatever the
+// sender sent. Function values (zustand actions) are never synced and cause
+// no error. Config.ShouldSync(prev, next) is asked before a local change is
+// recorded: false keeps the change in this tab; an error does the same and is
+// reported with phase "send". A value larger than Limits.MaxBytes stays in
+// the tab and is reported (phase "send") while the other keys of the change
+// still sync.
+//
+// # Throttle and debounce
+//
+// With Config.ThrottleMs > 0 (and no debounce) a local change goes out at
+// once when no window is open (leading edge) and opens a window of
+// ThrottleMs; changes made inside the window go out together when it closes
+// (trailing edge), in one STATE_UPDATE carrying the latest value of every key
+// changed in the window. A burst never loses its final value. With
+// Config.DebounceMs > 0 the throttle is off: pending changes go out once no
+// change has been made for DebounceMs. With both 0 every change goes out at
+// once. A burst is one write as far as other tabs are concerned: its version
+// names the version they saw as its base. [Engine.Flush] sends what is
+// pending at once.
+//
+// # State requests
+//
+// A starting tab pings and broadcasts a STATE_REQUEST. To avoid an answer
+// storm, at most two tabs answer: each ranks itself among the tabs it knows
+// by start time (ties broken by id); the oldest answers at once, the second
+// oldest after Config.StaggerMs unless it has seen the first answer by then,
+// and the others stay silent. When Config.Responder gives an opinion (leader
+// election sets it so that the leader answers) it decides instead. The answer
+// is a STATE_RESPONSE addressed to the requester with every versioned synced
+// key, split into chunks (the last without More) each under 3/4 of
+// Limits.MaxBytes. A request with no complete answer is repeated after
+// RequestRetryMs, then twice that, while peers are known; three attempts in
+// all. Responses are resolved like any other write but never merged (see
+// package conflict), so a late or duplicate response is harmless.
+//
+// # Presence
+//
+// Every tab sends a TAB_PING every Config.PingMs (default 5000) with its
+// start time, a digest of its synced versions and a fingerprint of its key
+// filter and strategy. The first message from a tab it did not know makes a
+// tab answer with a TAB_PONG addressed to it, so a newcomer learns of
+// everyone at once. A stopping tab says goodbye with a TAB_PING marked
+// leaving, and the others count it out at once; a tab that vanishes without
+// one (crash, killed process) is counted out once silent for
+// Config.PeerTimeoutMs (default 3×PingMs+1000), checked at each ping.
+// [Engine.ConnectedTabs] counts the live peers plus this tab. Browsers
+// throttle timers in hidden tabs (to once a second, then once a minute):
+// a hidden tab's pings come late, so the peer timeout is generous, and a
+// caller should Tick as soon as a hidden tab becomes visible again.
+//
+// # Anti-entropy
+//
+// A tab compares each peer's ping digest with its own, when both use the same
+// filter and strategy and it has nothing pending. When a peer names the same
+// differing digest on two pings in a row (its state is settled, not just
+// ahead by a message in flight), the tab sends it a targeted STATE_REQUEST
+// (To set) and that peer answers at once. Lost messages thus heal within a
+// few ping intervals.
+//
+// # Drops and errors
+//
+// [Engine.Receive] validates every message (package protocol) and drops what
+// is malformed, of an unknown type or protocol version, of another
+// Config.AppVersion, oversized, claiming this tab's id, repeated (a sequence
+// number already seen from that sender) or stale (older than what the tab
+// holds). Every drop is counted in [Stats].Dropped and DroppedByReason under
+// the [protocol.Reason]'s name. A drop is reported (phase "protocol") at most
+// once per Config.ErrorCooldownMs for each reason; the next report says how
+// many were not. A foreign app version is reported once per version;
+// duplicates and stale messages are ordinary on a busy channel and are
+// counted silently. Nothing received can make a step fail or stop syncing; a
+// failing custom resolver is reported with phase "resolve" and the local value
+// stays.
+//
+// # Stop and Start
+//
+// [Engine.Stop] takes effect at once: pending changes are flushed, the
+// goodbye is sent, and from then on Active is false, NextDeadline is 0, and
+// nothing is sent or received. Local changes made while stopped are
+// recorded, and the next Start sends them, after announcing the tab and
+// asking for the state it missed.
+package sync
