@@ -283,6 +283,13 @@ func TestDeepMerge(t *testing.T) {
 			map[string]any{"a": map[string]any{"__proto__": 1.0, "x": 1.0, "b": map[string]any{"constructor": 1.0}}},
 			map[string]any{"a": map[string]any{"prototype": 1.0, "y": 1.0, "b": map[string]any{"__proto__": map[string]any{}}}},
 			map[string]any{"a": map[string]any{"x": 1.0, "y": 1.0, "b": map[string]any{}}}},
+		// Documented: only objects DeepMerge builds are cleaned; a subtree
+		// present on one side only is carried over as it is, as
+		// last-write-wins would carry the whole value.
+		{"a one-sided subtree is carried over as it is",
+			map[string]any{},
+			map[string]any{"a": map[string]any{"__proto__": 1.0}},
+			map[string]any{"a": map[string]any{"__proto__": 1.0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
