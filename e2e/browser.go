@@ -18,13 +18,16 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/debugger"
 	"github.com/chromedp/cdproto/inspector"
+	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -223,8 +226,18 @@ type Tab struct {
 	url    string
 	wg     sync.WaitGroup // the console collector
 
+	// Console messages reach collect through chromedp's queue, on
+	// another goroutine, so a message the page logged before a command
+	// returned may not be collected yet when that command returns. The
+	// listener counts them as they are read off the connection (in
+	// order with the command replies) so that Console and Exceptions
+	// can wait for collect to catch up.
+	counting atomic.Bool
+	seen     atomic.Int64
+
 	mu         sync.Mutex
 	console    []string
+	collected  int64 // messages collected, to compare with seen
 	exceptions []string
 	closed     bool
 }
@@ -233,8 +246,9 @@ type Tab struct {
 // context as its other tabs, and waits for the page's load event.
 func (b *Browser) OpenTab(t testing.TB, url string) *Tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
-	tab := &Tab{b: b, ctx: ctx, cancel: cancel, url: url}
+	tab := &Tab{b: b, url: url}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(tab.count))
+	tab.ctx, tab.cancel = ctx, cancel
 	b.mu.Lock()
 	b.tabs = append(b.tabs, tab)
 	b.mu.Unlock()
@@ -245,6 +259,7 @@ func (b *Browser) OpenTab(t testing.TB, url string) *Tab {
 		// Subscribe before navigating, so that messages the page logs
 		// while it loads are kept.
 		messages := chromedp.Console(ctx)
+		tab.counting.Store(true)
 		tab.wg.Add(1)
 		go tab.collect(messages)
 		return chromedp.Do(ctx)
@@ -272,6 +287,7 @@ func (tab *Tab) collect(messages iter.Seq2[chromedp.ConsoleMessage, error]) {
 		}
 		tab.mu.Lock()
 		tab.console = append(tab.console, m.String())
+		tab.collected++
 		if m.IsException() {
 			tab.exceptions = append(tab.exceptions, exceptionText(m))
 		}
@@ -292,6 +308,33 @@ func exceptionText(m chromedp.ConsoleMessage) string {
 	return text
 }
 
+// count is the tab's chromedp listener; it runs on the goroutine that reads
+// the browser's messages, so it must be quick.
+func (tab *Tab) count(ev any) {
+	if !tab.counting.Load() {
+		return
+	}
+	switch ev.(type) {
+	case *runtime.EventConsoleAPICalled, *runtime.EventExceptionThrown, *log.EventEntryAdded:
+		tab.seen.Add(1)
+	}
+}
+
+// sync waits, briefly, until collect has taken every console message read
+// so far, so that what a command caused is in Console when it returns.
+func (tab *Tab) sync() {
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		tab.mu.Lock()
+		done := tab.collected >= tab.seen.Load() || tab.closed
+		tab.mu.Unlock()
+		if done {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // URL returns the URL the tab was opened with.
 func (tab *Tab) URL() string { return tab.url }
 
@@ -299,6 +342,7 @@ func (tab *Tab) URL() string { return tab.url }
 // "level: text", for example "log: ready" or "error: failed".
 // Uncaught exceptions are there too, as "exception: ...".
 func (tab *Tab) Console() []string {
+	tab.sync()
 	tab.mu.Lock()
 	defer tab.mu.Unlock()
 	return append([]string(nil), tab.console...)
@@ -307,6 +351,7 @@ func (tab *Tab) Console() []string {
 // Exceptions returns the uncaught exceptions and unhandled promise
 // rejections of the tab so far, each with its stack where there is one.
 func (tab *Tab) Exceptions() []string {
+	tab.sync()
 	tab.mu.Lock()
 	defer tab.mu.Unlock()
 	return append([]string(nil), tab.exceptions...)
@@ -364,7 +409,7 @@ func (tab *Tab) eval(timeout time.Duration, js string, out any) error {
 func (tab *Tab) WaitFor(t testing.TB, jsCondition string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	expr := "(async () => !!(" + jsCondition + "))()"
+	expr := "(async () => !!(await (" + jsCondition + ")))()"
 	var lastErr error
 	for {
 		left := time.Until(deadline)

@@ -5,6 +5,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -171,14 +172,14 @@ func TestPauseKeepsLock(t *testing.T) {
 	holder.Pause(t)
 	// The page's 20 ms timer makes the pause take effect at once; give
 	// the other tab time to see whether the lock came free.
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
 	var held []string
 	other.Eval(t, `navigator.locks.query().then((s) => s.held.map((l) => l.name))`, &held)
 	assert.Contains(t, held, "leader", "a paused tab keeps its lock")
 
 	holder.Resume(t)
 	holder.Eval(t, `ticks`, &during)
-	assert.Less(t, during-before, 5, "a paused tab runs no timers (300 ms is 15 ticks)")
+	assert.Less(t, during-before, 10, "a paused tab runs no timers (500 ms is 25 ticks)")
 	holder.WaitFor(t, `ticks > `+strconv.Itoa(during+5), 2*time.Second)
 	holder.Eval(t, `ticks`, &after)
 	assert.Greater(t, after, during, "a resumed tab runs its timers again")
@@ -190,4 +191,38 @@ func TestPauseKeepsLock(t *testing.T) {
 
 	holder.Close(t)
 	other.WaitFor(t, `navigator.locks.query().then((s) => s.held.length === 0)`, 5*time.Second)
+}
+
+// TestWaitForAwaitsPromises guards WaitFor against treating a pending
+// promise as a true condition.
+func TestWaitForAwaitsPromises(t *testing.T) {
+	b := NewBrowser(t)
+	tab := b.OpenTab(t, servePage(t, b))
+	tab.WaitFor(t, `Promise.resolve(true)`, time.Second)
+	tab.Eval(t, `setTimeout(() => { window.late = true }, 200), true`, nil)
+	tab.WaitFor(t, `new Promise((ok) => setTimeout(() => ok(window.late === true), 10))`, 5*time.Second)
+
+	// A failing WaitFor must fail the test; check that with a stub TB.
+	ft := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tab.WaitFor(ft, `Promise.resolve(false)`, 300*time.Millisecond)
+	}()
+	<-done
+	assert.True(t, ft.failed, "WaitFor on a promise of false must time out")
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records the failure and ends
+// the goroutine, as testing.T's does, without failing the real test.
+type fatalRecorder struct {
+	testing.TB
+	failed bool
+}
+
+func (f *fatalRecorder) Helper() {}
+
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.failed = true
+	runtime.Goexit()
 }
