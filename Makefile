@@ -1,6 +1,7 @@
 # tabsync: build, test and demo.
 #
-#   make test    vet, native tests (-race), wasm tests in Chromium, build, e2e
+#   make test    vet, native tests (-race), wasm tests in Chromium, build,
+#                npm tests (node --test), e2e
 #   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build
 #   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/
 #   make fuzz    FUZZTIME=60s of FuzzDecode in ./protocol
@@ -27,11 +28,11 @@ SHELL       := bash
 # The steps of `make test` must run in the order given, also under -j.
 .NOTPARALLEL:
 
-.PHONY: all test vet unit wasm-test e2e build wasm npm demo fuzz tools clean
+.PHONY: all test vet unit wasm-test npm-test e2e build wasm npm demo fuzz tools clean
 
 all: test
 
-test: vet unit wasm-test build e2e
+test: vet unit wasm-test build npm-test e2e
 	@echo "test: all passed"
 
 vet:
@@ -52,6 +53,15 @@ wasm-test:
 	fi; \
 	echo "==> go test (js/wasm in Chromium) ./jsbridge/..."; \
 	tools/wasmtest.sh -timeout 5m ./jsbridge/...
+
+# The npm package's own tests (Node's test runner), on the fresh build.
+npm-test:
+	@if [ ! -f npm/package.json ] || ! grep -q '"test"[[:space:]]*:' npm/package.json; then \
+		echo "==> npm tests: skipped, npm/package.json has no test script yet"; \
+		exit 0; \
+	fi; \
+	echo "==> npm test in npm"; \
+	cd npm && npm test --silent
 
 e2e:
 	@echo "==> e2e tests (headless Chromium)"
