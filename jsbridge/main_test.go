@@ -1,0 +1,169 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	_ "embed"
+	"os"
+	"regexp"
+	"strconv"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The tests run in headless Chromium (tools/wasmtest.sh), against the
+// browser's own BroadcastChannel: two instances in one page each open their
+// own BroadcastChannel object on the same name, and those do hear each
+// other. Delivery happens in later tasks of the event loop, so a test waits
+// by sleeping in its own goroutine (which lets the event loop run), never
+// inside a js.FuncOf, and every wait is bounded (eventually).
+
+//go:embed helpers.js
+var helpersJS string
+
+//go:embed testdata/harness.js
+var harnessJS string
+
+// jsTest is globalThis.__tabsyncTest from testdata/harness.js.
+var jsTest js.Value
+
+func TestMain(m *testing.M) {
+	// The way the npm wrapper does it, minus the bundler: evaluate the
+	// same file before the module serves anything. The test page has no
+	// Content-Security-Policy, so the Function constructor is allowed.
+	js.Global().Get("Function").New(helpersJS).Invoke()
+	js.Global().Get("Function").New(harnessJS).Invoke()
+	jsTest = js.Global().Get("__tabsyncTest")
+	os.Exit(m.Run())
+}
+
+// jsEval returns the value of a JavaScript expression.
+func jsEval(expr string) js.Value {
+	return js.Global().Get("Function").New("return (" + expr + ");").Invoke()
+}
+
+// jsFunc returns a JavaScript function with the given parameters and body.
+func jsFunc(params, body string) js.Value {
+	return js.Global().Get("Function").New(params, body)
+}
+
+// jsJSON is JSON.stringify(v), for comparing JavaScript values.
+func jsJSON(v js.Value) string {
+	return js.Global().Get("JSON").Call("stringify", v).String()
+}
+
+// jsStrings copies a JavaScript array of strings.
+func jsStrings(a js.Value) []string {
+	out := make([]string, a.Length())
+	for i := range out {
+		out[i] = a.Index(i).String()
+	}
+	return out
+}
+
+// eventually waits until cond holds, letting the event loop run in
+// between, and fails the test if it does not within a generous bound.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	const limit = 5 * time.Second
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", limit, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+var (
+	seq       int
+	unsafeTab = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+)
+
+// uniqueName returns a name no other test uses, so that the channels of
+// different tests never hear each other.
+func uniqueName(t *testing.T, kind string) string {
+	seq++
+	name := unsafeTab.ReplaceAllString(t.Name(), "_")
+	if len(name) > 40 {
+		name = name[len(name)-40:]
+	}
+	return kind + "-" + name + "-" + strconv.Itoa(seq)
+}
+
+// instance is one createBroadcastSync instance with its store and the log
+// of its callbacks.
+type instance struct {
+	t     *testing.T
+	s     *Sync
+	h     js.Value // the handle the wrapper gets
+	store js.Value
+	log   js.Value // { errors, states, remote }
+	tab   string
+}
+
+// newInstance creates an instance over a test store holding initial, with
+// config (a JavaScript object; recording callbacks are added unless it
+// already has them). It is destroyed when the test ends. It is not started.
+func newInstance(t *testing.T, store, config js.Value) *instance {
+	t.Helper()
+	log := jsObject.New()
+	if config.Get("onError").IsUndefined() {
+		log = jsTest.Call("record", config)
+	}
+	tab := uniqueName(t, "tab")
+	s, err := New(store, config, tab)
+	require.NoError(t, err)
+	in := &instance{t: t, s: s, h: s.Handle(), store: store, log: log, tab: tab}
+	t.Cleanup(func() { in.h.Call("destroy") })
+	return in
+}
+
+// pair starts two instances on one channel, each over its own store with
+// initial state, and waits until each counts the other.
+func pair(t *testing.T, initial string, config string) (a, b *instance) {
+	t.Helper()
+	channel := uniqueName(t, "ch")
+	mk := func() *instance {
+		cfg := jsEval(config)
+		cfg.Set("channelName", channel)
+		return newInstance(t, jsTest.Call("createStore", jsEval(initial)), cfg)
+	}
+	a, b = mk(), mk()
+	a.start()
+	b.start()
+	eventually(t, "the two instances to see each other", func() bool {
+		return a.connected() == 2 && b.connected() == 2
+	})
+	return a, b
+}
+
+func (in *instance) start()          { in.h.Call("start") }
+func (in *instance) stop()           { in.h.Call("stop") }
+func (in *instance) active() bool    { return in.h.Call("isActive").Bool() }
+func (in *instance) connected() int  { return in.h.Call("getConnectedTabs").Int() }
+func (in *instance) state() js.Value { return in.store.Call("getState") }
+func (in *instance) stats() js.Value { return in.h.Call("getStats") }
+
+// set calls the store's setState with a partial state given as a
+// JavaScript expression.
+func (in *instance) set(partial string) { in.store.Call("setState", jsEval(partial)) }
+
+// get returns JSON.stringify(state[key]).
+func (in *instance) get(key string) string { return jsJSON(in.state().Get(key)) }
+
+// errors returns the messages given to onError, each as "phase: message".
+func (in *instance) errors() []string {
+	es := in.log.Get("errors")
+	out := make([]string, es.Length())
+	for i := range out {
+		out[i] = es.Index(i).Get("phase").String() + ": " + es.Index(i).Get("message").String()
+	}
+	return out
+}
+
+// states returns what onSyncStateChange was given.
+func (in *instance) states() []string { return jsStrings(in.log.Get("states")) }
