@@ -135,9 +135,9 @@ func (m *model) Truth(v conflict.Value) bool {
 func (m *model) Size(v conflict.Value, limit, maxDepth int) (int, int) {
 	x := jv(v)
 	switch x.Type() {
-	case js.TypeObject:
-	case js.TypeString:
-		return 4 + 2*x.Length(), 1
+	case js.TypeObject, js.TypeString:
+		// A string's length is read in JavaScript: syscall/js has no
+		// Length for strings (it panics), and String() would copy it.
 	default:
 		return 8, 1
 	}

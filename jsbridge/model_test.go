@@ -86,7 +86,12 @@ func TestModelReadsValues(t *testing.T) {
 
 func TestModelSize(t *testing.T) {
 	m := testModel(t)
-	n, depth := m.Size(jsEval("42"), 1000, 10)
+	n, depth := m.Size(jsEval("'abcd'"), 1000, 10)
+	assert.Equal(t, 12, n, "4 bytes of length and 2 a character")
+	assert.Equal(t, 1, depth)
+	n, _ = m.Size(jsEval("'ü€'"), 1000, 10)
+	assert.Equal(t, 8, n, "characters are UTF-16 code units, as JavaScript stores them")
+	n, depth = m.Size(jsEval("42"), 1000, 10)
 	assert.Equal(t, 8, n)
 	assert.Equal(t, 1, depth)
 
