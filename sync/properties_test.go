@@ -82,7 +82,9 @@ func (w workload) config(string) tsync.Config {
 // run plays the workload and returns the network after it settled.
 func (w workload) run(seed int64) *sim.Net {
 	n := sim.New(seed, w.faults, w.config)
-	n.MonotonicClocks = w.strategy == conflict.LastWriteWins
+	if w.strategy == conflict.LastWriteWins || w.strategy == conflict.FirstWriteWins {
+		n.Wins = func(a, b conflict.Version) bool { return beats(w.strategy, a, b) }
+	}
 	r := rand.New(rand.NewSource(seed * 7919))
 	for i := 0; i < 2+r.Intn(4); i++ {
 		n.Join()

@@ -98,6 +98,35 @@ func TestFlushSendsThePendingChangeNow(t *testing.T) {
 	assert.Empty(t, a.tick(t0+1000).Messages, "nothing left for the window's end")
 }
 
+// A version still pending in a throttle window can leave the tab early, in
+// the answer to a new tab's STATE_REQUEST. The next write of the burst must
+// then build on it: a sibling with the same base would lose to it under
+// first-write-wins, and the new tab would keep the burst's middle value.
+func TestBurstWriteAfterItsVersionWentOutInAResponse(t *testing.T) {
+	cfg := tsync.Config{ThrottleMs: 1000, Strategy: conflict.FirstWriteWins}
+	a := newTab(t, "a", cfg)
+	a.start(t0)
+	a.set(t0+10, "k", 1.0) // leading edge, sent
+	a.set(t0+20, "k", 2.0) // pending until the window closes
+
+	b := newTab(t, "b", cfg)
+	b.start(t0 + 30)
+	a.deliver(t0+31, b.sent...)
+	a.tick(t0 + 31) // the oldest tab answers at its next tick
+	resps := a.sentOf(protocol.StateResponse)
+	require.Len(t, resps, 1)
+	assert.Equal(t, 2.0, entryValue(resps[0], "k"), "the answer holds the pending value")
+	b.deliver(t0+32, resps...)
+	require.Equal(t, 2.0, b.store["k"])
+
+	a.set(t0+40, "k", 3.0)
+	assert.Equal(t, resps[0].Entries[0].Version.Clock, a.version("k").Base,
+		"the next write succeeds the version that went out")
+	a.tick(t0 + 1010)
+	b.deliver(t0+1011, a.sentOf(protocol.StateUpdate)...)
+	assert.Equal(t, 3.0, b.store["k"], "the burst's final value wins in the new tab")
+}
+
 // --- Filters -----------------------------------------------------------------
 
 func TestEmptySyncKeysMeansEveryKey(t *testing.T) {

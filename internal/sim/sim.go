@@ -62,9 +62,11 @@ type Net struct {
 	Faults Faults
 	Tabs   []*Tab
 	Log    []Sent
-	// MonotonicClocks makes a tab replacing a value by one of an older
-	// clock a violation (true of last-write-wins).
-	MonotonicClocks bool
+	// Wins, when set, is the strategy's order of versions (a wins over b):
+	// a tab replacing a key's version by one that loses to it is then a
+	// violation. Last-write-wins and first-write-wins have such an order;
+	// merge and custom do not (a combined write may carry any clock).
+	Wins func(a, b conflict.Version) bool
 	// Violations collects property failures noticed while running.
 	Violations []string
 	// Writes records, per key, the clock of every write that reached the
@@ -337,15 +339,17 @@ func (n *Net) checkVersions(t *Tab) {
 			t.last[k] = v
 			continue
 		}
+		superseded := false
 		if held := t.Held[k]; len(held) > 0 && held[len(held)-1] == old && n.supersededUnsent(k, old, v) {
 			// A burst's unsent version replaced by the next write of the
 			// same burst: no other tab ever saw it, it is not a write of
 			// its own.
 			t.Held[k] = held[:len(held)-1]
+			superseded = true
 		}
 		t.Held[k] = append(t.Held[k], v)
-		if n.MonotonicClocks && v.Clock.Less(old.Clock) {
-			n.violate("%s replaced %s version %s with the older clock %s", t.ID, k, protocol.FormatVersion(old), protocol.FormatVersion(v))
+		if n.Wins != nil && !superseded && !old.IsZero() && n.Wins(old, v) {
+			n.violate("%s replaced %s version %s with %s, which loses to it", t.ID, k, protocol.FormatVersion(old), protocol.FormatVersion(v))
 		}
 		if v.Clock == old.Base || (!old.IsZero() && v.Clock.Less(old.Clock) && v.Depth < old.Depth) {
 			n.violate("%s rolled %s back from %s to its ancestor %s", t.ID, k, protocol.FormatVersion(old), protocol.FormatVersion(v))
