@@ -183,6 +183,12 @@ func (e *Engine) onRequest(now int64, msg protocol.Message) {
 // respond sends every versioned synced key to the requester, split into
 // chunks under the size limit.
 func (e *Engine) respond(now int64, req, to string, rd *Ready) {
+	if len(e.pendingKeys) > 0 {
+		// A response must not carry a version of a throttled burst that the
+		// next write of the burst would then replace as if nobody had seen
+		// it: send the burst first, so that its versions are published.
+		e.flush(now, rd)
+	}
 	limit := e.cfg.Limits.MaxBytes * 3 / 4
 	var chunk []protocol.Entry
 	size := 0

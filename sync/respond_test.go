@@ -1,0 +1,43 @@
+package sync_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/protocol"
+	tsync "github.com/tabsync/tabsync/sync"
+)
+
+// A tab inside a throttle window answers a new tab: the burst goes out
+// first, so the response never carries a version that the next write of the
+// burst would replace as if nobody had seen it (under first-write-wins the
+// earlier, unsent version would win and the tabs would keep different values).
+func TestResponseInsideAThrottleWindowSendsTheBurstFirst(t *testing.T) {
+	a := newTab(t, "a", tsync.Config{ThrottleMs: 100})
+	a.start(t0)
+	a.set(t0+1, "count", 1.0)  // leading edge
+	a.set(t0+10, "count", 2.0) // pending in the window
+
+	b := newTab(t, "b", tsync.Config{})
+	start := b.start(t0 + 20)
+	a.deliver(t0+20, start.Messages...)
+	rd := a.tick(t0 + 20)
+	require.Equal(t, []protocol.Type{protocol.StateUpdate, protocol.StateResponse}, msgTypes(rd.Messages))
+	assert.Equal(t, rd.Messages[0].Entries[0].Version, rd.Messages[1].Entries[0].Version)
+
+	// The burst's next write builds on the published version.
+	a.set(t0+30, "count", 3.0)
+	rd = a.tick(t0 + 200)
+	require.Len(t, rd.Messages, 1)
+	assert.Equal(t, rd.Messages[0].Entries[0].Version.Base, a.sentOf(protocol.StateUpdate)[1].Entries[0].Version.Clock)
+}
+
+func msgTypes(msgs []protocol.Message) []protocol.Type {
+	var out []protocol.Type
+	for _, m := range msgs {
+		out = append(out, m.Type)
+	}
+	return out
+}
