@@ -6,6 +6,7 @@
 // no goroutines and never reads the clock. It is a deterministic state
 // machine that the caller steps, passing the current time in milliseconds:
 //
+//	Restore(now, entries)        entries read from storage (before Start)
 //	Start(now, state)            the tab begins syncing
 //	Stop(now)                    the tab stops (or closes)
 //	LocalChange(now, prev, next, changed)  the store changed in this tab
@@ -17,8 +18,8 @@
 //
 // Each step returns a [Ready]: the Messages to post on the BroadcastChannel,
 // in order; a [Patch] of remote values to apply to the store in one setState
-// (so subscribers see one change); and Errors to report through onError. The
-// caller does all three and then asks [Engine.NextDeadline] when to call
+// (so subscribers see one change); Errors to report through onError; and,
+// with Config.Persist on, the entries to Persist. The caller does all four and then asks [Engine.NextDeadline] when to call
 // Tick next (0: no timer needed). In the browser the caller is the wasm
 // bridge, driven by the JS event loop; in tests it is the test itself or the
 // simulator in internal/sim, which replays any run from a seed.
@@ -126,6 +127,31 @@
 // counted silently. Nothing received can make a step fail or stop syncing; a
 // failing custom resolver is reported with phase "resolve" and the local value
 // stays.
+//
+// # Persistence
+//
+// With Config.Persist on, the engine says which writes to store (in
+// IndexedDB, in the browser); package persist decides how. A tab that starts
+// reads the stored entries and hands them to [Engine.Restore] before
+// [Engine.Start]: they enter with their versions, so the STATE_REQUEST that
+// Start sends is answered like for any tab holding them, and a restored
+// value loses to a newer write from a peer and wins over an older one (and
+// over the store's defaults, which have no version).
+//
+// Which tab writes: the writer of a change stores it, in the same step that
+// broadcasts it ([Ready].Persist lists the entries of each STATE_UPDATE this
+// tab sends, merge and custom results included), so one change is stored
+// once, not once per open tab, and a throttled burst costs one write per
+// flush. Receivers store nothing for a live update. A tab killed right after
+// a change, before its transaction committed, loses nothing as long as
+// another tab holds the change: when a peer says goodbye or is counted out
+// as silent, every remaining tab lists that peer's writes it still holds,
+// and a write taken in a STATE_RESPONSE whose writer is not a known live tab
+// is listed too (nobody else may be left to store it). The database keeps
+// an entry only when it is newer than the stored one under the strategy
+// (persist.ShouldWrite), so these safety writes usually cost a read, and
+// nothing older ever replaces something newer, whichever tab's transaction
+// lands first.
 //
 // # Stop and Start
 //

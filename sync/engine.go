@@ -39,6 +39,10 @@ type Config struct {
 	// STATE_REQUEST: leader election sets it so that only the leader answers.
 	// ok false means "no opinion": the engine's own rule (oldest tabs first) applies.
 	Responder func() (answer bool, ok bool)
+
+	// Persist makes the engine list in Ready.Persist the writes this tab
+	// must store (see "Persistence" in the package documentation).
+	Persist bool
 }
 
 func (c *Config) defaults() {
@@ -68,6 +72,7 @@ const (
 	PhaseProtocol = "protocol"
 	PhaseApply    = "apply"
 	PhaseResolve  = "resolve"
+	PhasePersist  = "persist"
 )
 
 // Error is a failure to report to the application.
@@ -93,11 +98,15 @@ type Ready struct {
 	// Received is the message a Receive step read, for debug logging; nil
 	// when it was dropped.
 	Received *protocol.Message
+	// Persist lists the entries to store, with Config.Persist on: each one
+	// only if newer than the stored record (persist.ShouldWrite), all in one
+	// transaction.
+	Persist []protocol.Entry
 }
 
 // Empty reports whether there is nothing to do.
 func (r *Ready) Empty() bool {
-	return len(r.Messages) == 0 && r.Patch == nil && len(r.Errors) == 0
+	return len(r.Messages) == 0 && r.Patch == nil && len(r.Errors) == 0 && len(r.Persist) == 0
 }
 
 // Stats are the engine's counters, as returned by getStats().
@@ -350,7 +359,7 @@ func (e *Engine) Tick(now int64) Ready {
 		e.retryRequest(now, &rd)
 	}
 	if now >= e.nextPing {
-		e.expirePeers(now)
+		e.expirePeers(now, &rd)
 		e.ping(now, false, &rd)
 	}
 	return rd

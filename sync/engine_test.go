@@ -81,6 +81,7 @@ func (tb *tab) recv(now int64, raws ...conflict.Value) tsync.Ready {
 		rd := tb.do(tb.e.Receive(now, raw))
 		all.Messages = append(all.Messages, rd.Messages...)
 		all.Errors = append(all.Errors, rd.Errors...)
+		all.Persist = append(all.Persist, rd.Persist...)
 		if rd.Patch != nil {
 			all.Patch = rd.Patch
 		}

@@ -164,6 +164,9 @@ func (e *Engine) flush(now int64, rd *Ready) {
 	clear(e.exposed)
 	if len(entries) > 0 {
 		e.send(rd, protocol.Message{Type: protocol.StateUpdate, Entries: entries})
+		if e.cfg.Persist {
+			rd.Persist = append(rd.Persist, entries...)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"sort"
 	"strconv"
 
 	"github.com/tabsync/tabsync/protocol"
@@ -44,11 +45,17 @@ func (e *Engine) forget(tab string) {
 	}
 }
 
-func (e *Engine) expirePeers(now int64) {
+func (e *Engine) expirePeers(now int64, rd *Ready) {
+	var gone []string
 	for id, p := range e.peers {
 		if now-p.lastSeen > e.cfg.PeerTimeoutMs {
-			e.forget(id)
+			gone = append(gone, id)
 		}
+	}
+	sort.Strings(gone) // a deterministic order for Ready.Persist
+	for _, id := range gone {
+		e.forget(id)
+		e.persistOrphans(id, rd)
 	}
 }
 

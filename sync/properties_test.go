@@ -52,6 +52,7 @@ type workload struct {
 	debounce int64
 	faults   sim.Faults
 	keys     []string
+	persist  bool
 }
 
 func randomWorkload(r *rand.Rand, strategy conflict.Strategy) workload {
@@ -76,6 +77,7 @@ func (w workload) config(string) tsync.Config {
 		DebounceMs:  w.debounce,
 		Strategy:    w.strategy,
 		PingMs:      1000,
+		Persist:     w.persist,
 	}
 }
 

@@ -29,6 +29,7 @@ func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
 	rd.Received = &msg
 	if msg.Type == protocol.TabPing && msg.Leaving {
 		e.forget(msg.Tab)
+		e.persistOrphans(msg.Tab, &rd)
 		return rd
 	}
 	if e.seen(now, msg.Tab, msg.Started) && msg.Type != protocol.TabPong {
@@ -97,6 +98,7 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 			}
 			en.value, en.version = in.Value, in.Version
 			e.unqueue(in.Key)
+			e.adopt(msg.Tab, in, rd)
 			patch.Keys = append(patch.Keys, in.Key)
 			patch.Values = append(patch.Values, in.Value)
 		case conflict.Write:

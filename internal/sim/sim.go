@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/persist"
 	"github.com/tabsync/tabsync/protocol"
 	tsync "github.com/tabsync/tabsync/sync"
 )
@@ -38,6 +39,9 @@ type Tab struct {
 
 	inbox   []conflict.Value // delivered while frozen
 	timerAt int64
+
+	strategy conflict.Strategy
+	persist  bool
 	// Held lists every version the tab's engine has held, per key.
 	Held map[string][]conflict.Version
 	// last version of each key seen in the engine, for the rollback check
@@ -72,6 +76,15 @@ type Net struct {
 	// Writes records, per key, the clock of every write that reached the
 	// channel; a write superseded inside a throttle window never does.
 	Writes map[string][]conflict.Clock
+	// DB is the simulated IndexedDB, shared by every tab whose config has
+	// Persist on: per key, the stored entry. A tab's Ready.Persist reaches
+	// it after a random delay of up to Faults.MaxDelayMs (the transaction),
+	// under the "only if newer" rule, unless the tab crashed meanwhile; a
+	// joining tab restores from it before it starts.
+	DB map[string]conflict.Entry
+	// DBTransactions and DBPuts count the transactions run and the records
+	// they put.
+	DBTransactions, DBPuts int
 
 	newConfig func(id string) tsync.Config
 	events    eventQueue
@@ -119,6 +132,7 @@ func New(seed int64, faults Faults, newConfig func(id string) tsync.Config) *Net
 		Now:       1_700_000_000_000,
 		Faults:    faults,
 		Writes:    map[string][]conflict.Clock{},
+		DB:        map[string]conflict.Entry{},
 		newConfig: newConfig,
 		lastDeliv: map[[2]string]delivery{},
 	}
@@ -151,8 +165,62 @@ func (n *Net) Join() *Tab {
 	t := &Tab{ID: id, Engine: e, Store: map[string]any{}, last: map[string]conflict.Version{}, Held: map[string][]conflict.Version{}}
 	n.Tabs = append(n.Tabs, t)
 	n.tracef("%s joins", id)
+	t.strategy, t.persist = cfg.Strategy, cfg.Persist
+	if cfg.Persist {
+		n.handle(t, e.Restore(n.Now, n.stored()))
+	}
 	n.handle(t, e.Start(n.Now, copyState(t.Store)))
 	return t
+}
+
+// stored returns the DB's entries, sorted by key.
+func (n *Net) stored() []protocol.Entry {
+	keys := make([]string, 0, len(n.DB))
+	for k := range n.DB {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]protocol.Entry, len(keys))
+	for i, k := range keys {
+		en := n.DB[k]
+		out[i] = protocol.Entry{Key: k, Entry: conflict.Entry{Value: deepCopy(en.Value), Version: en.Version}}
+	}
+	return out
+}
+
+// persist runs one transaction of tab t, after a delay, unless t crashes first.
+func (n *Net) persist(t *Tab, entries []protocol.Entry) {
+	at := n.Now
+	if n.Faults.MaxDelayMs > 0 {
+		at += n.Rand.Int63n(n.Faults.MaxDelayMs + 1)
+	}
+	batch := make([]protocol.Entry, len(entries))
+	for i, en := range entries {
+		batch[i] = en
+		batch[i].Value = deepCopy(en.Value)
+	}
+	n.at(at, func() {
+		if t.Crashed {
+			n.tracef("%s's transaction of %d entries is lost", t.ID, len(batch))
+			return
+		}
+		n.DBTransactions++
+		for _, en := range batch {
+			if persist.ShouldWrite(t.strategy, n.DB[en.Key].Version, en.Version) {
+				n.DB[en.Key] = en.Entry
+				n.DBPuts++
+			}
+		}
+	})
+}
+
+// DBState renders the DB like SyncedState renders a tab, without the store.
+func (n *Net) DBState() string {
+	var lines []string
+	for _, en := range n.stored() {
+		lines = append(lines, fmt.Sprintf("%s=%v@%s", en.Key, en.Value, protocol.FormatVersion(en.Version)))
+	}
+	return strings.Join(lines, "; ")
 }
 
 // Write makes a local change of key in tab t.
@@ -219,6 +287,12 @@ func (n *Net) handle(t *Tab, rd tsync.Ready) {
 		for i, k := range rd.Patch.Keys {
 			t.Store[k] = rd.Patch.Values[i]
 		}
+	}
+	if len(rd.Persist) > 0 {
+		if !t.persist {
+			n.violate("%s asked to persist with Persist off", t.ID)
+		}
+		n.persist(t, rd.Persist)
 	}
 	n.checkVersions(t)
 	n.arm(t)
