@@ -4,18 +4,19 @@
 #                npm tests (node --test), e2e
 #   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build
 #   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/
-#   make fuzz    FUZZTIME=60s of FuzzDecode in ./protocol
+#   make fuzz    FUZZTIME=60s of every fuzz target (make test: FUZZTIME_TEST=5s)
 #   make tools   install Chromium and the pinned Go tools (.bin/)
 #   make clean   remove build outputs and .bin/
 #
 # Every target installs what it needs (Chromium from Debian, Go tools into
 # .bin/), so a fresh clone on a machine with Go, Node.js and apt works.
 #
-# Variables: GO, FUZZTIME, PORT (demo), CHROME (browser to use; found or
+# Variables: GO, FUZZTIME, FUZZTIME_TEST, PORT (demo), CHROME (browser to use; found or
 # installed by tools/ensure-chromium.sh when unset).
 
 GO       ?= go
 FUZZTIME ?= 60s
+FUZZTIME_TEST ?= 5s
 PORT     ?= 8080
 BIN      := $(CURDIR)/.bin
 DIST     := npm/dist
@@ -28,11 +29,11 @@ SHELL       := bash
 # The steps of `make test` must run in the order given, also under -j.
 .NOTPARALLEL:
 
-.PHONY: all test vet unit wasm-test npm-test e2e build wasm npm demo fuzz tools clean
+.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e build wasm npm demo fuzz tools clean
 
 all: test
 
-test: vet unit wasm-test build npm-test e2e
+test: vet unit fuzz-short wasm-test build npm-test e2e
 	@echo "test: all passed"
 
 vet:
@@ -43,6 +44,10 @@ vet:
 unit:
 	@echo "==> go test -race (native)"
 	$(GO) test -race -timeout 10m ./...
+
+# A short run of every fuzz target, beyond their seed corpora (which unit runs).
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
 
 # The jsbridge tests use syscall/js and browser APIs, so they run in headless
 # Chromium through wasmbrowsertest (tools/wasmtest.sh installs both).
@@ -102,13 +107,18 @@ demo: build
 	@echo "==> demo server (Ctrl-C to stop)"
 	PORT=$(PORT) $(GO) run ./tools/devserver -dir examples -mount /tabsync/=$(DIST)
 
+# Every fuzz target, FUZZTIME each (make test runs them for FUZZTIME_TEST).
+# New interesting inputs are kept in Go's cache; copy the ones worth keeping
+# from $(go env GOCACHE)/fuzz into the package's testdata/fuzz/<Target>/.
+FUZZ_TARGETS := ./protocol:FuzzDecode ./conflict:FuzzResolve ./conflict:FuzzDeepMerge ./sync:FuzzEngine
+
 fuzz:
-	@if ! grep -qs 'func FuzzDecode' protocol/*_test.go; then \
-		echo "==> fuzz: skipped, protocol has no FuzzDecode yet"; \
-		exit 0; \
-	fi; \
-	echo "==> fuzz FuzzDecode for $(FUZZTIME)"; \
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./protocol/
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "==> fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		out=$$($(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | tail -n 3; \
+	done
 
 tools:
 	@echo "==> tools"
