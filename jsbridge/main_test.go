@@ -18,8 +18,18 @@ import (
 // browser's own BroadcastChannel: two instances in one page each open their
 // own BroadcastChannel object on the same name, and those do hear each
 // other. Delivery happens in later tasks of the event loop, so a test waits
-// by sleeping in its own goroutine (which lets the event loop run), never
-// inside a js.FuncOf, and every wait is bounded (eventually).
+// by parking its goroutine (which lets the event loop run), never inside a
+// js.FuncOf, and every wait is bounded (eventually).
+//
+// How it parks matters. Whenever JavaScript calls into Go, the Go runtime
+// runs every runnable goroutine before it returns to JavaScript. A test
+// goroutine woken by a Go timer (time.Sleep) can therefore run in the
+// middle of an instance's callback: between the store's setState and
+// onRemoteUpdate, or while the instance applies a remote update (when a
+// setState of the test would be taken for the instance's own). So the test
+// goroutine never sleeps on a Go timer: pause wakes it from a JavaScript
+// setTimeout task of its own, when no callback is running, as if the test
+// were a script of the page.
 
 //go:embed helpers.js
 var helpersJS string
@@ -64,6 +74,24 @@ func jsStrings(a js.Value) []string {
 	return out
 }
 
+var (
+	woken = make(chan struct{}, 1)
+	wake  = js.FuncOf(func(js.Value, []js.Value) any {
+		select {
+		case woken <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+)
+
+// pause lets the event loop run for about d, and resumes the test in a
+// JavaScript task of its own (see the comment at the top of this file).
+func pause(d time.Duration) {
+	jsSetTimeout.Invoke(wake, d.Milliseconds())
+	<-woken
+}
+
 // eventually waits until cond holds, letting the event loop run in
 // between, and fails the test if it does not within a generous bound.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -74,7 +102,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited %v for %s", limit, what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		pause(5 * time.Millisecond)
 	}
 }
 
@@ -105,13 +133,13 @@ type instance struct {
 	tab   string
 }
 
-// newInstance creates an instance over a test store holding initial, with
-// config (a JavaScript object; recording callbacks are added unless it
-// already has them). It is destroyed when the test ends. It is not started.
+// newInstance creates an instance over store with config (a JavaScript
+// object, to which recording callbacks are added where it has none). It is
+// destroyed when the test ends. It is not started.
 func newInstance(t *testing.T, store, config js.Value) *instance {
 	t.Helper()
 	log := jsObject.New()
-	if config.Get("onError").IsUndefined() {
+	if config.Type() == js.TypeObject {
 		log = jsTest.Call("record", config)
 	}
 	tab := uniqueName(t, "tab")

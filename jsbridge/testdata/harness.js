@@ -41,12 +41,14 @@ globalThis.__tabsyncTest = {
   },
 
   // record adds to config callbacks that keep what they are given in
-  // log.errors, log.states and log.remote, and returns log.
+  // log.errors, log.states and log.remote, and returns log. A callback the
+  // config already has is left alone.
   record(config) {
     const log = { errors: [], states: [], remote: [] };
-    config.onError = (e) => { log.errors.push(e); };
-    config.onSyncStateChange = (s) => { log.states.push(s); };
-    config.onRemoteUpdate = (keys, source) => { log.remote.push({ keys, source }); };
+    const add = (name, f) => { if (!(name in config)) config[name] = f; };
+    add('onError', (e) => { log.errors.push(e); });
+    add('onSyncStateChange', (s) => { log.states.push(s); });
+    add('onRemoteUpdate', (keys, source) => { log.remote.push({ keys, source }); });
     return log;
   },
 

@@ -1,0 +1,100 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRemoteUpdateIsAppliedWithOneSetState(t *testing.T) {
+	a, b := pair(t, "{x: 0, y: 0, z: 0}", "{throttleMs: 0}")
+	b.set("{mine: 'b'}") // a key only b has, not in a's state
+	eventually(t, "a to get b's key", func() bool { return a.get("mine") == `"b"` })
+	calls, notes := b.store.Get("setStateCalls").Int(), b.store.Get("notifications").Int()
+	remotes := b.log.Get("remote").Length()
+
+	a.set("{x: 1, y: 2, z: 3}")
+
+	eventually(t, "b to get the change", func() bool { return b.get("z") == "3" })
+	assert.Equal(t, 1, b.store.Get("setStateCalls").Int()-calls, "one setState for the whole update")
+	assert.Equal(t, 1, b.store.Get("notifications").Int()-notes, "so b's subscribers hear of it once")
+	assert.Equal(t, `{"x":1,"y":2,"z":3,"mine":"b"}`, jsJSON(b.state()), "a shallow merge: b's other keys stay")
+	assert.Equal(t, 1, b.log.Get("remote").Length()-remotes, "onRemoteUpdate once for the update")
+}
+
+func TestAppliedStateIsNotSentBack(t *testing.T) {
+	a, b := pair(t, "{x: 0}", "{throttleMs: 0}")
+	w := watch(t, a)
+
+	a.set("{x: 1}")
+	eventually(t, "b to get x", func() bool { return b.get("x") == "1" })
+	// b's next own change goes out after anything applying x might have sent.
+	b.set("{y: 1}")
+	eventually(t, "a to get y", func() bool { return a.get("y") == "1" })
+	eventually(t, "the watcher to see b's update", func() bool { return len(fromTab(w, b.tab, "STATE_UPDATE")) == 1 })
+
+	ups := fromTab(w, b.tab, "STATE_UPDATE")
+	assert.Equal(t, []string{"y"}, testModelKeys(ups[0].Get("payload").Get("state")), "b sends only its own change, never the x it applied")
+}
+
+// Stores written by hand often call listeners with the new state only.
+func TestStoreWithoutPrevStateInItsListener(t *testing.T) {
+	channel := uniqueName(t, "ch")
+	mk := func() *instance {
+		store := jsTest.Call("createStore", jsEval("{x: 0, y: 0}"), jsEval("{noPrevState: true}"))
+		in := newInstance(t, store, jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
+		in.start()
+		return in
+	}
+	a, b := mk(), mk()
+	eventually(t, "two tabs", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	w := watch(t, a)
+
+	a.set("{x: 1}")
+	eventually(t, "b to get x", func() bool { return b.get("x") == "1" })
+	a.set("{y: 1}")
+	eventually(t, "b to get y", func() bool { return b.get("y") == "1" })
+	b.set("{x: 2}")
+	eventually(t, "a to get b's x", func() bool { return a.get("x") == "2" })
+	a.set("{y: 2}")
+	eventually(t, "b to get the next y", func() bool { return b.get("y") == "2" })
+
+	eventually(t, "the watcher to see a's three updates", func() bool { return len(fromTab(w, a.tab, "STATE_UPDATE")) == 3 })
+	for _, up := range fromTab(w, a.tab, "STATE_UPDATE") {
+		require.Len(t, testModelKeys(up.Get("payload").Get("state")), 1, "each update carries only the key that changed, known from the state seen last")
+	}
+	assert.Equal(t, "2", a.get("x"), "applying b's x was not taken for a change of a's own")
+	assert.Empty(t, a.errors())
+	assert.Empty(t, b.errors())
+}
+
+func TestStoreListenerIsRemovedByDestroy(t *testing.T) {
+	store := jsTest.Call("createStore", jsEval("{x: 0}"))
+	in := newInstance(t, store, jsEval("{channelName: 'listener'}"))
+	in.start()
+	assert.Equal(t, 1, store.Call("listeners").Int())
+	in.stop()
+	in.start()
+	assert.Equal(t, 1, store.Call("listeners").Int(), "one subscription for the life of the instance")
+	in.h.Call("destroy")
+	assert.Equal(t, 0, store.Call("listeners").Int())
+}
+
+func TestStoreSetStateThatThrowsIsReported(t *testing.T) {
+	a, b := pair(t, "{x: 0}", "{throttleMs: 0}")
+	b.store.Set("throwOnSet", "store is read-only")
+
+	a.set("{x: 1}")
+
+	eventually(t, "b to report the failed apply", func() bool { return len(b.errors()) > 0 })
+	assert.Contains(t, b.errors()[0], "apply: store.setState threw while applying x from "+a.tab[len(a.tab)-6:])
+	assert.Contains(t, b.errors()[0], "store is read-only")
+	assert.Equal(t, 0, b.log.Get("remote").Length(), "onRemoteUpdate is not called for an update that did not apply")
+
+	b.store.Set("throwOnSet", "")
+	a.set("{x: 2}")
+	eventually(t, "b to apply the next update", func() bool { return b.get("x") == "2" })
+}
