@@ -83,6 +83,25 @@ func TestStoreListenerIsRemovedByDestroy(t *testing.T) {
 	assert.Equal(t, 0, store.Call("listeners").Int())
 }
 
+func TestStoreFailuresAreReported(t *testing.T) {
+	// subscribe throws: reported, and the instance still answers and
+	// receives (it only misses local changes).
+	store := jsEval(`{getState: () => ({x: 0}), setState() {}, subscribe() { throw new Error('no subscriptions'); }}`)
+	in := newInstance(t, store, jsEval("{channelName: 'subscribe-throws'}"))
+	assert.NotPanics(t, in.start)
+	require.NotEmpty(t, in.errors())
+	assert.Contains(t, in.errors()[0], "start: store.subscribe failed")
+	assert.Contains(t, in.errors()[0], "no subscriptions")
+	assert.Contains(t, in.log.Get("errors").Index(0).Get("cause").String(), "no subscriptions", "the cause says what the store threw")
+
+	// getState throws.
+	store = jsEval(`{getState() { throw new Error('no state'); }, setState() {}, subscribe: () => () => {}}`)
+	in = newInstance(t, store, jsEval("{channelName: 'getstate-throws'}"))
+	assert.NotPanics(t, in.start)
+	require.NotEmpty(t, in.errors())
+	assert.Contains(t, in.errors()[0], "store.getState failed")
+}
+
 func TestStoreSetStateThatThrowsIsReported(t *testing.T) {
 	a, b := pair(t, "{x: 0}", "{throttleMs: 0}")
 	b.store.Set("throwOnSet", "store is read-only")

@@ -391,6 +391,10 @@ func (s *Sync) report(phase, message string, cause any) {
 	e := jsObject.New()
 	e.Set("phase", phase)
 	e.Set("message", message)
+	if err, ok := cause.(error); ok {
+		// js.ValueOf panics on a Go error.
+		cause = err.Error()
+	}
 	if cause != nil {
 		e.Set("cause", cause)
 	}
