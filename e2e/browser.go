@@ -190,12 +190,38 @@ func (b *Browser) Serve(mounts map[string]string) string {
 func (b *Browser) ServeRepo(t testing.TB) string {
 	t.Helper()
 	mounts := serve.RepoMounts(RepoRoot(t))
+	skipUnbuilt(t, mounts["/tabsync/"])
+	return b.Serve(mounts)
+}
+
+// ServeTestPage serves the behaviour tests' page, e2e/testdata/page.html,
+// at /page.html, with the built npm package at /tabsync/ and zustand's ESM
+// build (from npm/node_modules) at /zustand/. It returns the base URL. The
+// test is skipped when the package has not been built.
+func (b *Browser) ServeTestPage(t testing.TB) string {
+	t.Helper()
+	root := RepoRoot(t)
+	mounts := map[string]string{
+		"/":         filepath.Join(root, "e2e", "testdata"),
+		"/tabsync/": serve.RepoMounts(root)["/tabsync/"],
+		"/zustand/": filepath.Join(root, "npm", "node_modules", "zustand", "esm"),
+	}
+	skipUnbuilt(t, mounts["/tabsync/"])
+	if _, err := os.Stat(filepath.Join(mounts["/zustand/"], "vanilla.mjs")); err != nil {
+		t.Skipf("zustand is not installed in npm/node_modules (%v): run `make build` first", err)
+	}
+	return b.Serve(mounts)
+}
+
+// skipUnbuilt skips the test when dist, the npm package's output, lacks a
+// file a page loads.
+func skipUnbuilt(t testing.TB, dist string) {
+	t.Helper()
 	for _, f := range []string{"tabsync.wasm", "tabsync.js", "tabsync.mjs"} {
-		if _, err := os.Stat(filepath.Join(mounts["/tabsync/"], f)); err != nil {
+		if _, err := os.Stat(filepath.Join(dist, f)); err != nil {
 			t.Skipf("the npm package is not built (%v): run `make build` first", err)
 		}
 	}
-	return b.Serve(mounts)
 }
 
 // RepoRoot returns the root of the tabsync repository, found from the

@@ -1,0 +1,125 @@
+// The page the e2e tests drive. It loads the built npm package (the ESM entry
+// by default, the script-tag build with ?build=iife) and zustand's vanilla
+// store, and puts helpers on window. Nothing syncs until a test calls
+// setup(config, initialState); whatever the tabsync callbacks receive is
+// recorded in window.calls.
+const params = new URLSearchParams(location.search);
+
+async function loadLibrary() {
+  if (params.get('build') !== 'iife') return import('/tabsync/tabsync.mjs');
+  await new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = '/tabsync/tabsync.js';
+    s.onload = resolve;
+    s.onerror = () => reject(new Error('loading /tabsync/tabsync.js failed'));
+    document.head.append(s);
+  });
+  return window.TabSync;
+}
+
+const lib = await loadLibrary();
+const { createStore } = await import('/zustand/vanilla.mjs');
+
+Object.assign(window, {
+  lib,
+  store: null,
+  sync: null,
+  calls: { errors: [], remote: [], states: [], resolver: 0 },
+
+  // setup creates a zustand store holding initial and syncs it with config
+  // (channelName included), replacing what an earlier setup made. It
+  // resolves with the tab id once the instance is ready.
+  async setup(config, initial = {}) {
+    if (window.sync) window.sync.destroy();
+    calls.errors = [];
+    calls.remote = [];
+    calls.states = [];
+    calls.resolver = 0;
+    window.store = createStore(() => ({ ...initial }));
+    const user = config.customResolver;
+    window.sync = lib.createBroadcastSync(store, {
+      ...config,
+      customResolver: user && ((local, remote) => {
+        calls.resolver++;
+        return user(local, remote);
+      }),
+      onError: (e) => calls.errors.push({ phase: e.phase, message: e.message, tabId: e.tabId }),
+      onRemoteUpdate: (keys, source) => calls.remote.push({ keys: [...keys], source }),
+      onSyncStateChange: (s) => calls.states.push(s),
+    });
+    sync.start();
+    await sync.ready;
+    return sync.getTabId();
+  },
+
+  // set calls store.setState(partial) and returns the time of the write.
+  set(partial) {
+    store.setState(partial);
+    return Date.now();
+  },
+
+  // setAfter waits (spinning: a few ms at most) until Date.now() > t, then
+  // sets partial, so that this write is later than one made at t in any tab.
+  setAfter(t, partial) {
+    while (Date.now() <= t);
+    return set(partial);
+  },
+
+  // burst sets key to 0, 1, ... n-1, one value per task, gapMs apart, and
+  // resolves once the last is set.
+  async burst(key, n, gapMs) {
+    for (let i = 0; i < n; i++) {
+      store.setState({ [key]: i });
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+    return n - 1;
+  },
+
+  // state returns the store's state as JSON can carry it: functions,
+  // symbols and DOM nodes are named rather than dropped.
+  state() {
+    return snapshot(store.getState());
+  },
+
+  // canon returns JSON of v with object keys sorted, to compare values
+  // whatever order their keys were set in.
+  canon(v) {
+    return JSON.stringify(v, (k, x) =>
+      x && typeof x === 'object' && !Array.isArray(x)
+        ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]))
+        : x);
+  },
+
+  stats() {
+    return sync.getStats();
+  },
+
+  // watch listens to the channel with a plain BroadcastChannel, as a
+  // developer would from the console, and keeps every message in wire.
+  watch(channelName) {
+    if (window.watcher) watcher.close();
+    window.wire = [];
+    window.watcher = new BroadcastChannel(channelName);
+    watcher.onmessage = (e) => wire.push(e.data);
+  },
+
+  // post puts raw messages on the channel, as another tab would.
+  post(channelName, ...messages) {
+    const ch = new BroadcastChannel(channelName);
+    for (const m of messages) ch.postMessage(m);
+    ch.close();
+  },
+});
+
+function snapshot(v, depth = 0) {
+  if (typeof v === 'function') return '[function]';
+  if (typeof v === 'symbol') return '[symbol]';
+  if (v instanceof Node) return '[node]';
+  if (v === null || typeof v !== 'object' || depth > 20) return v;
+  if (Array.isArray(v)) return v.map((x) => snapshot(x, depth + 1));
+  const out = {};
+  for (const k of Object.keys(v)) out[k] = snapshot(v[k], depth + 1);
+  return out;
+}
+
+window.pageReady = true;
