@@ -111,6 +111,68 @@ Object.assign(window, {
   },
 });
 
+// Latency measurement (see latency_test.go). The echoing tab answers each
+// new value of ping, once its store has it, with the same value as pong (a
+// local write, from a microtask after the store's notification); on the
+// plain channel it posts each message back. Both record the one-way time
+// from the sender's timestamp on the clock the tabs share
+// (performance.timeOrigin + performance.now()).
+window.latency = {
+  oneWay: { sync: [], raw: [] },
+
+  echo(rawChannel) {
+    const now = () => performance.timeOrigin + performance.now();
+    store.subscribe((s, prev) => {
+      if (s.ping === prev.ping) return;
+      latency.oneWay.sync.push(now() - s.sentAt);
+      queueMicrotask(() => store.setState({ pong: s.ping }));
+    });
+    const raw = new BroadcastChannel(rawChannel);
+    raw.onmessage = (e) => {
+      latency.oneWay.raw.push(now() - e.data.sentAt);
+      raw.postMessage({ i: e.data.i });
+    };
+  },
+
+  // measure makes n changes, one at a time, each answered before the next,
+  // alternating with n plain BroadcastChannel round trips, and resolves
+  // with the round-trip times in ms. A round trip that takes longer than
+  // timeoutMs rejects.
+  async measure(n, rawChannel, timeoutMs) {
+    const raw = new BroadcastChannel(rawChannel);
+    const rtt = { sync: [], raw: [] };
+    const within = (what, p) =>
+      Promise.race([
+        p,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs)),
+      ]);
+    try {
+      for (let i = 1; i <= n; i++) {
+        let unsubscribe;
+        const echoed = new Promise((resolve) => {
+          unsubscribe = store.subscribe((s) => s.pong === i && resolve());
+        });
+        let t0 = performance.now();
+        store.setState({ ping: i, sentAt: performance.timeOrigin + t0 });
+        await within(`tabsync change ${i}`, echoed);
+        rtt.sync.push(performance.now() - t0);
+        unsubscribe();
+
+        const back = new Promise((resolve) => {
+          raw.onmessage = (e) => e.data.i === i && resolve();
+        });
+        t0 = performance.now();
+        raw.postMessage({ i, sentAt: performance.timeOrigin + t0 });
+        await within(`BroadcastChannel message ${i}`, back);
+        rtt.raw.push(performance.now() - t0);
+      }
+    } finally {
+      raw.close();
+    }
+    return rtt;
+  },
+};
+
 function snapshot(v, depth = 0) {
   if (typeof v === 'function') return '[function]';
   if (typeof v === 'symbol') return '[symbol]';
