@@ -1,0 +1,140 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// Every callback of the config is the application's code: whatever it
+// throws is reported through onError and syncing goes on.
+
+func TestShouldSyncDecidesAndItsThrowIsReported(t *testing.T) {
+	a, b := pair(t, "{n: 0, draft: false}", `{throttleMs: 0, shouldSync(prev, next) {
+		if (next.n === 13) throw new Error('unlucky');
+		return !next.draft;
+	}}`)
+
+	a.set("{n: 1}")
+	eventually(t, "b to get n = 1", func() bool { return b.get("n") == "1" })
+
+	a.set("{n: 2, draft: true}")
+	a.set("{n: 13, draft: false}")
+	assert.Equal(t, []string{"send: shouldSync failed; the change stays in this tab: JavaScript error: unlucky"}, a.errors())
+
+	a.set("{n: 14}")
+	eventually(t, "b to get n = 14", func() bool { return b.get("n") == "14" })
+	assert.Equal(t, "false", b.get("draft"), "the change shouldSync refused stayed in a")
+	for _, r := range remoteKeys(b) {
+		assert.NotContains(t, r, "draft")
+	}
+}
+
+// remoteKeys returns the keys of each onRemoteUpdate call.
+func remoteKeys(in *instance) [][]string {
+	rs := in.log.Get("remote")
+	out := make([][]string, rs.Length())
+	for i := range out {
+		out[i] = jsStrings(rs.Index(i).Get("keys"))
+	}
+	return out
+}
+
+// conflictOn makes b and a write key concurrently, b first: b writes while
+// stopped, a writes and sends, then b starts and sends its earlier write,
+// which a, holding the later one, resolves.
+func conflictOn(t *testing.T, a, b *instance, bWrite, aWrite string) {
+	t.Helper()
+	b.stop()
+	eventually(t, "a to see b leave", func() bool { return a.connected() == 1 })
+	b.set(bWrite)
+	pause(5 * time.Millisecond) // a's write must carry a later clock
+	a.set(aWrite)
+	b.start()
+}
+
+func TestCustomResolverCombinesConflictingWrites(t *testing.T) {
+	a, b := pair(t, "{tags: []}", `{throttleMs: 0, conflictStrategy: 'custom',
+		customResolver: (local, remote) => [...new Set([...local, ...remote])].sort()}`)
+
+	conflictOn(t, a, b, "{tags: ['from-b']}", "{tags: ['from-a']}")
+
+	eventually(t, "both to hold the combined value", func() bool {
+		return a.get("tags") == `["from-a","from-b"]` && b.get("tags") == `["from-a","from-b"]`
+	})
+	assert.Empty(t, a.errors())
+	assert.Empty(t, b.errors())
+	assert.Positive(t, a.stats().Get("conflicts").Int())
+}
+
+func TestCustomResolverThatThrowsIsReported(t *testing.T) {
+	a, b := pair(t, "{v: 0, w: 0}", `{throttleMs: 0, conflictStrategy: 'custom',
+		customResolver(local, remote) { throw new Error('cannot decide'); }}`)
+
+	conflictOn(t, a, b, "{v: 1}", "{v: 2}")
+
+	eventually(t, "a to report the failed resolve", func() bool { return len(a.errors()) > 0 })
+	assert.Contains(t, a.errors()[0], `resolve: customResolver failed for "v"; the local value stays`)
+	assert.Contains(t, a.errors()[0], "cannot decide")
+	assert.Equal(t, "2", a.get("v"))
+
+	b.set("{w: 5}")
+	eventually(t, "a to keep syncing", func() bool { return a.get("w") == "5" })
+}
+
+func TestOnRemoteUpdateThatThrowsIsReported(t *testing.T) {
+	a, b := pair(t, "{n: 0}", `{throttleMs: 0, onRemoteUpdate(keys, source) { throw new Error('render failed'); }}`)
+
+	a.set("{n: 1}")
+
+	eventually(t, "b to report", func() bool { return len(b.errors()) > 0 })
+	assert.Equal(t, "1", b.get("n"), "the store was updated before onRemoteUpdate threw")
+	assert.Contains(t, b.errors()[0], "apply: onRemoteUpdate threw: JavaScript error: render failed")
+	a.set("{n: 2}")
+	eventually(t, "b to keep syncing", func() bool { return b.get("n") == "2" })
+	assert.Len(t, b.errors(), 2)
+}
+
+func TestOnSyncStateChangeThatThrowsIsReported(t *testing.T) {
+	cfg := jsEval(`{throttleMs: 0, channelName: 'state-throws', onSyncStateChange(s) { throw new Error('state ' + s); }}`)
+	in := newInstance(t, emptyStore(), cfg)
+
+	in.start()
+
+	assert.True(t, in.active(), "a throwing onSyncStateChange does not stop the start")
+	assert.Equal(t, []string{"start: onSyncStateChange threw: JavaScript error: state connected"}, in.errors())
+	in.stop()
+	assert.False(t, in.active())
+	assert.Len(t, in.errors(), 2)
+}
+
+func TestOnErrorThatThrowsGoesToTheConsole(t *testing.T) {
+	console := jsTest.Call("captureConsole", "error")
+	defer console.Call("restore")
+	a, b := pair(t, "{n: 0}", `{throttleMs: 0,
+		onError(e) { throw new Error('onError is broken'); },
+		onRemoteUpdate() { throw new Error('so is onRemoteUpdate'); }}`)
+
+	a.set("{n: 1}")
+
+	eventually(t, "the report to reach the console", func() bool { return console.Get("lines").Length() > 0 })
+	line := console.Get("lines").Index(0).String()
+	assert.Contains(t, line, "[tabsync:"+b.tab[len(b.tab)-6:]+"] onError threw: JavaScript error: onError is broken; the error it was given:")
+	assert.Equal(t, "1", b.get("n"))
+	a.set("{n: 2}")
+	eventually(t, "b to keep syncing", func() bool { return b.get("n") == "2" })
+}
+
+func TestInstancesWithoutOnErrorReportToTheConsole(t *testing.T) {
+	console := jsTest.Call("captureConsole", "error")
+	defer console.Call("restore")
+	a, b := pair(t, "{n: 0}", `{throttleMs: 0, onError: undefined, onRemoteUpdate() { throw new Error('oops'); }}`)
+
+	a.set("{n: 1}")
+
+	eventually(t, "the report to reach the console", func() bool { return console.Get("lines").Length() > 0 })
+	assert.Equal(t, "[tabsync:"+b.tab[len(b.tab)-6:]+"] apply: onRemoteUpdate threw: JavaScript error: oops", console.Get("lines").Index(0).String())
+}
