@@ -3,6 +3,7 @@
 package jsbridge
 
 import (
+	"syscall/js"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func TestShouldSyncDecidesAndItsThrowIsReported(t *testing.T) {
 	a.set("{n: 2, draft: true}")
 	a.set("{n: 13, draft: false}")
 	assert.Equal(t, []string{"send: shouldSync failed; the change stays in this tab: JavaScript error: unlucky"}, a.errors())
+	assert.True(t, a.log.Get("errors").Index(0).Get("cause").InstanceOf(js.Global().Get("Error")), "the cause is the Error shouldSync threw")
 
 	a.set("{n: 14}")
 	eventually(t, "b to get n = 14", func() bool { return b.get("n") == "14" })
@@ -86,13 +88,16 @@ func TestCustomResolverThatThrowsIsReported(t *testing.T) {
 }
 
 func TestOnRemoteUpdateThatThrowsIsReported(t *testing.T) {
-	a, b := pair(t, "{n: 0}", `{throttleMs: 0, onRemoteUpdate(keys, source) { throw new Error('render failed'); }}`)
+	a, b := pair(t, "{n: 0}", `{throttleMs: 0, onRemoteUpdate(keys, source) { throw new TypeError('render failed'); }}`)
 
 	a.set("{n: 1}")
 
 	eventually(t, "b to report", func() bool { return len(b.errors()) > 0 })
 	assert.Equal(t, "1", b.get("n"), "the store was updated before onRemoteUpdate threw")
 	assert.Contains(t, b.errors()[0], "apply: onRemoteUpdate threw: JavaScript error: render failed")
+	cause := b.log.Get("errors").Index(0).Get("cause")
+	assert.True(t, cause.InstanceOf(js.Global().Get("TypeError")), "the cause is what onRemoteUpdate threw, stack and all")
+	assert.Equal(t, "render failed", cause.Get("message").String())
 	a.set("{n: 2}")
 	eventually(t, "b to keep syncing", func() bool { return b.get("n") == "2" })
 	assert.Len(t, b.errors(), 2)

@@ -92,7 +92,7 @@ func TestStoreFailuresAreReported(t *testing.T) {
 	require.NotEmpty(t, in.errors())
 	assert.Contains(t, in.errors()[0], "start: store.subscribe failed")
 	assert.Contains(t, in.errors()[0], "no subscriptions")
-	assert.Contains(t, in.log.Get("errors").Index(0).Get("cause").String(), "no subscriptions", "the cause says what the store threw")
+	assert.Equal(t, "no subscriptions", in.log.Get("errors").Index(0).Get("cause").Get("message").String(), "the cause is what the store threw")
 
 	// getState throws.
 	store = jsEval(`{getState() { throw new Error('no state'); }, setState() {}, subscribe: () => () => {}}`)

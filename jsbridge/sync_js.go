@@ -239,7 +239,7 @@ func (s *Sync) handle(rd tsync.Ready) {
 	for _, err := range rd.Errors {
 		var cause any
 		if err.Cause != nil {
-			cause = err.Cause.Error()
+			cause = err.Cause
 		}
 		s.report(err.Phase, err.Message, cause)
 	}
@@ -258,7 +258,7 @@ func (s *Sync) post(msg protocol.Message) {
 		kept := msg.Entries[:0:0]
 		for _, en := range msg.Entries {
 			if _, cerr := safejs.Safe(jsStructClone).Invoke(jv(en.Value)); cerr != nil {
-				s.report("send", "the value of "+en.Key+" cannot be cloned and is not synced: "+cerr.Error(), cerr.Error())
+				s.report("send", "the value of "+en.Key+" cannot be cloned and is not synced: "+cerr.Error(), cerr)
 				continue
 			}
 			kept = append(kept, en)
@@ -270,7 +270,7 @@ func (s *Sync) post(msg protocol.Message) {
 		err = s.postWire(protocol.Encode(s.m, msg))
 	}
 	if err != nil {
-		s.report("send", "postMessage failed for "+msg.Type.String()+": "+err.Error(), err.Error())
+		s.report("send", "postMessage failed for "+msg.Type.String()+": "+err.Error(), err)
 		return
 	}
 	if s.opt.debug {
@@ -292,7 +292,7 @@ func (s *Sync) apply(p *tsync.Patch) {
 	s.applying = false
 	s.last = s.getState()
 	if err != nil {
-		s.report("apply", "store.setState threw while applying "+strings.Join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err.Error())
+		s.report("apply", "store.setState threw while applying "+strings.Join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err)
 		return
 	}
 	if s.opt.debug {
@@ -304,7 +304,7 @@ func (s *Sync) apply(p *tsync.Patch) {
 			keys[i] = k
 		}
 		if _, err := s.call(s.opt.onRemoteUpdate, js.ValueOf(keys), p.Source); err != nil {
-			s.report("apply", "onRemoteUpdate threw: "+err.Error(), err.Error())
+			s.report("apply", "onRemoteUpdate threw: "+err.Error(), err)
 		}
 	}
 }
@@ -392,8 +392,15 @@ func (s *Sync) report(phase, message string, cause any) {
 	e.Set("phase", phase)
 	e.Set("message", message)
 	if err, ok := cause.(error); ok {
-		// js.ValueOf panics on a Go error.
-		cause = err.Error()
+		// What the application's code threw, so that onError gets its
+		// own Error with its stack; otherwise the message (js.ValueOf
+		// panics on a Go error).
+		var thrown js.Error
+		if errors.As(err, &thrown) {
+			cause = thrown.Value
+		} else {
+			cause = err.Error()
+		}
 	}
 	if cause != nil {
 		e.Set("cause", cause)
@@ -417,7 +424,7 @@ func (s *Sync) stateChange(state string) {
 	}
 	if s.opt.onSyncStateChange.Type() == js.TypeFunction {
 		if _, err := s.call(s.opt.onSyncStateChange, state); err != nil {
-			s.report("start", "onSyncStateChange threw: "+err.Error(), err.Error())
+			s.report("start", "onSyncStateChange threw: "+err.Error(), err)
 		}
 	}
 }

@@ -194,7 +194,7 @@ func TestUncloneableValueIsReportedAndTheRestSyncs(t *testing.T) {
 	for _, e := range errs {
 		assert.Contains(t, e, "send: the value of bad cannot be cloned and is not synced")
 	}
-	assert.Contains(t, a.log.Get("errors").Index(0).Get("cause").String(), "could not be cloned", "the cause is the browser's error")
+	assert.Equal(t, "DataCloneError", a.log.Get("errors").Index(0).Get("cause").Get("name").String(), "the cause is the browser's error")
 	assert.Empty(t, b.errors())
 
 	// Syncing goes on.
