@@ -1,0 +1,134 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"strings"
+	"syscall/js"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStopTakesEffectAtOnceAndStartResumes(t *testing.T) {
+	a, b := pair(t, "{n: 0}", "{throttleMs: 0}")
+	w := watch(t, a)
+	require.True(t, a.active())
+	require.False(t, a.s.timer.IsUndefined(), "a started instance keeps one timer, for its pings")
+
+	a.stop()
+
+	assert.False(t, a.active(), "isActive() is false right after stop()")
+	assert.True(t, a.s.timer.IsUndefined(), "no timer is left behind")
+	assert.Zero(t, a.s.timerAt)
+	assert.Equal(t, []string{"connected", "disconnected"}, a.states())
+	assert.Equal(t, 1, a.connected())
+	eventually(t, "b to see a leave", func() bool { return b.connected() == 1 })
+	bye := fromTab(w, a.tab, "TAB_PING")
+	require.Len(t, bye, 1)
+	assert.True(t, bye[0].Get("payload").Get("leaving").Truthy(), "a says goodbye")
+	sent := a.stats().Get("sent").Int()
+
+	// Changes while stopped stay in a; what b sends does not reach it.
+	a.set("{n: 1}")
+	a.stop()
+	b.set("{n: 2}")
+	eventually(t, "the watcher to see b's update", func() bool { return len(fromTab(w, b.tab, "STATE_UPDATE")) == 1 })
+	assert.Equal(t, 1, w.Get("messages").Call("filter", jsFunc("m", "return m.tabId === '"+a.tab+"'")).Length(), "nothing from a after its goodbye")
+	assert.Equal(t, sent, a.stats().Get("sent").Int())
+	assert.Equal(t, "1", a.get("n"))
+	assert.Equal(t, "2", b.get("n"), "a's change made while stopped has not gone out")
+
+	// start() resumes: a announces itself again and sends what changed
+	// while it was stopped.
+	a.start()
+	assert.True(t, a.active())
+	assert.False(t, a.s.timer.IsUndefined())
+	assert.Equal(t, []string{"connected", "disconnected", "connected"}, a.states())
+	eventually(t, "a and b to see each other again", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	eventually(t, "both to settle on one value of n", func() bool { return a.get("n") == b.get("n") && a.get("n") != "0" })
+	a.set("{n: 10}")
+	eventually(t, "b to get the next change", func() bool { return b.get("n") == "10" })
+	assert.Empty(t, a.errors())
+}
+
+func TestDestroyReleasesEverything(t *testing.T) {
+	a, b := pair(t, "{n: 0}", "{throttleMs: 0}")
+	a.h.Call("destroy")
+	assert.False(t, a.active())
+	assert.True(t, a.s.timer.IsUndefined())
+	assert.Equal(t, 0, a.store.Call("listeners").Int(), "the store subscription is gone")
+	eventually(t, "b to see a leave", func() bool { return b.connected() == 1 })
+
+	// A destroyed instance stays stopped, and none of its methods throws.
+	for _, name := range []string{"start", "stop", "destroy", "requestState", "broadcastState", "forceLeader", "isLeader", "getStats"} {
+		assert.NotPanics(t, func() { a.h.Call(name) }, name)
+	}
+	assert.False(t, a.active(), "start() after destroy() does nothing")
+	assert.Equal(t, a.tab, a.h.Call("getTabId").String())
+	a.set("{n: 5}")
+	b.set("{n: 6}")
+	eventually(t, "b's own change to stay", func() bool { return b.get("n") == "6" })
+	assert.Equal(t, "5", a.get("n"))
+	assert.Empty(t, a.errors())
+}
+
+func TestDebugLogsSentReceivedAndApplied(t *testing.T) {
+	console := jsTest.Call("captureConsole", "log")
+	defer console.Call("restore")
+	a, b := pair(t, "{n: 0}", "{throttleMs: 0, debug: true}")
+	a.set("{n: 1}")
+	eventually(t, "b to get n", func() bool { return b.get("n") == "1" })
+	a.stop()
+	console.Call("restore")
+
+	lines := jsStrings(console.Get("lines"))
+	pa, pb := "[tabsync:"+a.tab[len(a.tab)-6:]+"] ", "[tabsync:"+b.tab[len(b.tab)-6:]+"] "
+	for _, want := range []string{
+		pa + "Started",
+		pa + "Sent: TAB_PING",
+		pa + "Sent: STATE_REQUEST",
+		pa + "State: connected",
+		pa + "Sent: STATE_UPDATE",
+		pa + "Stopped",
+		pa + "State: disconnected",
+		pb + "Received: TAB_PONG from " + a.tab[len(a.tab)-6:],
+		pb + "Received: STATE_UPDATE from " + a.tab[len(a.tab)-6:],
+		pb + "Applied remote state from " + a.tab[len(a.tab)-6:] + " [n]",
+	} {
+		assert.Contains(t, lines, want)
+	}
+	for _, l := range lines {
+		assert.True(t, strings.HasPrefix(l, pa) || strings.HasPrefix(l, pb), "every line names its tab: %q", l)
+	}
+}
+
+func TestNoDebugLogsNothing(t *testing.T) {
+	console := jsTest.Call("captureConsole", "log")
+	defer console.Call("restore")
+	a, b := pair(t, "{n: 0}", "{throttleMs: 0, debug: false}")
+	a.set("{n: 1}")
+	eventually(t, "b to get n", func() bool { return b.get("n") == "1" })
+	a.stop()
+	b.stop()
+	console.Call("restore")
+	assert.Empty(t, jsStrings(console.Get("lines")))
+}
+
+func TestWithoutBroadcastChannelStartDoesNothing(t *testing.T) {
+	bc := js.Global().Get("BroadcastChannel")
+	js.Global().Delete("BroadcastChannel")
+	defer js.Global().Set("BroadcastChannel", bc)
+	in := newInstance(t, emptyStore(), jsEval("{channelName: 'no-bc'}"))
+
+	assert.False(t, Supported().Get("broadcastChannel").Bool())
+	assert.NotPanics(t, in.start)
+	assert.False(t, in.active())
+	assert.Equal(t, []string{"disconnected"}, in.states())
+	assert.Empty(t, in.errors(), "no BroadcastChannel is a browser's limit, not an error")
+	assert.True(t, in.s.timer.IsUndefined())
+	for _, name := range []string{"stop", "requestState", "broadcastState", "getConnectedTabs", "getStats", "destroy"} {
+		assert.NotPanics(t, func() { in.h.Call(name) }, name)
+	}
+}
