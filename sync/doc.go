@@ -69,9 +69,9 @@
 // Config.DebounceMs > 0 the throttle is off: pending changes go out once no
 // change has been made for DebounceMs. With both 0 every change goes out at
 // once. A burst is one write as far as other tabs are concerned: its version
-// names the version they saw as its base. (When a pending version leaves
-// early, in a STATE_RESPONSE or BroadcastState, the next write of the burst
-// builds on it instead, so no two versions with one base circulate.)
+// names the version they saw as its base. A STATE_RESPONSE or
+// BroadcastState sends the pending burst first, so that no version another
+// tab holds is later replaced by a sibling with the same base.
 // [Engine.Flush] sends what is pending at once.
 //
 // # State requests

@@ -146,12 +146,8 @@ type Engine struct {
 	// Outgoing updates not sent yet: key → true, in first-change order.
 	pending     map[string]bool
 	pendingKeys []string
-	// Pending keys whose current version left the tab before its update
-	// did (in a STATE_RESPONSE or BroadcastState): the next write of the
-	// burst must build on that version, not beside it.
-	exposed   map[string]bool
-	windowEnd int64 // throttle: the current window closes at this time
-	flushAt   int64 // when the pending keys go out; 0: not scheduled
+	windowEnd   int64 // throttle: the current window closes at this time
+	flushAt     int64 // when the pending keys go out; 0: not scheduled
 
 	peers    map[string]*peer
 	lastSeq  map[string]uint64
@@ -195,7 +191,6 @@ func New(cfg Config) (*Engine, error) {
 		hlc:          conflict.NewHLC(cfg.Tab),
 		entries:      map[string]*entry{},
 		pending:      map[string]bool{},
-		exposed:      map[string]bool{},
 		peers:        map[string]*peer{},
 		lastSeq:      map[string]uint64{},
 		answers:      map[string]answer{},

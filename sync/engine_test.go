@@ -220,6 +220,15 @@ func keysOf(m protocol.Message) []string {
 	return keys
 }
 
+func entryVersion(m protocol.Message, key string) conflict.Version {
+	for _, e := range m.Entries {
+		if e.Key == key {
+			return e.Version
+		}
+	}
+	return conflict.Version{}
+}
+
 func entryValue(m protocol.Message, key string) any {
 	for _, e := range m.Entries {
 		if e.Key == key {

@@ -108,16 +108,11 @@ func (e *Engine) write(now int64, key string, v conflict.Value) {
 		e.entries[key] = en
 	}
 	base, depth := en.version.Clock, en.version.Depth+1
-	if e.pending[key] && !e.exposed[key] {
+	if e.pending[key] {
 		// Others never saw the unsent versions of this burst: the update
 		// that goes out names the version they did see as its base, and
 		// is one deeper than that base, however many writes the burst had.
 		base, depth = en.version.Base, en.version.Depth
-	} else if e.pending[key] {
-		// The pending version went out in a response: others may hold
-		// it, so this write succeeds it like any other (a sibling with
-		// the same base would lose to it under first-write-wins).
-		delete(e.exposed, key)
 	} else {
 		e.pending[key] = true
 		e.pendingKeys = append(e.pendingKeys, key)
@@ -161,20 +156,11 @@ func (e *Engine) flush(now int64, rd *Ready) {
 	}
 	e.pending = map[string]bool{}
 	e.pendingKeys = e.pendingKeys[:0]
-	clear(e.exposed)
 	if len(entries) > 0 {
 		e.send(rd, protocol.Message{Type: protocol.StateUpdate, Entries: entries})
 		if e.cfg.Persist {
 			rd.Persist = append(rd.Persist, entries...)
 		}
-	}
-}
-
-// expose notes that key's current version is leaving the tab outside its
-// own STATE_UPDATE.
-func (e *Engine) expose(key string) {
-	if e.pending[key] {
-		e.exposed[key] = true
 	}
 }
 
@@ -196,6 +182,9 @@ func (e *Engine) BroadcastState(now int64, keys []string) Ready {
 	if !e.active {
 		return rd
 	}
+	// Like a response (see respond), a broadcast must not publish a
+	// version the burst's next write would replace as if unseen.
+	e.flush(now, &rd)
 	if len(keys) == 0 {
 		keys = e.Keys()
 	}
@@ -203,7 +192,6 @@ func (e *Engine) BroadcastState(now int64, keys []string) Ready {
 	for _, k := range keys {
 		if en := e.entries[k]; en != nil && e.Synced(k) && !en.version.IsZero() {
 			entries = append(entries, protocol.Entry{Key: k, Entry: conflict.Entry{Value: en.value, Version: en.version}})
-			e.expose(k)
 		}
 	}
 	if len(entries) > 0 {

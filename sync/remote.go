@@ -212,7 +212,6 @@ func (e *Engine) respond(now int64, req, to string, rd *Ready) {
 			chunk, size = nil, 0
 		}
 		chunk = append(chunk, protocol.Entry{Key: k, Entry: conflict.Entry{Value: en.value, Version: en.version}})
-		e.expose(k)
 		size += n
 	}
 	chunks = append(chunks, chunk)

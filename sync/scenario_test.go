@@ -98,33 +98,28 @@ func TestFlushSendsThePendingChangeNow(t *testing.T) {
 	assert.Empty(t, a.tick(t0+1000).Messages, "nothing left for the window's end")
 }
 
-// A version still pending in a throttle window can leave the tab early, in
-// the answer to a new tab's STATE_REQUEST. The next write of the burst must
-// then build on it: a sibling with the same base would lose to it under
-// first-write-wins, and the new tab would keep the burst's middle value.
-func TestBurstWriteAfterItsVersionWentOutInAResponse(t *testing.T) {
+// BroadcastState inside a throttle window publishes the pending burst
+// first, like a response does (TestResponseInsideAThrottleWindowSendsTheBurstFirst):
+// a later write of the burst then succeeds what the others hold, and under
+// first-write-wins they take it rather than keep its same-based sibling.
+func TestBroadcastInsideAThrottleWindowSendsTheBurstFirst(t *testing.T) {
 	cfg := tsync.Config{ThrottleMs: 1000, Strategy: conflict.FirstWriteWins}
-	a := newTab(t, "a", cfg)
+	a, b := newTab(t, "a", cfg), newTab(t, "b", cfg)
 	a.start(t0)
+	b.start(t0)
 	a.set(t0+10, "k", 1.0) // leading edge, sent
 	a.set(t0+20, "k", 2.0) // pending until the window closes
 
-	b := newTab(t, "b", cfg)
-	b.start(t0 + 30)
-	a.deliver(t0+31, b.sent...)
-	a.tick(t0 + 31) // the oldest tab answers at its next tick
-	resps := a.sentOf(protocol.StateResponse)
-	require.Len(t, resps, 1)
-	assert.Equal(t, 2.0, entryValue(resps[0], "k"), "the answer holds the pending value")
-	b.deliver(t0+32, resps...)
-	require.Equal(t, 2.0, b.store["k"])
+	rd := a.do(a.e.BroadcastState(t0+30, nil))
+	require.Len(t, rd.Messages, 2, "the burst, then the broadcast")
+	assert.Equal(t, 2.0, entryValue(rd.Messages[1], "k"))
 
 	a.set(t0+40, "k", 3.0)
-	assert.Equal(t, resps[0].Entries[0].Version.Clock, a.version("k").Base,
+	assert.Equal(t, entryVersion(rd.Messages[1], "k").Clock, a.version("k").Base,
 		"the next write succeeds the version that went out")
-	a.tick(t0 + 1010)
-	b.deliver(t0+1011, a.sentOf(protocol.StateUpdate)...)
-	assert.Equal(t, 3.0, b.store["k"], "the burst's final value wins in the new tab")
+	a.tick(t0 + 2000)
+	b.deliver(t0+2001, a.sentOf(protocol.StateUpdate)...)
+	assert.Equal(t, 3.0, b.store["k"], "the burst's final value wins")
 }
 
 // --- Filters -----------------------------------------------------------------
