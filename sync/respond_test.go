@@ -14,6 +14,9 @@ import (
 // first, so the response never carries a version that the next write of the
 // burst would replace as if nobody had seen it (under first-write-wins the
 // earlier, unsent version would win and the tabs would keep different values).
+// This flush is the one rule that prevents it, for responses and for
+// BroadcastState alike (TestBroadcastInsideAThrottleWindowSendsTheBurstFirst);
+// the simulator's first-write-wins property fails on seed 35 without it.
 func TestResponseInsideAThrottleWindowSendsTheBurstFirst(t *testing.T) {
 	a := newTab(t, "a", tsync.Config{ThrottleMs: 100})
 	a.start(t0)
