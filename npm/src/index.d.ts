@@ -97,6 +97,13 @@ export interface BroadcastSyncConfig<T> {
   /** Tabs whose appVersion differs never apply each other's state; such messages are reported through onError. */
   appVersion?: string;
 
+  /**
+   * Largest message payload accepted or sent, in bytes (estimated as its structured-clone size).
+   * Default 4 MiB. Larger incoming messages are dropped (counted as `oversized`); a larger local
+   * value stays in its tab and is reported through onError; state responses are split below it.
+   */
+  maxMessageBytes?: number;
+
   /** Log each sent, received and applied message to the console, prefixed `[tabsync:<last 6 of tabId>]`. */
   debug?: boolean;
 
