@@ -55,6 +55,15 @@
 // that is both shallower and earlier than the local one is treated as an
 // ancestor the local value has moved past: Keep, with Stale set.
 //
+// A limitation of merge follows: a version records only its own clock, its
+// base and its depth, not its whole lineage, so a concurrent write that is
+// both shallower and earlier than a tab's current value (its writer made
+// fewer writes since their common ancestor, and made this one first) is
+// taken for an ancestor and not combined. The tabs still converge on one
+// value, but the fields that write added can be missing from it
+// (sync's TestMergeKeepsEveryConcurrentField shows a case). Telling the two
+// apart needs the writers' lineage, such as a per-key version vector.
+//
 // # Merging
 //
 // [DeepMerge] builds a new plain object with the keys of both inputs. Where
