@@ -23,7 +23,7 @@ func Install() {
 			args = append(args, js.Undefined())
 		}
 		tab := args[2]
-		if tab.Type() != js.TypeString {
+		if typeOf(tab) != js.TypeString {
 			return throw("TypeError", "tabsync: create(store, config, tabId) needs a tab id string")
 		}
 		s, err := New(args[0], args[1], tab.String())
@@ -91,9 +91,9 @@ func (s *Sync) Handle() js.Value {
 			return nil
 		}
 		var keys []string
-		if len(args) > 0 && args[0].Type() == js.TypeObject && jsIsArray.Invoke(args[0]).Bool() {
+		if len(args) > 0 && typeOf(args[0]) == js.TypeObject && jsIsArray.Invoke(args[0]).Bool() {
 			for i := 0; i < args[0].Length(); i++ {
-				if k := args[0].Index(i); k.Type() == js.TypeString {
+				if k := args[0].Index(i); typeOf(k) == js.TypeString {
 					keys = append(keys, k.String())
 				}
 			}

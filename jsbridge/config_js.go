@@ -34,13 +34,13 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 	var o options
 	var problems []string
 	bad := func(msg string) { problems = append(problems, msg) }
-	if cfg.Type() != js.TypeObject {
+	if typeOf(cfg) != js.TypeObject {
 		return o, []string{"config must be an object"}
 	}
 	get := func(name string) js.Value { return cfg.Get(name) }
 	isSet := func(v js.Value) bool { return !v.IsUndefined() && !v.IsNull() }
 
-	if v := get("channelName"); v.Type() != js.TypeString || v.String() == "" {
+	if v := get("channelName"); typeOf(v) != js.TypeString || v.String() == "" {
 		bad("channelName must be a non-empty string")
 	} else {
 		o.channelName = v.String()
@@ -57,7 +57,7 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 		out := make([]string, 0, v.Length())
 		for i := 0; i < v.Length(); i++ {
 			k := v.Index(i)
-			if k.Type() != js.TypeString {
+			if typeOf(k) != js.TypeString {
 				bad(name + " must hold only strings")
 				return nil
 			}
@@ -70,7 +70,7 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 		if !isSet(v) {
 			return def
 		}
-		if v.Type() != js.TypeNumber || math.IsNaN(v.Float()) || v.Float() < 0 || math.IsInf(v.Float(), 0) {
+		if typeOf(v) != js.TypeNumber || math.IsNaN(v.Float()) || v.Float() < 0 || math.IsInf(v.Float(), 0) {
 			bad(name + " must be a number of milliseconds, 0 or more")
 			return def
 		}
@@ -81,7 +81,7 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 		if !isSet(v) {
 			return js.Undefined()
 		}
-		if v.Type() != js.TypeFunction {
+		if typeOf(v) != js.TypeFunction {
 			bad(name + " must be a function")
 			return js.Undefined()
 		}
@@ -95,7 +95,7 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 	e.ThrottleMs = int64(number("throttleMs", 100))
 	e.DebounceMs = int64(number("debounceMs", 0))
 	if v := get("conflictStrategy"); isSet(v) {
-		if v.Type() != js.TypeString {
+		if typeOf(v) != js.TypeString {
 			bad("conflictStrategy must be a string")
 		} else if s, err := conflict.ParseStrategy(v.String()); err != nil {
 			bad(err.Error())
@@ -111,9 +111,9 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 	o.onRemoteUpdate = fn("onRemoteUpdate")
 	o.onSyncStateChange = fn("onSyncStateChange")
 	o.onError = fn("onError")
-	o.debug = get("debug").Truthy()
+	o.debug = truthy(get("debug"))
 	if v := get("appVersion"); isSet(v) {
-		if v.Type() != js.TypeString {
+		if typeOf(v) != js.TypeString {
 			bad("appVersion must be a string")
 		} else {
 			e.AppVersion = v.String()
@@ -122,11 +122,15 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 	if v := number("maxMessageBytes", 0); v > 0 {
 		e.Limits.MaxBytes = int(v)
 	}
-	o.enableLeaderElection = get("enableLeaderElection").Truthy()
+	o.enableLeaderElection = truthy(get("enableLeaderElection"))
 	o.leaderHeartbeatMs = number("leaderHeartbeatMs", 0)
 	if v := get("leaderElection"); isSet(v) {
-		switch s := v.String(); {
-		case v.Type() != js.TypeString:
+		s, isString := "", typeOf(v) == js.TypeString
+		if isString {
+			s = v.String() // String on a BigInt panics
+		}
+		switch {
+		case !isString:
 			bad("leaderElection must be 'auto', 'locks' or 'heartbeat'")
 		case s == "auto" || s == "locks" || s == "heartbeat":
 			o.leaderElection = s
@@ -134,7 +138,7 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 			bad("leaderElection must be 'auto', 'locks' or 'heartbeat', not '" + s + "'")
 		}
 	}
-	switch v := get("persist"); v.Type() {
+	switch v := get("persist"); typeOf(v) {
 	case js.TypeUndefined, js.TypeNull:
 	case js.TypeBoolean:
 		o.persist = v.Bool()

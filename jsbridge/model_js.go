@@ -17,6 +17,7 @@ var (
 	jsKeys         = jsObject.Get("keys")
 	jsArray        = js.Global().Get("Array")
 	jsIsArray      = jsArray.Get("isArray")
+	jsBoolean      = js.Global().Get("Boolean")
 	jsConsole      = js.Global().Get("console")
 	jsStructClone  = js.Global().Get("structuredClone")
 	jsSetTimeout   = js.Global().Get("setTimeout")
@@ -38,6 +39,31 @@ func loadHelpers() (*model, error) {
 	return &model{changedKeys: h.Get("changedKeys"), sizeOf: h.Get("sizeOf")}, nil
 }
 
+// typeBigInt is what typeOf returns for a BigInt, which syscall/js has no
+// Type for.
+const typeBigInt js.Type = -1
+
+// typeOf is v.Type() for every JavaScript value: Value.Type, and with it
+// Truthy, String and Get, panics on a BigInt, which an application may well
+// keep in its state and which BroadcastChannel carries. Use it on any value
+// that comes from the application or the channel.
+func typeOf(v js.Value) (t js.Type) {
+	defer func() {
+		if recover() != nil {
+			t = typeBigInt
+		}
+	}()
+	return v.Type()
+}
+
+// truthy is v.Truthy() for every JavaScript value, BigInt included.
+func truthy(v js.Value) bool {
+	if typeOf(v) == typeBigInt {
+		return jsBoolean.Invoke(v).Bool()
+	}
+	return v.Truthy()
+}
+
 func jv(v conflict.Value) js.Value {
 	if x, ok := v.(js.Value); ok {
 		return x
@@ -47,7 +73,7 @@ func jv(v conflict.Value) js.Value {
 
 func (m *model) Kind(v conflict.Value) conflict.Kind {
 	x := jv(v)
-	switch x.Type() {
+	switch typeOf(x) {
 	case js.TypeUndefined:
 		return conflict.Undefined
 	case js.TypeNull:
@@ -74,7 +100,7 @@ func (m *model) Kind(v conflict.Value) conflict.Kind {
 
 func (m *model) Get(v conflict.Value, name string) conflict.Value {
 	x := jv(v)
-	if x.Type() != js.TypeObject && x.Type() != js.TypeFunction {
+	if t := typeOf(x); t != js.TypeObject && t != js.TypeFunction {
 		return js.Undefined()
 	}
 	return x.Get(name)
@@ -82,7 +108,7 @@ func (m *model) Get(v conflict.Value, name string) conflict.Value {
 
 func (m *model) Keys(v conflict.Value) []string {
 	x := jv(v)
-	if x.Type() != js.TypeObject {
+	if typeOf(x) != js.TypeObject {
 		return nil
 	}
 	return stringList(jsKeys.Invoke(x))
@@ -100,7 +126,7 @@ func stringList(a js.Value) []string {
 
 func (m *model) Len(v conflict.Value) int {
 	x := jv(v)
-	if x.Type() != js.TypeObject || !jsIsArray.Invoke(x).Bool() {
+	if typeOf(x) != js.TypeObject || !jsIsArray.Invoke(x).Bool() {
 		return 0
 	}
 	return x.Length()
@@ -114,14 +140,14 @@ func (m *model) Index(v conflict.Value, i int) conflict.Value {
 }
 
 func (m *model) Str(v conflict.Value) string {
-	if x := jv(v); x.Type() == js.TypeString {
+	if x := jv(v); typeOf(x) == js.TypeString {
 		return x.String()
 	}
 	return ""
 }
 
 func (m *model) Num(v conflict.Value) float64 {
-	if x := jv(v); x.Type() == js.TypeNumber {
+	if x := jv(v); typeOf(x) == js.TypeNumber {
 		return x.Float()
 	}
 	return math.NaN()
@@ -129,12 +155,12 @@ func (m *model) Num(v conflict.Value) float64 {
 
 func (m *model) Truth(v conflict.Value) bool {
 	x := jv(v)
-	return x.Type() == js.TypeBoolean && x.Bool()
+	return typeOf(x) == js.TypeBoolean && x.Bool()
 }
 
 func (m *model) Size(v conflict.Value, limit, maxDepth int) (int, int) {
 	x := jv(v)
-	switch x.Type() {
+	switch typeOf(x) {
 	case js.TypeObject, js.TypeString:
 		// A string's length is read in JavaScript: syscall/js has no
 		// Length for strings (it panics), and String() would copy it.

@@ -56,11 +56,11 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), unsubscribe: js.Undefined()}
 	s.prefix = "[tabsync:" + tab[max(0, len(tab)-6):] + "]"
 	s.opt, s.problems = parseConfig(config, tab, m)
-	if store.Type() != js.TypeObject && store.Type() != js.TypeFunction {
+	if t := typeOf(store); t != js.TypeObject && t != js.TypeFunction {
 		s.problems = append(s.problems, "store must be an object with getState, setState and subscribe")
 	} else {
 		for _, name := range []string{"getState", "setState", "subscribe"} {
-			if store.Get(name).Type() != js.TypeFunction {
+			if typeOf(store.Get(name)) != js.TypeFunction {
 				s.problems = append(s.problems, "store has no "+name+" function")
 			}
 		}
@@ -72,7 +72,7 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 	if !s.opt.shouldSync.IsUndefined() {
 		cfg.ShouldSync = func(prev, next conflict.Value) (bool, error) {
 			r, err := s.call(s.opt.shouldSync, jv(prev), jv(next))
-			return err == nil && r.Truthy(), err
+			return err == nil && truthy(r), err
 		}
 	}
 	if !s.opt.customResolver.IsUndefined() {
@@ -164,7 +164,7 @@ func (s *Sync) Destroy() {
 		return
 	}
 	s.destroyed = true
-	if s.unsubscribe.Type() == js.TypeFunction {
+	if typeOf(s.unsubscribe) == js.TypeFunction {
 		s.call(s.unsubscribe)
 	}
 	for _, undo := range s.lifecycle {
