@@ -132,3 +132,51 @@ func TestWithoutBroadcastChannelStartDoesNothing(t *testing.T) {
 		assert.NotPanics(t, func() { in.h.Call(name) }, name)
 	}
 }
+
+func dispatch(target, event string, persisted bool) {
+	js.Global().Get(target).Call("dispatchEvent", js.Global().Get("PageTransitionEvent").New(event, map[string]any{"persisted": persisted}))
+}
+
+func TestBackForwardCacheStopsAndResumes(t *testing.T) {
+	a, b := pair(t, "{n: 0}", "{throttleMs: 0}")
+
+	dispatch("window", "pagehide", true)
+
+	assert.False(t, a.active(), "a page going into the back-forward cache stops syncing")
+	assert.False(t, b.active())
+	assert.True(t, a.s.timer.IsUndefined())
+
+	dispatch("window", "pageshow", true)
+
+	assert.True(t, a.active(), "and resumes when it is shown again")
+	assert.True(t, b.active())
+	eventually(t, "a and b to see each other again", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	a.set("{n: 1}")
+	eventually(t, "b to get n", func() bool { return b.get("n") == "1" })
+
+	// An instance the application stopped stays stopped.
+	a.stop()
+	dispatch("window", "pagehide", true)
+	dispatch("window", "pageshow", true)
+	assert.False(t, a.active())
+	assert.True(t, b.active())
+	// A destroyed one too.
+	b.h.Call("destroy")
+	dispatch("window", "pageshow", true)
+	assert.False(t, b.active())
+}
+
+func TestHiddenPageSendsPendingChangesAtOnce(t *testing.T) {
+	a, b := pair(t, "{n: 0}", "{throttleMs: 60000}")
+	a.set("{n: 1}")
+	eventually(t, "b to get n = 1", func() bool { return b.get("n") == "1" })
+	a.set("{n: 2}") // held for the end of a minute-long window
+
+	doc := js.Global().Get("document")
+	js.Global().Get("Object").Call("defineProperty", doc, "visibilityState", map[string]any{"value": "hidden", "configurable": true})
+	defer js.Global().Get("Reflect").Call("deleteProperty", doc, "visibilityState")
+	doc.Call("dispatchEvent", js.Global().Get("Event").New("visibilitychange"))
+
+	eventually(t, "b to get the held value", func() bool { return b.get("n") == "2" })
+	assert.True(t, a.active(), "hidden is not stopped")
+}

@@ -227,3 +227,85 @@ func TestRequestAndBroadcastState(t *testing.T) {
 	assert.Empty(t, a.errors())
 	assert.Empty(t, b.errors())
 }
+
+func TestStopSendsTheThrottledTail(t *testing.T) {
+	a, b := pair(t, "{n: 0}", "{throttleMs: 60000}")
+	a.set("{n: 1}") // leading edge: at once
+	eventually(t, "b to get n = 1", func() bool { return b.get("n") == "1" })
+	a.set("{n: 2}") // held for the end of a minute-long window
+
+	a.stop()
+
+	eventually(t, "b to get the held value", func() bool { return b.get("n") == "2" })
+}
+
+func TestOversizedValueStaysLocalAndTheRestSyncs(t *testing.T) {
+	a, b := pair(t, "{n: 0, big: ''}", "{throttleMs: 0, maxMessageBytes: 2000}")
+
+	a.set("{n: 1, big: 'x'.repeat(5000)}")
+
+	eventually(t, "b to get n", func() bool { return b.get("n") == "1" })
+	assert.Equal(t, `""`, b.get("big"))
+	require.NotEmpty(t, a.errors())
+	assert.Contains(t, a.errors()[0], `send: the value of "big" is larger than maxMessageBytes (2000)`)
+}
+
+func TestLargeStateReachesANewTabInChunks(t *testing.T) {
+	cfg := "{throttleMs: 0, maxMessageBytes: 4000}"
+	a, _ := pair(t, "{}", cfg)
+	w := watch(t, a)
+	for i := 0; i < 10; i++ {
+		a.set("{k" + strconv.Itoa(i) + ": '" + strconv.Itoa(i) + "'.repeat(700)}")
+	}
+
+	c := jsEval(cfg)
+	c.Set("channelName", a.s.opt.channelName)
+	late := newInstance(t, jsTest.Call("createStore", jsEval("{}")), c)
+	late.start()
+
+	eventually(t, "the new tab to get every key", func() bool { return len(testModelKeys(late.state())) == 10 })
+	for i := 0; i < 10; i++ {
+		assert.Equal(t, a.get("k"+strconv.Itoa(i)), late.get("k"+strconv.Itoa(i)))
+	}
+	assert.Greater(t, len(fromTab(w, a.tab, "STATE_RESPONSE")), 1, "the answer came in several messages")
+	assert.Zero(t, late.stats().Get("droppedByReason").Get("oversized").Int(), "each under the receiver's limit")
+	assert.Empty(t, late.errors())
+}
+
+func TestTabsOfAnotherAppVersionIgnoreEachOther(t *testing.T) {
+	channel := uniqueName(t, "ch")
+	mk := func(version string) *instance {
+		in := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"', appVersion: '"+version+"'}"))
+		in.start()
+		return in
+	}
+	old, cur, cur2 := mk("1.0.0"), mk("2.0.0"), mk("2.0.0")
+	eventually(t, "the 2.0.0 tabs to see each other", func() bool { return cur.connected() == 2 && cur2.connected() == 2 })
+
+	old.set("{n: 1}")
+	cur.set("{n: 2}")
+
+	eventually(t, "cur2 to get cur's change", func() bool { return cur2.get("n") == "2" })
+	eventually(t, "both versions to report the other", func() bool { return len(old.errors()) > 0 && len(cur.errors()) > 0 })
+	assert.Equal(t, "1", old.get("n"))
+	assert.Equal(t, 1, old.connected())
+	assert.Contains(t, old.errors()[0], `protocol: ignoring a tab of another app version: appVersion "2.0.0" differs from this tab's "1.0.0"`)
+	assert.Contains(t, cur.errors()[0], `appVersion "1.0.0" differs`)
+	old.set("{n: 3}")
+	cur.set("{n: 4}")
+	eventually(t, "cur2 to get cur's next change", func() bool { return cur2.get("n") == "4" })
+	assert.Len(t, cur.errors(), 1, "reported once per version")
+}
+
+func TestConcurrentWritesConverge(t *testing.T) {
+	for _, strategy := range []string{"last-write-wins", "first-write-wins"} {
+		t.Run(strategy, func(t *testing.T) {
+			a, b := pair(t, "{v: 'start'}", "{throttleMs: 0, conflictStrategy: '"+strategy+"'}")
+			conflictOn(t, a, b, "{v: 'b-first'}", "{v: 'a-second'}")
+			want := map[string]string{"last-write-wins": `"a-second"`, "first-write-wins": `"b-first"`}[strategy]
+			eventually(t, "both to settle on "+want, func() bool { return a.get("v") == want && b.get("v") == want })
+			assert.Empty(t, a.errors())
+			assert.Empty(t, b.errors())
+		})
+	}
+}
