@@ -15,6 +15,15 @@
 // js.FuncOf callback that steps the engine and returns, never waiting for
 // anything, so no locks are needed.
 //
+// A goroutine that touches an instance must be woken from a JavaScript
+// callback (a channel fed by an IndexedDB event, a setTimeout), never by a
+// Go timer (time.Sleep, time.After, a context deadline): whenever
+// JavaScript calls into Go, including from inside a call Go made (the
+// store's setState calling the store listener), the runtime runs every
+// runnable goroutine before returning, so a goroutine whose timer has fired
+// can run in the middle of another callback's step. The browser tests saw
+// exactly that (see main_test.go).
+//
 // The package builds only for GOOS=js GOARCH=wasm; its tests run in headless
 // Chromium through wasmbrowsertest.
 package jsbridge
