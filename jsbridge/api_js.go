@@ -67,7 +67,7 @@ func (s *Sync) Handle() js.Value {
 			return f(args)
 		}))
 	}
-	method("start", func([]js.Value) any { s.Start(); return nil })
+	method("start", func([]js.Value) any { s.Start(); return s.started() })
 	method("stop", func([]js.Value) any { s.Stop(); return nil })
 	method("destroy", func([]js.Value) any { s.Destroy(); return nil })
 	method("isActive", func([]js.Value) any { return s.Active() })

@@ -25,7 +25,14 @@ type options struct {
 	enableLeaderElection              bool
 	leaderElection                    string
 	leaderHeartbeatMs                 float64
-	persist                           bool
+
+	// persist: keep the synced keys in IndexedDB database persistDB, whose
+	// schema version is persistVersion; persistMigrate is the user's
+	// migrate(state, fromVersion), or undefined.
+	persist        bool
+	persistDB      string
+	persistVersion uint
+	persistMigrate js.Value
 }
 
 // parseConfig reads the user's config object. Every problem is listed, so
@@ -138,14 +145,41 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 			bad("leaderElection must be 'auto', 'locks' or 'heartbeat', not '" + s + "'")
 		}
 	}
+	o.persistDB, o.persistVersion, o.persistMigrate = "tabsync:"+o.channelName, 1, js.Undefined()
 	switch v := get("persist"); typeOf(v) {
 	case js.TypeUndefined, js.TypeNull:
 	case js.TypeBoolean:
 		o.persist = v.Bool()
 	case js.TypeObject:
 		o.persist = true
+		if n := v.Get("dbName"); isSet(n) {
+			if typeOf(n) != js.TypeString || n.String() == "" {
+				bad("persist.dbName must be a non-empty string")
+			} else {
+				o.persistDB = n.String()
+			}
+		}
+		if n := v.Get("version"); isSet(n) {
+			f := 0.0
+			if typeOf(n) == js.TypeNumber {
+				f = n.Float()
+			}
+			if f < 1 || f > 1<<31 || f != math.Trunc(f) {
+				bad("persist.version must be a whole number, 1 or more")
+			} else {
+				o.persistVersion = uint(f)
+			}
+		}
+		if m := v.Get("migrate"); isSet(m) {
+			if typeOf(m) != js.TypeFunction {
+				bad("persist.migrate must be a function (state, fromVersion) => state")
+			} else {
+				o.persistMigrate = m
+			}
+		}
 	default:
 		bad("persist must be a boolean or an object { dbName, version, migrate }")
 	}
+	o.engine.Persist = o.persist
 	return o, problems
 }

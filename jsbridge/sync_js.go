@@ -41,6 +41,8 @@ type Sync struct {
 	lifecycle    []func()
 	resumeOnShow bool
 	destroyed    bool
+
+	ps persistState // IndexedDB persistence (persist_js.go)
 }
 
 // New creates an instance for store with the user's config. It does not
@@ -117,7 +119,7 @@ func (s *Sync) Start() {
 	if s.onMessage.IsUndefined() {
 		s.onMessage = js.FuncOf(func(_ js.Value, args []js.Value) any {
 			defer s.recover("receive")
-			if len(args) > 0 && s.Active() {
+			if len(args) > 0 && s.Active() && !s.held(args[0].Get("data")) {
 				s.handle(s.e.Receive(now(), args[0].Get("data")))
 			}
 			return nil
@@ -133,11 +135,10 @@ func (s *Sync) Start() {
 	s.subscribe()
 	s.watchLifecycle()
 	s.log("Started")
-	if s.opt.persist {
-		s.report("persist", "persist is not available in this build of tabsync yet; state is synced between open tabs only", nil)
-	}
 	s.last = s.getState()
-	s.handle(s.e.Start(now(), s.last))
+	if !s.startPersist() {
+		s.handle(s.e.Start(now(), s.last))
+	}
 	s.stateChange("connected")
 }
 
@@ -170,6 +171,7 @@ func (s *Sync) Destroy() {
 	for _, undo := range s.lifecycle {
 		undo()
 	}
+	s.closePersist()
 	s.lifecycle = nil
 	if !s.listener.IsUndefined() {
 		s.listener.Release()
@@ -181,7 +183,9 @@ func (s *Sync) Destroy() {
 }
 
 // Active reports whether the instance is syncing.
-func (s *Sync) Active() bool { return !s.channel.IsUndefined() && s.e != nil && s.e.Active() }
+func (s *Sync) Active() bool {
+	return !s.channel.IsUndefined() && s.e != nil && (s.e.Active() || s.ps.restoring)
+}
 
 // subscribe listens to the store once for the life of the instance, so
 // that changes made while stopped are sent by the next start().
@@ -235,6 +239,9 @@ func (s *Sync) handle(rd tsync.Ready) {
 	}
 	if rd.Patch != nil {
 		s.apply(rd.Patch)
+	}
+	if len(rd.Persist) > 0 {
+		s.persistEntries(rd.Persist)
 	}
 	for _, err := range rd.Errors {
 		var cause any
@@ -294,6 +301,10 @@ func (s *Sync) apply(p *tsync.Patch) {
 	if err != nil {
 		s.report("apply", "store.setState threw while applying "+strings.Join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err)
 		return
+	}
+	if p.Source == "" {
+		s.log("Restored [" + strings.Join(p.Keys, ", ") + "]")
+		return // restored from IndexedDB: not a remote update
 	}
 	if s.opt.debug {
 		s.log("Applied remote state from " + short(p.Source) + " [" + strings.Join(p.Keys, ", ") + "]")
