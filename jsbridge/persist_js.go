@@ -84,7 +84,7 @@ func (p *persister) disable(message string, err error) {
 }
 
 func indexedDBAvailable() bool {
-	return js.Global().Get("indexedDB").Type() == js.TypeObject
+	return typeOf(js.Global().Get("indexedDB")) == js.TypeObject
 }
 
 // open connects to the database, creating its stores if needed, and
@@ -242,7 +242,7 @@ func (p *persister) load(ctx context.Context) ([]protocol.Entry, error) {
 		p.fail(strconv.Itoa(bad)+" stored records of "+strconv.Quote(p.name)+" are malformed and were ignored", nil)
 	}
 	from := uint(0)
-	if schema.Type() == js.TypeNumber {
+	if typeOf(schema) == js.TypeNumber {
 		from = uint(schema.Int())
 	}
 	switch {
@@ -321,11 +321,11 @@ func record(en protocol.Entry) js.Value {
 
 // readRecord reads a stored record; ok is false when it is malformed.
 func readRecord(r js.Value) (protocol.Entry, bool) {
-	if r.Type() != js.TypeObject {
+	if typeOf(r) != js.TypeObject {
 		return protocol.Entry{}, false
 	}
 	k, v := r.Get("key"), r.Get("version")
-	if k.Type() != js.TypeString || v.Type() != js.TypeString {
+	if typeOf(k) != js.TypeString || typeOf(v) != js.TypeString {
 		return protocol.Entry{}, false
 	}
 	var ver conflict.Version
