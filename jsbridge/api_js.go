@@ -18,7 +18,15 @@ func Install() {
 	api := jsObject.New()
 	api.Set("version", ContractVersion)
 	api.Set("supported", js.FuncOf(func(js.Value, []js.Value) any { return Supported() }))
-	api.Set("create", js.FuncOf(func(_ js.Value, args []js.Value) any {
+	api.Set("create", js.FuncOf(func(_ js.Value, args []js.Value) (result any) {
+		defer func() {
+			// Reading the store or the config runs the application's
+			// getters and proxies; a throw there must not end the
+			// module, which serves every instance on the page.
+			if r := recover(); r != nil {
+				result = throw("Error", "tabsync: cannot read the store or the config: "+panicText(r))
+			}
+		}()
 		for len(args) < 3 {
 			args = append(args, js.Undefined())
 		}

@@ -44,7 +44,7 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 	if typeOf(cfg) != js.TypeObject {
 		return o, []string{"config must be an object"}
 	}
-	get := func(name string) js.Value { return cfg.Get(name) }
+	get := func(name string) js.Value { return getProp(cfg, name) }
 	isSet := func(v js.Value) bool { return !v.IsUndefined() && !v.IsNull() }
 
 	if v := get("channelName"); typeOf(v) != js.TypeString || v.String() == "" {

@@ -282,3 +282,23 @@ func TestCreateWithoutHelpersSaysHowToFixIt(t *testing.T) {
 	assert.Contains(t, e.Get("message").String(), "__tabsyncHelpers is missing")
 	assert.Contains(t, e.Get("message").String(), "helpers.js")
 }
+
+// Reading the config or the store runs the application's getters; a throw
+// there fails create, and the module goes on serving.
+func TestCreateWithThrowingGetters(t *testing.T) {
+	Install()
+	api := js.Global().Get("__tabsync")
+	for _, c := range []struct{ store, config string }{
+		{"{getState() {}, setState() {}, subscribe() {}}", "{get channelName() { throw new Error('no name'); }}"},
+		{"{getState() {}, setState() {}, subscribe() {}}", "new Proxy({}, {get() { throw new Error('proxy says no'); }})"},
+		{"{get getState() { throw new Error('no getState'); }, setState() {}, subscribe() {}}", "{channelName: 'c'}"},
+	} {
+		r := api.Call("create", jsEval(c.store), jsEval(c.config), "tab-getters")
+		e := r.Get("error")
+		require.False(t, e.IsUndefined(), c.config)
+		assert.Contains(t, e.Get("message").String(), "tabsync: cannot read the store or the config: JavaScript error: ")
+	}
+	h := api.Call("create", emptyStore(), jsEval("{channelName: 'after-getters'}"), "tab-after-getters")
+	require.True(t, h.Get("error").IsUndefined(), "the module still serves")
+	h.Call("destroy")
+}

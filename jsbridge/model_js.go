@@ -18,6 +18,7 @@ var (
 	jsArray        = js.Global().Get("Array")
 	jsIsArray      = jsArray.Get("isArray")
 	jsBoolean      = js.Global().Get("Boolean")
+	jsReflectGet   = js.Global().Get("Reflect").Get("get")
 	jsConsole      = js.Global().Get("console")
 	jsStructClone  = js.Global().Get("structuredClone")
 	jsSetTimeout   = js.Global().Get("setTimeout")
@@ -62,6 +63,14 @@ func truthy(v js.Value) bool {
 		return jsBoolean.Invoke(v).Bool()
 	}
 	return v.Truthy()
+}
+
+// getProp reads a property of an object the application gave (config,
+// store). Value.Get does not catch: a throwing getter or proxy unwinds the
+// Go stack from JavaScript and ends the module. Invoke catches, and the
+// throw becomes a Go panic that the entry point recovers.
+func getProp(obj js.Value, name string) js.Value {
+	return jsReflectGet.Invoke(obj, name)
 }
 
 func jv(v conflict.Value) js.Value {

@@ -62,7 +62,7 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 		s.problems = append(s.problems, "store must be an object with getState, setState and subscribe")
 	} else {
 		for _, name := range []string{"getState", "setState", "subscribe"} {
-			if typeOf(store.Get(name)) != js.TypeFunction {
+			if typeOf(getProp(store, name)) != js.TypeFunction {
 				s.problems = append(s.problems, "store has no "+name+" function")
 			}
 		}
@@ -452,17 +452,19 @@ func (s *Sync) log(line string) {
 func (s *Sync) recover(phase string) {
 	if r := recover(); r != nil {
 		s.applying = false
-		var what string
-		switch x := r.(type) {
-		case error:
-			what = x.Error()
-		case string:
-			what = x
-		default:
-			what = "a panic"
-		}
-		s.report(phase, "internal error (please report it): "+what, nil)
+		s.report(phase, "internal error (please report it): "+panicText(r), nil)
 	}
+}
+
+// panicText describes a recovered panic.
+func panicText(r any) string {
+	switch x := r.(type) {
+	case error:
+		return x.Error()
+	case string:
+		return x
+	}
+	return "a panic"
 }
 
 func short(tab string) string { return tab[max(0, len(tab)-6):] }
