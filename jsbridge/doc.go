@@ -24,6 +24,15 @@
 // can run in the middle of another callback's step. The browser tests saw
 // exactly that (see main_test.go).
 //
+// With persist on, the instance keeps the synced keys in IndexedDB through
+// go-indexeddb (persist_js.go): a starting tab reads them before its engine
+// starts; what the engine lists in Ready.Persist is written in one
+// transaction per batch, only where newer than the stored record (package
+// persist decides). Every IndexedDB wait is an Await in a goroutine, woken
+// by an IndexedDB event or a setTimeout; handle.start() returns a promise
+// that resolves once the restore is done (docs/WASM-CONTRACT.md), and
+// docs/PERSISTENCE.md is the user's guide.
+//
 // The package builds only for GOOS=js GOARCH=wasm; its tests run in headless
 // Chromium through wasmbrowsertest.
 package jsbridge

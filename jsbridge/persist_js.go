@@ -462,8 +462,16 @@ func (p *persister) rewrite() {
 // engine and the store before the engine asks the other tabs for their
 // state. It runs in a goroutine.
 func (p *persister) restore() {
-	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
-	defer cancel()
+	// The deadline is a JavaScript timer, not a Go one (see the package
+	// doc): the goroutine must only ever wake from a JavaScript task.
+	ctx, cancel := context.WithCancel(context.Background())
+	expire := js.FuncOf(func(js.Value, []js.Value) any { cancel(); return nil })
+	timer := jsSetTimeout.Invoke(expire, openTimeout.Milliseconds())
+	defer func() {
+		jsClearTimeout.Invoke(timer)
+		expire.Release()
+		cancel()
+	}()
 	began := time.Now()
 	var entries []protocol.Entry
 	p.opening = true

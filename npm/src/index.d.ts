@@ -123,8 +123,9 @@ export interface BroadcastSyncConfig<T> {
 export interface BroadcastSyncInstance<T> {
   /**
    * Resolves once the wasm has loaded and the calls made before that (a start()
-   * included) have been replayed; if start() was not called yet, right after the
-   * load. Rejects only when the wasm cannot be loaded (also reported through
+   * included) have been replayed, and, with `persist`, once a start() made before
+   * the load has restored the stored state into the store; if start() was not
+   * called yet, right after the load. Rejects only when the wasm cannot be loaded (also reported through
    * onError with phase 'start'). Never leads to an unhandled rejection.
    */
   readonly ready: Promise<void>;

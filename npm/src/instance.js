@@ -91,12 +91,20 @@ export function createInstance(store, config, tabId, getModule, { eager = true }
       (loaded) => {
         api = loaded;
         const pending = queue.splice(0);
+        // start() returns a promise while it restores persisted state from
+        // IndexedDB; ready waits for it, so the restored state is in the
+        // store when ready resolves.
+        const restores = [];
         if (!destroyed && pending.some(([m]) => m !== 'stop')) {
           if (ensureHandle()) {
-            for (const [method, args] of pending) call(method, args);
+            for (const [method, args] of pending) {
+              const r = call(method, args);
+              if (method === 'start' && r && typeof r.then === 'function') restores.push(r);
+            }
           }
         }
-        resolveReady();
+        if (restores.length === 0) resolveReady();
+        else Promise.all(restores).then(() => resolveReady(), () => resolveReady());
       },
       (err) => {
         failed = true;

@@ -293,3 +293,27 @@ test('with a module already registered on globalThis, init() and createBroadcast
     delete globalThis.__tabsync;
   }
 });
+
+test('ready waits for a start() that restores persisted state', async () => {
+  const { api, calls } = fakeApi();
+  const restore = deferred();
+  const create = api.create;
+  api.create = (...a) => {
+    const h = create(...a);
+    const start = h.start;
+    h.start = () => (start(), restore.promise);
+    return h;
+  };
+  const d = deferred();
+  const inst = createInstance(fakeStore(), { channelName: 'c', persist: true }, 't', () => d.promise);
+  inst.start();
+  let resolved = false;
+  inst.ready.then(() => (resolved = true));
+  d.resolve(api);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(calls, [['start']]);
+  assert.equal(resolved, false, 'not before the restore');
+  restore.resolve();
+  await inst.ready;
+  assert.equal(resolved, true);
+});
