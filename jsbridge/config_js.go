@@ -152,14 +152,14 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 		o.persist = v.Bool()
 	case js.TypeObject:
 		o.persist = true
-		if n := v.Get("dbName"); isSet(n) {
+		if n := getProp(v, "dbName"); isSet(n) {
 			if typeOf(n) != js.TypeString || n.String() == "" {
 				bad("persist.dbName must be a non-empty string")
 			} else {
 				o.persistDB = n.String()
 			}
 		}
-		if n := v.Get("version"); isSet(n) {
+		if n := getProp(v, "version"); isSet(n) {
 			f := 0.0
 			if typeOf(n) == js.TypeNumber {
 				f = n.Float()
@@ -170,7 +170,7 @@ func parseConfig(cfg js.Value, tab string, m conflict.Model) (options, []string)
 				o.persistVersion = uint(f)
 			}
 		}
-		if m := v.Get("migrate"); isSet(m) {
+		if m := getProp(v, "migrate"); isSet(m) {
 			if typeOf(m) != js.TypeFunction {
 				bad("persist.migrate must be a function (state, fromVersion) => state")
 			} else {
