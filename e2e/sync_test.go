@@ -31,6 +31,7 @@ func TestSync(t *testing.T) {
 	t.Run("NoBroadcastChannel", s.testNoBroadcastChannel)
 	t.Run("MalformedMessages", s.testMalformedMessages)
 	t.Run("AppVersion", s.testAppVersion)
+	t.Run("WriteFromSubscriber", s.testWriteFromSubscriber)
 }
 
 // A sender's syncKeys and excludeKeys decide what it sends; and what it
@@ -473,4 +474,22 @@ func (s *suite) testAppVersion(t *testing.T) {
 	assert.Positive(t, fresh.stats(t).DroppedByReason["foreignVersion"])
 	assert.Contains(t, old.calls(t).errorText(), "2.0.0", "the old tab reports the new version")
 	assert.Contains(t, fresh.calls(t).errorText(), "1.0.0", "the new tab reports the old version")
+}
+
+// A store subscriber that writes the store when a remote change arrives
+// (a derived value, a clamp) makes a local change like any other: it syncs.
+func (s *suite) testWriteFromSubscriber(t *testing.T) {
+	ch := channelFor(t)
+	a, b := s.open(t, ""), s.open(t, "")
+	a.setup(t, ch, ``, "{}")
+	b.setup(t, ch, ``, "{}")
+	b.Eval(t, `store.subscribe((s, prev) => {
+		if (s.n !== prev.n) store.setState({tenfold: s.n * 10});
+	}), true`, nil)
+
+	a.set(t, `{n: 1}`)
+	b.waitFor(t, `store.getState().tenfold === 10`)
+	a.waitFor(t, `store.getState().tenfold === 10`)
+	a.set(t, `{n: 2}`)
+	a.waitFor(t, `store.getState().tenfold === 20`)
 }

@@ -4,6 +4,7 @@ package jsbridge
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall/js"
@@ -36,7 +37,12 @@ type Sync struct {
 	listener    js.Func
 	unsubscribe js.Value
 	last        js.Value // the store state we saw last, for stores that pass no prevState
-	applying    bool     // inside our own setState: the change is not local
+	// applying is the remote patch being handed to the store's setState,
+	// nil otherwise: while it is set, only keys outside the patch are a
+	// local change (a store subscriber deriving a value from the remote
+	// change). Keys of the patch are not, even if the store changed them
+	// on the way: taking them for local writes could echo forever.
+	applying *tsync.Patch
 
 	lifecycle    []func()
 	resumeOnShow bool
@@ -195,7 +201,7 @@ func (s *Sync) subscribe() {
 	}
 	s.listener = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		defer s.recover("send")
-		if s.applying || len(args) == 0 {
+		if len(args) == 0 {
 			return nil
 		}
 		next, prev := args[0], js.Undefined()
@@ -207,6 +213,9 @@ func (s *Sync) subscribe() {
 		}
 		s.last = next
 		keys := stringList(s.m.changedKeys.Invoke(next, prev))
+		if s.applying != nil {
+			keys = s.notApplied(keys)
+		}
 		if len(keys) > 0 {
 			s.handle(s.e.LocalChange(now(), prev, next, keys))
 		}
@@ -290,13 +299,25 @@ func (s *Sync) postWire(wire conflict.Value) error {
 	return err
 }
 
+// notApplied returns the keys that the patch being applied does not hold:
+// a store subscriber wrote them during the apply.
+func (s *Sync) notApplied(keys []string) []string {
+	out := keys[:0]
+	for _, k := range keys {
+		if !slices.Contains(s.applying.Keys, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // apply hands remote values to the store in one setState, which zustand
 // shallow-merges, so the store's subscribers are notified once.
 func (s *Sync) apply(p *tsync.Patch) {
 	patch := jv(s.m.MakeObject(p.Keys, p.Values))
-	s.applying = true
+	s.applying = p
 	_, err := s.call(s.store.Get("setState"), patch)
-	s.applying = false
+	s.applying = nil
 	s.last = s.getState()
 	if err != nil {
 		s.report("apply", "store.setState threw while applying "+strings.Join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err)
@@ -451,7 +472,7 @@ func (s *Sync) log(line string) {
 // every instance on the page: it is reported like any other failure.
 func (s *Sync) recover(phase string) {
 	if r := recover(); r != nil {
-		s.applying = false
+		s.applying = nil
 		s.report(phase, "internal error (please report it): "+panicText(r), nil)
 	}
 }
