@@ -143,3 +143,35 @@ func TestInstancesWithoutOnErrorReportToTheConsole(t *testing.T) {
 	eventually(t, "the report to reach the console", func() bool { return console.Get("lines").Length() > 0 })
 	assert.Equal(t, "[tabsync:"+b.tab[len(b.tab)-6:]+"] apply: onRemoteUpdate threw: JavaScript error: oops", console.Get("lines").Index(0).String())
 }
+
+// Applications stop or destroy an instance from inside its own callbacks
+// (a React effect cleanup that runs during a render onRemoteUpdate caused).
+func TestCallbacksMayStopOrDestroyTheirInstance(t *testing.T) {
+	for _, method := range []string{"stop", "destroy"} {
+		t.Run(method, func(t *testing.T) {
+			channel := uniqueName(t, "ch")
+			holder := jsEval("{}")
+			a := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
+			cfg := jsEval("{throttleMs: 0, channelName: '" + channel + "'}")
+			cfg.Set("onRemoteUpdate", jsFunc("", "this.h."+method+"();").Call("bind", holder))
+			b := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0}")), cfg)
+			holder.Set("h", b.h)
+			a.start()
+			b.start()
+			eventually(t, "two tabs", func() bool { return a.connected() == 2 && b.connected() == 2 })
+
+			a.set("{n: 1}")
+
+			eventually(t, "b to apply and stop", func() bool { return b.get("n") == "1" && !b.active() })
+			assert.True(t, b.s.timer.IsUndefined())
+			eventually(t, "a to see b leave", func() bool { return a.connected() == 1 })
+			a.set("{n: 2}")
+			assert.NotPanics(t, func() { b.h.Call("getStats") })
+			b2 := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
+			b2.start()
+			eventually(t, "a new tab to get n = 2", func() bool { return b2.get("n") == "2" })
+			assert.Equal(t, "1", b.get("n"))
+			assert.Empty(t, b.errors())
+		})
+	}
+}
