@@ -117,3 +117,36 @@ func TestStoreSetStateThatThrowsIsReported(t *testing.T) {
 	a.set("{x: 2}")
 	eventually(t, "b to apply the next update", func() bool { return b.get("x") == "2" })
 }
+
+// Some stores notify their listeners later, batched in a microtask: by then
+// the instance has finished applying, and the remote values it applied look
+// like a local change. Sent again, object values (a new clone in each tab,
+// never identical) would echo between the tabs for ever.
+func TestStoreThatNotifiesLaterDoesNotEcho(t *testing.T) {
+	channel := uniqueName(t, "ch")
+	mk := func() *instance {
+		store := jsTest.Call("createStore", jsEval("{obj: {v: 0}, n: 0}"), jsEval("{notifyLater: true}"))
+		in := newInstance(t, store, jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
+		in.start()
+		return in
+	}
+	a, b := mk(), mk()
+	eventually(t, "two tabs", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	w := watch(t, a)
+
+	a.set("{obj: {v: 1}}")
+	eventually(t, "b to get obj", func() bool { return b.get("obj") == `{"v":1}` })
+	a.set("{n: 1}") // after b's notification of obj, whatever it sent
+	eventually(t, "b to get n", func() bool { return b.get("n") == "1" })
+
+	assert.Empty(t, fromTab(w, b.tab, "STATE_UPDATE"), "b sends back nothing it applied")
+	assert.Len(t, fromTab(w, a.tab, "STATE_UPDATE"), 2)
+
+	// b's own changes of the same keys still go out.
+	b.set("{obj: {v: 2}}")
+	eventually(t, "a to get b's obj", func() bool { return a.get("obj") == `{"v":2}` })
+	b.set("{n: 2}")
+	eventually(t, "a to get b's n", func() bool { return a.get("n") == "2" })
+	assert.Len(t, fromTab(w, b.tab, "STATE_UPDATE"), 2)
+	assert.Len(t, fromTab(w, a.tab, "STATE_UPDATE"), 2, "and a sends none of them back")
+}

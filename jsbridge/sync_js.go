@@ -43,6 +43,9 @@ type Sync struct {
 	// change). Keys of the patch are not, even if the store changed them
 	// on the way: taking them for local writes could echo forever.
 	applying *tsync.Patch
+	// applied holds the values apply handed to the store, per key, until
+	// the store reports them back or the key changes (see dropApplied).
+	applied map[string]js.Value
 
 	lifecycle    []func()
 	resumeOnShow bool
@@ -215,6 +218,8 @@ func (s *Sync) subscribe() {
 		keys := stringList(s.m.changedKeys.Invoke(next, prev))
 		if s.applying != nil {
 			keys = s.notApplied(keys)
+		} else if len(s.applied) > 0 {
+			keys = s.dropApplied(next, keys)
 		}
 		if len(keys) > 0 {
 			s.handle(s.e.LocalChange(now(), prev, next, keys))
@@ -227,6 +232,25 @@ func (s *Sync) subscribe() {
 		return
 	}
 	s.unsubscribe = u
+}
+
+// dropApplied removes from keys those whose value in next is the very
+// value apply handed to the store. A store that notifies its listeners
+// later (batching in a microtask) reports our own setState once applying
+// is over; sent again as a local change, an object value (a new clone in
+// each tab, never identical) would echo between the tabs for ever.
+func (s *Sync) dropApplied(next js.Value, keys []string) []string {
+	out := keys[:0]
+	for _, k := range keys {
+		if v, ok := s.applied[k]; ok {
+			delete(s.applied, k)
+			if next.Get(k).Equal(v) {
+				continue
+			}
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 func (s *Sync) getState() js.Value {
@@ -315,6 +339,12 @@ func (s *Sync) notApplied(keys []string) []string {
 // shallow-merges, so the store's subscribers are notified once.
 func (s *Sync) apply(p *tsync.Patch) {
 	patch := jv(s.m.MakeObject(p.Keys, p.Values))
+	if s.applied == nil {
+		s.applied = make(map[string]js.Value, len(p.Keys))
+	}
+	for i, k := range p.Keys {
+		s.applied[k] = jv(p.Values[i])
+	}
 	s.applying = p
 	_, err := s.call(s.store.Get("setState"), patch)
 	s.applying = nil

@@ -8,8 +8,9 @@ globalThis.__tabsyncTest = {
   // a partial or an updater, shallow-merges it (or replaces the state when
   // replace is true), and calls every listener once with (state, prevState).
   // With { noPrevState: true } listeners get only the state, like some
-  // hand-written stores. It counts setState calls and notifications, and
-  // throws from setState while throwOnSet is set.
+  // hand-written stores; with { notifyLater: true } it notifies in a
+  // microtask, like stores that batch. It counts setState calls and
+  // notifications, and throws from setState while throwOnSet is set.
   createStore(initial, opts = {}) {
     let state = initial;
     const listeners = new Set();
@@ -26,10 +27,14 @@ globalThis.__tabsyncTest = {
         const prev = state;
         state = replace || typeof next !== 'object' || next === null ? next : Object.assign({}, state, next);
         api.notifications++;
-        for (const l of listeners) {
-          if (opts.noPrevState) l(state);
-          else l(state, prev);
-        }
+        const notify = () => {
+          for (const l of listeners) {
+            if (opts.noPrevState) l(state);
+            else l(state, prev);
+          }
+        };
+        if (opts.notifyLater) queueMicrotask(notify);
+        else notify();
       },
       subscribe(l) {
         listeners.add(l);
