@@ -150,3 +150,17 @@ func TestStoreThatNotifiesLaterDoesNotEcho(t *testing.T) {
 	assert.Len(t, fromTab(w, b.tab, "STATE_UPDATE"), 2)
 	assert.Len(t, fromTab(w, a.tab, "STATE_UPDATE"), 2, "and a sends none of them back")
 }
+
+// A store subscriber that derives a key from a remote change writes during
+// the instance's setState: that write is the tab's own, and is synced.
+func TestSubscriberWriteDuringARemoteApplyIsSynced(t *testing.T) {
+	a, b := pair(t, "{x: 0, double: 0}", "{throttleMs: 0}")
+	b.store.Call("subscribe", jsFunc("s", "if (s.double !== s.x * 2) this.setState({double: s.x * 2});").Call("bind", b.store))
+
+	a.set("{x: 21}")
+
+	eventually(t, "b to derive double", func() bool { return b.get("double") == "42" })
+	eventually(t, "a to get b's double", func() bool { return a.get("double") == "42" })
+	assert.Equal(t, "21", a.get("x"))
+	assert.Equal(t, "21", b.get("x"))
+}
