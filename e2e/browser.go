@@ -562,6 +562,21 @@ func (tab *Tab) Screenshot(t testing.TB, path string) {
 	}
 }
 
+// Call runs one DevTools protocol command on the tab within CallTimeout
+// and returns its result, for what the harness has no method for (the
+// benchmarks read the heap with runtime.GetHeapUsage, for example). An error
+// fails the test.
+func Call[P, R any](t testing.TB, tab *Tab, cmd cdp.Command[P, R], params P) R {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab.ctx, CallTimeout)
+	defer cancel()
+	r, err := chromedp.Call(ctx, cmd, params)
+	if err != nil {
+		t.Fatalf("%s on %s: %v", cmd.Method, tab.url, err)
+	}
+	return r
+}
+
 // bounded runs f, and if it has not returned within timeout, calls stop
 // (which must make f return) and reports the timeout.
 func bounded(timeout time.Duration, stop func(), f func() error) error {
