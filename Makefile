@@ -4,6 +4,9 @@
 #                npm tests (node --test), e2e
 #   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build
 #   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/
+#   make bench   build, then measure tabsync next to a plain BroadcastChannel,
+#                broadcast-channel and zustand-sync-tabs in headless Chromium
+#                (under 10 minutes): docs/BENCHMARKS.md and docs/bench/
 #   make fuzz    FUZZTIME=60s of every fuzz target (make test: FUZZTIME_TEST=5s)
 #   make tools   install Chromium and the pinned Go tools (.bin/)
 #   make clean   remove build outputs and .bin/
@@ -11,7 +14,7 @@
 # Every target installs what it needs (Chromium from Debian, Go tools into
 # .bin/), so a fresh clone on a machine with Go, Node.js and apt works.
 #
-# Variables: GO, FUZZTIME, FUZZTIME_TEST, PORT (demo), CHROME (browser to use; found or
+# Variables: GO, FUZZTIME, FUZZTIME_TEST, PORT (demo), BENCHFLAGS, CHROME (browser to use; found or
 # installed by tools/ensure-chromium.sh when unset).
 
 GO       ?= go
@@ -29,7 +32,7 @@ SHELL       := bash
 # The steps of `make test` must run in the order given, also under -j.
 .NOTPARALLEL:
 
-.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e build wasm npm demo fuzz tools clean
+.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e build wasm npm demo bench fuzz tools clean
 
 all: test
 
@@ -107,6 +110,15 @@ demo: build
 	@echo "==> demo server (Ctrl-C to stop)"
 	PORT=$(PORT) $(GO) run ./tools/devserver -dir examples -mount /tabsync/=$(DIST)
 
+# Not part of `make test`: it takes minutes and its numbers depend on the
+# machine. The page bundles come from bench/package-lock.json. BENCHFLAGS
+# passes flags to the program, such as -quick or -only 1,2.
+bench: build
+	tools/npm-build.sh bench
+	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
+	echo "==> bench (browser: $$CHROME)"; \
+	$(GO) run ./bench $(BENCHFLAGS)
+
 # Every fuzz target, FUZZTIME each (make test runs them for FUZZTIME_TEST).
 # New interesting inputs are kept in Go's cache; copy the ones worth keeping
 # from $(go env GOCACHE)/fuzz into the package's testdata/fuzz/<Target>/.
@@ -129,4 +141,4 @@ tools:
 clean:
 	rm -rf $(BIN) $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br $(DIST)/wasm_exec.js
 	@if [ -f npm/package.json ]; then rm -rf $(DIST); fi
-	rm -rf examples/react/dist
+	rm -rf examples/react/dist bench/web/dist

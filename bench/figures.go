@@ -1,0 +1,473 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/heapprofiler"
+	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/tabsync/tabsync/e2e"
+)
+
+// sizes are the bounds of one run: every loop is bounded in count, every
+// wait in time.
+type sizes struct {
+	latencyChanges int   // paced changes per latency measurement
+	warmChanges    int   // paced changes before, not counted
+	manyTabs       int   // the larger latency case
+	burst          int   // changes of the throughput burst
+	burstTabs      int   // tabs in the throughput figure
+	scaleBytes     []int // other synced state in figure 3
+	scaleChanges   int
+	rounds         int // convergence rounds
+	trials         int // leader and start-up trials
+	memChanges     int
+	persistBytes   []int
+	persistChanges int
+}
+
+var fullSizes = sizes{
+	latencyChanges: 500, warmChanges: 50, manyTabs: 8,
+	burst: 20000, burstTabs: 4,
+	scaleBytes: []int{1 << 10, 100 << 10, 1 << 20}, scaleChanges: 300,
+	rounds: 50, trials: 10, memChanges: 10000,
+	persistBytes: []int{1 << 10, 100 << 10, 1 << 20}, persistChanges: 500,
+}
+
+// quickSizes only check that the harness works (make test runs none of it).
+var quickSizes = sizes{
+	latencyChanges: 40, warmChanges: 5, manyTabs: 3,
+	burst: 1000, burstTabs: 3,
+	scaleBytes: []int{1 << 10, 100 << 10}, scaleChanges: 20,
+	rounds: 5, trials: 2, memChanges: 500,
+	persistBytes: []int{1 << 10}, persistChanges: 50,
+}
+
+// run is one `make bench`.
+type run struct {
+	t       *tb
+	browser *e2e.Browser
+	base    string
+	root    string
+	sz      sizes
+	seq     int
+	res     *Results
+	log     func(format string, args ...any)
+
+	profileDir string // -cpuprofile: where to write tabsync's CPU profiles
+}
+
+// url of the bench page for impl on channel ch, with extra query parameters.
+func (r *run) url(impl, ch string, extra ...string) string {
+	q := url.Values{"impl": {impl}, "ch": {ch}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	return r.base + "/index.html?" + q.Encode()
+}
+
+// channel returns a channel name used once in the run, so that no tab of
+// an earlier measurement can hear a later one.
+func (r *run) channel(prefix string) string {
+	r.seq++
+	return fmt.Sprintf("%s-%d", prefix, r.seq)
+}
+
+// figure measures one figure: f adds its rows. A failure of f is kept as
+// the figure's error; the run goes on.
+func (r *run) figure(id int, title, unit string, f func(fig *Figure)) {
+	start := time.Now()
+	r.log("figure %d: %s", id, title)
+	fig := Figure{ID: id, Title: title, Unit: unit}
+	if err := catch(func() { f(&fig) }); err != nil {
+		fig.Error = err.Error()
+		r.log("  figure %d failed: %v", id, err)
+	}
+	r.log("  figure %d took %v", id, time.Since(start).Round(time.Second))
+	r.res.Figures = append(r.res.Figures, fig)
+}
+
+// try measures one row; a failure becomes a row with the reason.
+func (r *run) try(fig *Figure, cas, impl string, f func() Row) {
+	var row Row
+	if err := catch(func() { row = f() }); err != nil {
+		row = Row{Case: cas, Impl: impl, Missing: "failed: " + firstLine(err.Error())}
+		r.log("  %s / %s failed: %v", cas, impl, err)
+	} else {
+		row.Case, row.Impl = cas, impl
+		if v, ok := row.main(); ok {
+			r.log("  %-22s %-18s %g", cas, impl, v)
+		}
+	}
+	fig.Rows = append(fig.Rows, row)
+}
+
+// latency is figures 1 and 3: tab 0 sets k to 0, 1, 2... one change at a
+// time, each once every other tab has applied the previous one, and a
+// change's latency is the time from its setState in tab 0 until the
+// slowest of the other tabs' stores has it. fill is the size of the other
+// synced state.
+func (r *run) latency(impl string, tabs, changes, fill int) Row {
+	pages := r.openPages(tabs, r.url(implParam[impl], r.channel("lat")))
+	defer r.closePages(pages)
+	sender, receivers := pages[0], pages[1:]
+	if fill > 0 {
+		info := eval[struct{ Items, JSON int }](sender, fmt.Sprintf("bench.fill(%d)", fill))
+		for _, p := range receivers {
+			p.WaitFor(r.t, fmt.Sprintf("bench.hasFill(%d)", info.Items), time.Minute)
+		}
+	}
+	var ids []string
+	for _, p := range receivers {
+		ids = append(ids, eval[string](p, "bench.startAcking()"))
+	}
+	clock := job[struct{ RTT, Offset float64 }](sender, fmt.Sprintf("bench.clockOffset(%q)", ids[0]), time.Minute)
+	pace := func(n int) ([]float64, int) {
+		for _, p := range receivers {
+			eval[string](p, "bench.startAcking()")
+		}
+		res := job[struct {
+			Sent   []float64
+			Missed int
+		}](sender, fmt.Sprintf("bench.pace(%d, %d)", n, len(receivers)), 3*time.Minute)
+		return res.Sent, res.Missed
+	}
+	pace(r.sz.warmChanges)
+	var sent []float64
+	var missed int
+	r.profiling(impl, fmt.Sprintf("latency-%dtabs-%s", tabs, sizeName(fill)), pages[:2], func() { sent, missed = pace(changes) })
+	got := make([][]float64, len(receivers))
+	for i, p := range receivers {
+		got[i] = eval[[]float64](p, "bench.received()")
+		p.Eval(r.t, "bench.stopAcking()", nil)
+	}
+	var lat []float64
+	for i, t0 := range sent {
+		worst, ok := 0.0, true
+		for _, g := range got {
+			if i >= len(g) || g[i] == 0 {
+				ok = false
+				break
+			}
+			worst = max(worst, g[i]-t0)
+		}
+		if ok {
+			lat = append(lat, worst)
+		}
+	}
+	row := distRow("", impl, lat)
+	row.Extra = map[string]float64{
+		"unanswered": float64(missed),
+		// The other tab's clock minus the sender's, estimated by a
+		// ping-pong: near zero when the shared clock is sound.
+		"clockOffsetMs": round(clock.Offset),
+		"clockRttMs":    round(clock.RTT),
+	}
+	return row
+}
+
+// burstResult is what a burst left in the receivers.
+type burstResult struct {
+	t0, t1  float64 // the sender's start and end
+	lastT   float64 // the last apply in the slowest receiver
+	applied int     // fewest applies of a receiver
+	lost    int     // most keys of a receiver whose final value differs
+}
+
+// burst sets n changes in tab 0 with no pause and waits until the others
+// hold the final state, or until nothing has changed for 5 s.
+func (r *run) burst(pages []*page, n int) burstResult {
+	sender, receivers := pages[0], pages[1:]
+	for _, p := range receivers {
+		p.Eval(r.t, "bench.startCounting()", nil)
+	}
+	b := job[struct {
+		T0, T1 float64
+		Final  map[string]any
+	}](sender, fmt.Sprintf("bench.burst(%d)", n), 3*time.Minute)
+	want, err := json.Marshal(b.Final)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	type progress struct {
+		Applied       int
+		FirstT, LastT float64
+		Differ        int
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	stall, lastSum := time.Now(), -1
+	var ps []progress
+	for {
+		ps = ps[:0]
+		sum, done := 0, true
+		for _, p := range receivers {
+			pr := eval[progress](p, fmt.Sprintf("bench.progress('b', 100, %s)", want))
+			ps = append(ps, pr)
+			sum += pr.Applied
+			done = done && pr.Differ == 0
+		}
+		if done || time.Now().After(deadline) {
+			break
+		}
+		if sum != lastSum {
+			lastSum, stall = sum, time.Now()
+		} else if time.Since(stall) > 5*time.Second {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res := burstResult{t0: b.T0, t1: b.T1, applied: math.MaxInt}
+	for _, pr := range ps {
+		res.lastT = max(res.lastT, pr.LastT)
+		res.applied = min(res.applied, pr.Applied)
+		res.lost = max(res.lost, pr.Differ)
+	}
+	return res
+}
+
+// throughput is figure 2.
+func (r *run) throughput(impl string) Row {
+	pages := r.openPages(r.sz.burstTabs, r.url(implParam[impl], r.channel("burst")))
+	defer r.closePages(pages)
+	var b burstResult
+	r.profiling(impl, "burst", pages[:2], func() { b = r.burst(pages, r.sz.burst) })
+	row := valueRow("", impl, float64(r.sz.burst)/(b.lastT-b.t0)*1000)
+	row.Extra = map[string]float64{
+		"lostKeys":  float64(b.lost),
+		"applied":   float64(b.applied),
+		"sendMs":    round(b.t1 - b.t0),
+		"receiveMs": round(b.lastT - b.t0),
+	}
+	return row
+}
+
+// convergence is figure 4: both tabs write key c<i> at the same instant,
+// for each round i (the rounds are 40 ms apart, each on its own key), and
+// a round diverges when the tabs disagree on its key a second after.
+func (r *run) convergence(impl string) Row {
+	pages := r.openPages(2, r.url(implParam[impl], r.channel("conv")))
+	defer r.closePages(pages)
+	n := r.sz.rounds
+	// Far enough ahead that both tabs have their series set up on a busy
+	// machine: a tab that starts late writes its first rounds at once.
+	t0 := eval[float64](pages[0], "bench.now()") + 2000
+	at := make([][]float64, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, p := range pages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = catch(func() {
+				at[i] = job[[]float64](p, fmt.Sprintf("bench.writeSeries(%f, %d, 40, %q)", t0, n, fmt.Sprint("tab", i)), time.Minute)
+			})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second)
+	a := eval[map[string]any](pages[0], fmt.Sprintf("bench.snapshot('c', %d)", n))
+	b := eval[map[string]any](pages[1], fmt.Sprintf("bench.snapshot('c', %d)", n))
+	divergent := 0
+	for i := range n {
+		k := fmt.Sprint("c", i)
+		if fmt.Sprint(a[k]) != fmt.Sprint(b[k]) {
+			divergent++
+		}
+	}
+	var skew []float64
+	for i := range min(len(at[0]), len(at[1])) {
+		skew = append(skew, math.Abs(at[0][i]-at[1][i]))
+	}
+	slices.Sort(skew)
+	row := valueRow("", impl, float64(divergent))
+	row.N = n
+	row.Extra = map[string]float64{"writeSkewMedianMs": round(quantile(skew, 0.5))}
+	return row
+}
+
+// electors are the leader elections compared in figure 5: the page's impl
+// parameter of each.
+var electors = []struct{ name, impl string }{
+	{implTabsync, "tabsync"},
+	{implBCL + " (Web Locks)", "bcl-locks"},
+	{implBCL + " (messages)", "bcl-msg"},
+}
+
+// leaderState is a page's bench.leader plus whether it leads now.
+type leaderState struct {
+	StartedAt, LeaderAt float64
+	Leader              bool
+}
+
+func leaders(pages []*page) []leaderState {
+	out := make([]leaderState, len(pages))
+	for i, p := range pages {
+		out[i] = eval[leaderState](p, "({ ...bench.leader, leader: bench.isLeader() })")
+	}
+	return out
+}
+
+// waitLeader polls the pages until one of them leads and became leader
+// after `after` (page clock), and returns its index and the time it did.
+func waitLeader(pages []*page, after float64, timeout time.Duration) (int, float64, bool) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		for i, s := range leaders(pages) {
+			if s.Leader && s.LeaderAt > after {
+				return i, s.LeaderAt, true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return -1, 0, false
+}
+
+// killKinds are the ways a leader goes in figure 5.
+var killKinds = []string{"closed", "closed hard", "crashed"}
+
+// electionResult is figure 5 for one elector.
+type electionResult struct {
+	elect    []float64            // time to the first leader, per trial
+	handover map[string][]float64 // by kill kind
+	noLeader map[string]int       // handovers that had not happened 20 s after
+	most     int                  // most tabs leading at once, once settled
+	failed   int                  // trials that broke
+	err      error                // the last failure
+}
+
+// election is figure 5 for one elector: trials of five tabs opened
+// together; in each, the time to the first leader, then the handover after
+// the leader is closed, closed hard (its JavaScript stopped first, so that
+// no handler of it runs) and crashed, one after the other. A trial that
+// breaks keeps what it measured; the first one breaking stops the elector
+// (it does not work here).
+func (r *run) election(impl string) electionResult {
+	res := electionResult{handover: map[string][]float64{}, noLeader: map[string]int{}}
+	for trial := range r.sz.trials {
+		err := catch(func() { r.electionTrial(impl, &res) })
+		if err != nil {
+			res.failed++
+			res.err = fmt.Errorf("trial %d: %w", trial+1, err)
+			r.log("  %s: %v", impl, res.err)
+			if trial == 0 {
+				break
+			}
+		}
+	}
+	return res
+}
+
+func (r *run) electionTrial(impl string, res *electionResult) {
+	pages := r.openPages(5, r.url(impl, r.channel("elect"), "role", "elect"))
+	defer r.closePages(pages)
+	if _, _, ok := waitLeader(pages, 0, 10*time.Second); !ok {
+		r.t.Fatalf("no tab became leader within 10 s")
+	}
+	first, start := math.Inf(1), math.Inf(1)
+	for _, s := range leaders(pages) {
+		if s.LeaderAt > 0 {
+			first = min(first, s.LeaderAt)
+		}
+		start = min(start, s.StartedAt)
+	}
+	res.elect = append(res.elect, first-start)
+	time.Sleep(300 * time.Millisecond)
+	n := 0
+	for _, s := range leaders(pages) {
+		if s.Leader {
+			n++
+		}
+	}
+	res.most = max(res.most, n)
+
+	alive := slices.Clone(pages)
+	for _, kind := range killKinds {
+		li, _, ok := waitLeader(alive, 0, 20*time.Second)
+		if !ok {
+			r.t.Fatalf("no leader among %d tabs before the leader was to be %s", len(alive), kind)
+		}
+		gone := alive[li]
+		alive = slices.Delete(alive, li, li+1)
+		offset := pageClock(alive[0])
+		killed := goMillis(time.Now()) + offset
+		switch kind {
+		case "closed":
+			gone.Close(r.t)
+		case "closed hard":
+			gone.Pause(r.t)
+			gone.Close(r.t)
+		case "crashed":
+			gone.Crash(r.t)
+		}
+		if _, at, ok := waitLeader(alive, killed, 20*time.Second); ok {
+			res.handover[kind] = append(res.handover[kind], at-killed)
+		} else {
+			res.noLeader[kind]++
+			r.log("  %s: no new leader within 20 s after the leader was %s", impl, kind)
+		}
+	}
+}
+
+// startup is figure 6 for one implementation: navigation start until the
+// page's bench.ready, in a fresh tab each time.
+func (r *run) startup(impl string) float64 {
+	pages := r.openPages(1, r.url(implParam[impl], r.channel("start")))
+	defer r.closePages(pages)
+	return eval[float64](pages[0], "bench.readyAt")
+}
+
+// memory is figure 7: the JS heap (after a collection) plus the wasm
+// memory of each of two tabs after memChanges changes between them.
+func (r *run) memory(impl string) Row {
+	pages := r.openPages(2, r.url(implParam[impl], r.channel("mem")))
+	defer r.closePages(pages)
+	measure := func(p *page) (heap, wasm float64) {
+		e2e.Call(r.t, p.Tab, heapprofiler.CollectGarbage, cdp.Empty{})
+		u := e2e.Call(r.t, p.Tab, runtime.GetHeapUsage, cdp.Empty{})
+		return u.UsedSize, eval[float64](p, "bench.wasmBytes()")
+	}
+	b := r.burst(pages, r.sz.memChanges)
+	if b.lost > 0 {
+		r.t.Fatalf("%d keys differ after the burst", b.lost)
+	}
+	row := Row{Extra: map[string]float64{}}
+	worst := 0.0
+	for i, p := range pages {
+		heap, wasm := measure(p)
+		name := []string{"sender", "receiver"}[i]
+		row.Extra[name+"HeapMB"] = round(heap / (1 << 20))
+		row.Extra[name+"WasmMB"] = round(wasm / (1 << 20))
+		worst = max(worst, (heap+wasm)/(1<<20))
+	}
+	row.Value = ptr(round(worst))
+	return row
+}
+
+// wasmSizes returns the sizes of the built wasm, raw, gzip and brotli.
+func (r *run) wasmSizes() map[string]float64 {
+	out := map[string]float64{}
+	for name, suffix := range map[string]string{"raw": "", "gzip": ".gz", "brotli": ".br"} {
+		fi, err := os.Stat(filepath.Join(r.root, "npm", "dist", "tabsync.wasm"+suffix))
+		if err != nil {
+			r.t.Fatalf("%v: run `make build`", err)
+		}
+		out[name] = float64(fi.Size())
+	}
+	return out
+}

@@ -1,0 +1,375 @@
+//go:build !(js && wasm)
+
+// Command bench measures tabsync next to a plain BroadcastChannel and the
+// npm libraries broadcast-channel and zustand-sync-tabs, each in several
+// real tabs of one headless Chromium, in one run; it prints a table,
+// writes the raw figures to docs/bench/results.json, draws
+// docs/bench/latency.svg and docs/bench/throughput.svg, and rewrites the
+// generated part of docs/BENCHMARKS.md.
+//
+// Run it with `make bench`, which builds the package and the pages first.
+// By hand, from the repository root, after `make build` and
+// `cd bench && npm ci && node web/build.mjs`:
+//
+//	CHROME=$(tools/ensure-chromium.sh) go run ./bench [-quick] [-only 1,2]
+//
+// -quick runs every figure with a few changes and trials and writes
+// nothing: it checks the harness, its numbers mean nothing. -cpuprofile DIR
+// records CPU profiles of tabsync's tabs in figures 1 to 3 (open them in
+// Chrome DevTools) and prints their heaviest functions.
+//
+// Absolute times depend on the machine and what else runs on it; the
+// ratios to the plain BroadcastChannel, measured in the same run, are what
+// to compare between runs.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+
+	"github.com/tabsync/tabsync/e2e"
+	"github.com/tabsync/tabsync/tools/devserver/serve"
+)
+
+func main() {
+	quick := flag.Bool("quick", false, "a short run that checks the harness; writes nothing")
+	only := flag.String("only", "", "comma-separated figures to run, such as 1,2,5 (default: all)")
+	verbose := flag.Bool("v", false, "log the harness's details")
+	timeout := flag.Duration("timeout", 15*time.Minute, "stop the run after this long")
+	cpuprofile := flag.String("cpuprofile", "", "write CPU profiles of tabsync's tabs in figures 1 to 3 to this folder\n(with a tabsync.wasm built with its symbols); writes nothing else")
+	flag.Parse()
+
+	t := &tb{verbose: *verbose}
+	code := 0
+	if err := catch(func() { code = bench(t, *quick, *only, *timeout, *cpuprofile) }); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		code = 1
+	}
+	t.cleanup()
+	os.Exit(code)
+}
+
+func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir string) int {
+	start := time.Now()
+	time.AfterFunc(timeout, func() {
+		fmt.Fprintf(os.Stderr, "bench: the run took longer than -timeout=%v; stopping\n", timeout)
+		os.Exit(2)
+	})
+	root := e2e.RepoRoot(t)
+	web := filepath.Join(root, "bench", "web")
+	dist := filepath.Join(root, "npm", "dist")
+	for _, f := range []string{filepath.Join(dist, "tabsync.mjs"), filepath.Join(dist, "tabsync.wasm"), filepath.Join(web, "dist", "bench.js")} {
+		if _, err := os.Stat(f); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\nRun `make bench`, which builds the package and the bench pages first.\n", err)
+			return 1
+		}
+	}
+	figures := map[int]bool{}
+	for _, f := range strings.Split(only, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
+			figures[n] = true
+		} else if strings.TrimSpace(f) != "" {
+			fmt.Fprintf(os.Stderr, "bench: -only %q: want figure numbers 1 to 8, such as 1,2\n", only)
+			return 1
+		}
+	}
+	want := func(n int) bool { return len(figures) == 0 || figures[n] }
+
+	r := &run{
+		t:    t,
+		root: root,
+		sz:   fullSizes,
+		res: &Results{
+			Date:  start.UTC().Format("2006-01-02 15:04 UTC"),
+			Quick: quick,
+			Machine: Machine{
+				CPU:       cpuModel(),
+				Cores:     goruntime.NumCPU(),
+				Go:        goruntime.Version(),
+				LoadStart: loadAvg(),
+			},
+		},
+		log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+	}
+	if quick {
+		r.sz = quickSizes
+	}
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		r.profileDir = profileDir
+		dist = profiledDist(t, root)
+	}
+	r.browser = e2e.NewBrowser(t)
+	r.base = serveIsolated(t, map[string]string{"/": web, "/tabsync/": dist})
+	r.res.Machine.Browser = browserVersion(r)
+	r.res.Settings = []string{
+		"tabsync: createBroadcastSync(store, { channelName, throttleMs: 0 }) (the default throttle of 100 ms would measure the throttle)",
+		"BroadcastChannel and broadcast-channel: a hand-written sync posting the changed keys of each setState, applied with setState on arrival",
+		"zustand-sync-tabs: the syncTabs middleware; writes go through an action of the store (the middleware does not see store.setState)",
+		"every store is a zustand vanilla store; times are on the clock shared by the tabs (performance.timeOrigin + performance.now())",
+	}
+	r.log("bench: %s, %d cores, %s; browser %s", r.res.Machine.CPU, r.res.Machine.Cores, r.res.Machine.LoadStart, r.res.Machine.Browser)
+
+	if want(1) {
+		r.figure(1, "Cross-tab latency, one change at a time: setState in tab A until the slowest other tab's store has it", "ms", func(fig *Figure) {
+			for _, tabs := range []int{2, r.sz.manyTabs} {
+				cas := fmt.Sprintf("%d tabs", tabs)
+				for _, impl := range syncImpls {
+					r.try(fig, cas, impl, func() Row { return r.latency(impl, tabs, r.sz.latencyChanges, 0) })
+				}
+			}
+			fig.addRatios(implBC)
+			fig.Notes = append(fig.Notes, fmt.Sprintf("%d changes per row after %d not counted; each waits until every other tab has applied the previous one.", r.sz.latencyChanges, r.sz.warmChanges))
+		})
+	}
+	if want(2) {
+		r.figure(2, fmt.Sprintf("Throughput: a burst of %d changes with no pause, %d tabs; changes per second until the slowest receiver holds the final state", r.sz.burst, r.sz.burstTabs), "changes/s", func(fig *Figure) {
+			cas := fmt.Sprintf("%d tabs", r.sz.burstTabs)
+			for _, impl := range syncImpls {
+				r.try(fig, cas, impl, func() Row { return r.throughput(impl) })
+			}
+			fig.addRatios(implBC)
+			fig.Notes = append(fig.Notes, "Each change sets one of 100 keys; lostKeys counts the keys whose final value in the slowest receiver differs from the sender's (must be 0); applied counts the receiver's store updates (fewer than the changes when a library coalesces).")
+		})
+	}
+	if want(3) {
+		r.figure(3, "Latency of a one-key change while the store holds other synced data (2 tabs)", "ms", func(fig *Figure) {
+			for _, bytes := range r.sz.scaleBytes {
+				cas := sizeName(bytes)
+				for _, impl := range syncImpls {
+					r.try(fig, cas, impl, func() Row { return r.latency(impl, 2, r.sz.scaleChanges, bytes) })
+				}
+			}
+			fig.addRatios(implBC)
+			fig.Notes = append(fig.Notes, fmt.Sprintf("The other data is 10 keys of arrays of small records (about the JSON size named), synced before the %d measured changes.", r.sz.scaleChanges))
+		})
+	}
+	if want(4) {
+		r.figure(4, fmt.Sprintf("Convergence: %d rounds of two tabs writing the same key at the same instant; rounds that end with the tabs disagreeing", r.sz.rounds), "rounds", func(fig *Figure) {
+			for _, impl := range syncImpls {
+				r.try(fig, "2 tabs", impl, func() Row { return r.convergence(impl) })
+			}
+			fig.Notes = append(fig.Notes, "writeSkewMedianMs is how far apart the two writes of a round were.")
+		})
+	}
+	if want(5) {
+		r.figure(5, "Leader election among 5 tabs opened together, and handover when the leader goes", "ms", func(fig *Figure) {
+			ref := electors[1].name
+			for _, el := range electors {
+				res := r.election(el.impl)
+				missing := ""
+				if res.err != nil {
+					missing = "failed: " + firstLine(res.err.Error())
+					if el.impl == "tabsync" && len(res.elect) == 0 {
+						missing = "not yet available (" + firstLine(res.err.Error()) + ")"
+					}
+				}
+				add := func(cas string, samples []float64, extra map[string]float64) {
+					row := distRow(cas, el.name, samples)
+					if len(samples) == 0 && missing != "" {
+						row.Missing = missing
+					}
+					if len(samples) > 0 {
+						row.Extra = extra
+					}
+					fig.Rows = append(fig.Rows, row)
+				}
+				add("first leader", res.elect, map[string]float64{"mostLeadersAtOnce": float64(res.most), "failedTrials": float64(res.failed)})
+				for _, kind := range killKinds {
+					add("handover, "+kind, res.handover[kind], map[string]float64{"noLeaderAfter20s": float64(res.noLeader[kind])})
+				}
+			}
+			fig.addRatios(ref)
+			fig.Notes = append(fig.Notes,
+				"First leader: from the first tab's start of its elector until a tab is leader. Handover: from the moment the leader is closed until another tab is leader; mostLeadersAtOnce must be 1; noLeaderAfter20s counts handovers that had not happened 20 s after (not in the samples).",
+				"closed: Target.closeTarget (pagehide and unload run); closed hard: the tab's JavaScript is paused first (Debugger.pause), so that none of its handlers runs; crashed: Page.crash kills the renderer.",
+				"broadcast-channel's message elector is used with its defaults (fallbackInterval 3000 ms); the page hides navigator.locks to select it. Ratios are to its Web Locks elector.")
+		})
+	}
+	if want(6) {
+		r.figure(6, "Start-up: navigation start until ready, fresh tab, warm HTTP cache", "ms", func(fig *Figure) {
+			samples := map[string][]float64{}
+			impls := []string{implBC, implTabsync}
+			for trial := range r.sz.trials + 1 {
+				for i := range impls {
+					impl := impls[(i+trial)%len(impls)] // alternate which goes first
+					if err := catch(func() {
+						v := r.startup(impl)
+						if trial > 0 { // the first loads are the cold ones
+							samples[impl] = append(samples[impl], v)
+						}
+					}); err != nil {
+						r.log("  start-up of %s failed: %v", impl, err)
+					}
+				}
+			}
+			for _, impl := range impls {
+				fig.Rows = append(fig.Rows, distRow("page ready", impl, samples[impl]))
+			}
+			fig.addRatios(implBC)
+			r.try(fig, "tabsync.wasm, KB", implTabsync, func() Row {
+				s := r.wasmSizes()
+				row := valueRow("", "", s["raw"]/1024)
+				row.Unit = "KB"
+				row.Extra = map[string]float64{"gzipKB": round(s["gzip"] / 1024), "brotliKB": round(s["brotli"] / 1024)}
+				return row
+			})
+			fig.Notes = append(fig.Notes, fmt.Sprintf("%d loads of each after one not counted, alternating; both pages load the same bench bundle, the tabsync page also its module and wasm (gzip from the test server).", r.sz.trials))
+		})
+	}
+	if want(7) {
+		r.figure(7, fmt.Sprintf("Memory per tab after %d changes: JS heap after a collection plus wasm memory (the larger of 2 tabs)", r.sz.memChanges), "MB", func(fig *Figure) {
+			for _, impl := range syncImpls {
+				r.try(fig, "2 tabs", impl, func() Row { return r.memory(impl) })
+			}
+			fig.addRatios(implBC)
+		})
+	}
+	if want(8) {
+		r.figure(8, "Persistence (tabsync's persist): restore time and write cost", "ms", func(fig *Figure) {
+			r.persistence(fig)
+		})
+	}
+
+	r.res.Machine.LoadEnd = loadAvg()
+	r.res.Seconds = round(time.Since(start).Seconds())
+	fmt.Println(textReport(r.res))
+	if quick || profileDir != "" {
+		fmt.Fprintf(os.Stderr, "bench: run done in %v; numbers not written (-quick or -cpuprofile)\n", time.Since(start).Round(time.Second))
+		return failed(r.res)
+	}
+	if err := writeOutputs(root, r.res); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "bench: done in %v; wrote docs/bench/ and docs/BENCHMARKS.md\n", time.Since(start).Round(time.Second))
+	return 0
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// failed returns 1 when a figure or row of the sync implementations broke
+// (for -quick, where that is what is checked).
+func failed(res *Results) int {
+	for _, f := range res.Figures {
+		if f.Error != "" {
+			return 1
+		}
+		for _, row := range f.Rows {
+			if strings.HasPrefix(row.Missing, "failed") {
+				return 1
+			}
+		}
+	}
+	return 0
+}
+
+func sizeName(bytes int) string {
+	switch {
+	case bytes >= 1<<20:
+		return fmt.Sprintf("%d MB", bytes>>20)
+	case bytes >= 1<<10:
+		return fmt.Sprintf("%d KB", bytes>>10)
+	}
+	return fmt.Sprintf("%d B", bytes)
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return goruntime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return goruntime.GOARCH
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return "load " + strings.Join(f[:3], " ")
+}
+
+// browserVersion reads the browser's version from a page's user agent.
+func browserVersion(r *run) string {
+	pages := r.openPages(1, r.url("bc", r.channel("version")))
+	defer r.closePages(pages)
+	v := e2e.Call(r.t, pages[0].Tab, browser.GetVersion, cdp.Empty{})
+	_, version, _ := strings.Cut(v.Product, "/")
+	return "Chromium " + version + " (headless)"
+}
+
+// serveIsolated serves mounts as e2e's Browser.Serve does, with the two
+// headers that make the pages cross-origin isolated: there, Chromium gives
+// performance.now() a resolution of 5 µs instead of 100 µs, which the
+// sub-millisecond latencies need.
+func serveIsolated(t *tb, mounts map[string]string) string {
+	h := serve.Handler(mounts)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+		h.ServeHTTP(w, req)
+	}))
+	// Closed before the browser (cleanups run last first); Close waits
+	// for the requests in flight.
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
+// writeOutputs writes results.json, the charts and the table.
+func writeOutputs(root string, res *Results) error {
+	dir := filepath.Join(root, "docs", "bench")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	for name, svg := range charts(res) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(svg), 0o644); err != nil {
+			return err
+		}
+	}
+	return updateDoc(filepath.Join(root, "docs", "BENCHMARKS.md"), markdownReport(res))
+}
+
+// figureByID returns the figure with id, if it ran.
+func figureByID(res *Results, id int) (*Figure, bool) {
+	i := slices.IndexFunc(res.Figures, func(f Figure) bool { return f.ID == id })
+	if i < 0 {
+		return nil, false
+	}
+	return &res.Figures[i], true
+}

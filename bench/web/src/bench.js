@@ -1,0 +1,382 @@
+// The page side of `make bench`. Each tab runs one implementation of
+// cross-tab state sync, chosen by the URL, over a zustand store:
+//
+//   impl=bc        a plain BroadcastChannel: each setState posts its changed
+//                  keys, the other tabs setState what arrives (the physical
+//                  limit: no library does less)
+//   impl=tabsync   tabsync (createBroadcastSync, throttleMs 0)
+//   impl=bcl       the same few lines as bc over the npm broadcast-channel
+//   impl=zst       the npm zustand-sync-tabs middleware
+//
+// and, for the leader figures, role=elect with impl=tabsync, bcl-locks or
+// bcl-msg (broadcast-channel's elector with Web Locks, or with its message
+// protocol when the page hides navigator.locks).
+//
+// The loops that are timed run here, in the page, so that no DevTools round
+// trip lies inside a measured interval. Times are taken on the clock that
+// every tab of the browser shares, performance.timeOrigin + performance.now()
+// (the Go side checks that it agrees across tabs). The Go program drives the
+// page through window.bench and reads the figures back.
+import { createStore } from 'zustand/vanilla';
+import { syncTabs } from 'zustand-sync-tabs';
+import { BroadcastChannel as PeerChannel, createLeaderElection } from 'broadcast-channel';
+
+const params = new URLSearchParams(location.search);
+const impl = params.get('impl') || 'bc';
+const channelName = params.get('ch') || 'bench';
+const role = params.get('role') || 'sync';
+const persist = params.get('persist') === '1';
+const id = Math.random().toString(36).slice(2, 10);
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The wasm memory of tabsync, for the memory figure: the Go module exports
+// it as "mem". Wrapped before anything can instantiate a module.
+let wasmMemory = null;
+for (const name of ['instantiate', 'instantiateStreaming']) {
+  const original = WebAssembly[name];
+  WebAssembly[name] = async function (...args) {
+    const result = await original.apply(this, args);
+    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
+    if (instance && instance.exports.mem instanceof WebAssembly.Memory) wasmMemory = instance.exports.mem;
+    return result;
+  };
+}
+
+const errors = [];
+const restore = { createAt: 0, at: 0 };
+function noteError(e) {
+  if (errors.length < 50) errors.push(e && e.phase ? `${e.phase}: ${e.message}` : String(e));
+}
+
+// channelSync is what a developer writes by hand over a channel: on a local
+// setState, post the keys whose value changed; apply what comes in.
+function channelSync(store, post, listen) {
+  let applying = false;
+  store.subscribe((state, prev) => {
+    if (applying) return;
+    const out = {};
+    let n = 0;
+    for (const k in state) {
+      const v = state[k];
+      if (v !== prev[k] && typeof v !== 'function') {
+        out[k] = v;
+        n++;
+      }
+    }
+    if (n) post(out);
+  });
+  listen((data) => {
+    applying = true;
+    try {
+      store.setState(data);
+    } finally {
+      applying = false;
+    }
+  });
+}
+
+// setUp creates the store and its sync; it returns { store, set }.
+async function setUp() {
+  switch (impl) {
+    case 'bc': {
+      const store = createStore(() => ({}));
+      const ch = new BroadcastChannel(channelName);
+      channelSync(store, (m) => ch.postMessage(m), (apply) => (ch.onmessage = (e) => apply(e.data)));
+      return { store, set: store.setState };
+    }
+    case 'bcl': {
+      const store = createStore(() => ({}));
+      const ch = new PeerChannel(channelName);
+      channelSync(store, (m) => ch.postMessage(m).catch(noteError), (apply) => (ch.onmessage = apply));
+      return { store, set: store.setState };
+    }
+    case 'zst': {
+      // The middleware syncs what goes through the set it hands to the
+      // store's creator, not store.setState: write through an action.
+      const store = createStore(syncTabs((set) => ({ $set: (p) => set(p) }), { name: channelName, exclude: ['$set'] }));
+      return { store, set: (p) => store.getState().$set(p) };
+    }
+    case 'tabsync': {
+      const { createBroadcastSync } = await import('/tabsync/tabsync.mjs');
+      const store = createStore(() => ({}));
+      // For the persistence figure: when the filler data first shows up.
+      restore.createAt = now();
+      store.subscribe((state) => {
+        if (!restore.at && Array.isArray(state.f9)) restore.at = now();
+      });
+      const config = { channelName, throttleMs: 0, onError: noteError, debug: params.get('debug') === '1' };
+      if (persist) config.persist = { dbName: 'bench-' + channelName };
+      const sync = createBroadcastSync(store, config);
+      sync.start();
+      await sync.ready;
+      window.tabsyncInstance = sync;
+      return { store, set: store.setState, sync };
+    }
+  }
+  throw new Error('unknown impl ' + impl);
+}
+
+// Election pages: start an elector and note when this tab becomes leader.
+const leader = { startedAt: 0, leaderAt: 0 };
+let isLeader = () => false;
+async function setUpElection() {
+  if (impl === 'tabsync') {
+    const { createBroadcastSync } = await import('/tabsync/tabsync.mjs');
+    const store = createStore(() => ({}));
+    leader.startedAt = now();
+    const sync = createBroadcastSync(store, { channelName, throttleMs: 0, enableLeaderElection: true, onError: noteError });
+    sync.start();
+    window.tabsyncInstance = sync;
+    isLeader = () => sync.isLeader();
+    await sync.ready;
+    // tabsync has no leadership event; look every millisecond (timers
+    // nested deeper than five run at 4 ms at best).
+    const poll = () => {
+      if (sync.isLeader()) {
+        leader.leaderAt = now();
+        return;
+      }
+      setTimeout(poll, 1);
+    };
+    poll();
+    return;
+  }
+  if (impl === 'bcl-msg') {
+    // broadcast-channel picks Web Locks whenever navigator.locks exists.
+    Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
+  }
+  const ch = new PeerChannel(channelName);
+  leader.startedAt = now();
+  const elector = createLeaderElection(ch);
+  isLeader = () => elector.isLeader;
+  elector.awaitLeadership().then(() => (leader.leaderAt = now()), noteError);
+}
+
+let sut = null; // { store, set, sync? }
+const ack = new BroadcastChannel('bench-ack-' + channelName);
+const acks = { waiting: null, from: new Set() };
+let acking = false;
+const recv = { k: [], applied: 0, firstT: 0, lastT: 0, counting: false };
+
+function record() {
+  sut.store.subscribe((state, prev) => {
+    if (recv.counting) {
+      recv.applied++;
+      recv.lastT = now();
+      if (!recv.firstT) recv.firstT = recv.lastT;
+    }
+    const v = state.k;
+    if (v !== prev.k && typeof v === 'number') {
+      recv.k[v] = now();
+      if (acking) ack.postMessage({ id, v });
+    }
+  });
+  ack.onmessage = (e) => {
+    const m = e.data;
+    if (m.ping !== undefined) {
+      ack.postMessage({ pong: m.ping, to: m.from, id, t: now() });
+      return;
+    }
+    if (m.pong !== undefined) {
+      if (m.to === id && clock.onPong) clock.onPong(m);
+      return;
+    }
+    if (acks.waiting && m.v === acks.waiting.v) {
+      acks.from.add(m.id);
+      if (acks.from.size >= acks.waiting.want) acks.waiting.resolve(true);
+    }
+  };
+}
+
+const clock = { onPong: null };
+
+// fillerState builds `keys` keys f0.. holding about `bytes` bytes of JSON in
+// all: arrays of small records, the shape of real app data.
+function fillerState(bytes, keys = 10) {
+  const state = {};
+  const per = Math.max(1, Math.round(bytes / keys / 56));
+  for (let k = 0; k < keys; k++) {
+    const items = [];
+    for (let i = 0; i < per; i++) items.push({ id: i, name: 'item-' + k + '-' + i, done: i % 3 === 0, n: i * 7 });
+    state['f' + k] = items;
+  }
+  return state;
+}
+
+window.bench = {
+  id,
+  impl,
+  errors,
+  now,
+  ready: null,
+  leader,
+  restore,
+  isLeader: () => isLeader(),
+
+  // The time this page took from navigation start to ready, in ms.
+  readyAt: 0,
+
+  // Whether the page is cross-origin isolated (5 µs timers, not 100 µs).
+  isolated: self.crossOriginIsolated,
+
+  // Waits until `want` receivers have applied value v of key k, or timeoutMs.
+  waitAcks(v, want, timeoutMs) {
+    return new Promise((resolve) => {
+      acks.from = new Set();
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      acks.waiting = {
+        v,
+        want,
+        resolve: (ok) => {
+          clearTimeout(timer);
+          acks.waiting = null;
+          resolve(ok);
+        },
+      };
+    });
+  },
+
+  // Receivers call this before a paced run.
+  startAcking() {
+    acking = true;
+    recv.k = [];
+    return id;
+  },
+  stopAcking() {
+    acking = false;
+  },
+
+  // pace sets k to 0..n-1, one change at a time: each waits until the
+  // `receivers` other tabs have applied the previous one, then for an idle
+  // macrotask. It returns the send times; the receivers keep their
+  // receive times (received()).
+  async pace(n, receivers, timeoutMs = 2000) {
+    const sent = [];
+    let missed = 0;
+    const deadline = now() + 120000;
+    for (let i = 0; i < n && now() < deadline; i++) {
+      await sleep(0);
+      const done = bench.waitAcks(i, receivers, timeoutMs);
+      sent[i] = now();
+      sut.set({ k: i });
+      if (!(await done)) missed++;
+    }
+    return { sent, missed };
+  },
+  received() {
+    return recv.k.map((t) => t || 0);
+  },
+
+  // Estimates, by a ping-pong over a plain BroadcastChannel, the offset of
+  // another tab's clock from this one's (theirs minus ours), from the
+  // exchange with the shortest round trip.
+  async clockOffset(other, rounds = 30) {
+    let best = { rtt: Infinity, offset: 0 };
+    for (let r = 0; r < rounds; r++) {
+      const t0 = now();
+      const pong = await new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(null), 1000);
+        clock.onPong = (m) => {
+          if (m.id !== other) return;
+          clearTimeout(timer);
+          resolve(m);
+        };
+        ack.postMessage({ ping: r, from: id });
+      });
+      const t2 = now();
+      if (pong && t2 - t0 < best.rtt) best = { rtt: t2 - t0, offset: pong.t - (t0 + t2) / 2 };
+      await sleep(1);
+    }
+    clock.onPong = null;
+    return best;
+  },
+
+  // burst sets n changes with no pause, cycling over `keys` keys b0..; it
+  // returns the time it started and ended and the state it left.
+  burst(n, keys = 100) {
+    const t0 = now();
+    for (let i = 0; i < n; i++) sut.set({ ['b' + (i % keys)]: i });
+    const t1 = now();
+    return { t0, t1, final: bench.snapshot('b', keys) };
+  },
+  startCounting() {
+    recv.applied = 0;
+    recv.firstT = 0;
+    recv.lastT = 0;
+    recv.counting = true;
+  },
+  progress(prefix, keys, want) {
+    const got = bench.snapshot(prefix, keys);
+    let differ = 0;
+    if (want) for (const k in want) if (got[k] !== want[k]) differ++;
+    return { applied: recv.applied, firstT: recv.firstT, lastT: recv.lastT, differ };
+  },
+  snapshot(prefix, keys) {
+    const s = sut.store.getState();
+    const out = {};
+    for (let i = 0; i < keys; i++) out[prefix + i] = s[prefix + i];
+    return out;
+  },
+
+  // fill sets the filler keys to about `bytes` bytes; hasFill says
+  // whether they have arrived.
+  fill(bytes) {
+    const f = fillerState(bytes);
+    sut.set(f);
+    return { items: f.f9.length, json: JSON.stringify(f).length };
+  },
+  hasFill(items) {
+    const f9 = sut.store.getState().f9;
+    return Array.isArray(f9) && f9.length === items;
+  },
+
+  // writeSeries writes key c<r> = tag at times t0 + r*gap for r < n,
+  // spinning for the last few ms so that two tabs write at the same
+  // instant; it returns the times it wrote.
+  writeSeries(t0, n, gap, tag) {
+    return new Promise((resolve) => {
+      const at = [];
+      const step = (r) => {
+        if (r >= n) return resolve(at);
+        const due = t0 + r * gap;
+        // Timers run late on a busy machine: wake early and spin.
+        const wait = due - now() - 15;
+        setTimeout(() => {
+          while (now() < due) {}
+          at[r] = now();
+          sut.set({ ['c' + r]: tag + '-' + r });
+          step(r + 1);
+        }, Math.max(0, wait));
+      };
+      step(0);
+    });
+  },
+
+  // Memory of this tab beyond the JS heap (which the Go side reads over
+  // DevTools): the wasm linear memory, if any.
+  wasmBytes() {
+    return wasmMemory ? wasmMemory.buffer.byteLength : 0;
+  },
+
+  set(partial) {
+    sut.set(partial);
+  },
+
+  stats() {
+    return window.tabsyncInstance ? window.tabsyncInstance.getStats() : null;
+  },
+};
+
+bench.ready = (async () => {
+  if (role === 'elect') {
+    await setUpElection();
+  } else {
+    sut = await setUp();
+    record();
+  }
+  bench.readyAt = performance.now();
+  return true;
+})();
+bench.ready.catch(noteError);
