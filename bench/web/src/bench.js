@@ -45,7 +45,7 @@ for (const name of ['instantiate', 'instantiateStreaming']) {
 }
 
 const errors = [];
-const restore = { createAt: 0, at: 0 };
+const restore = { createAt: 0, readyAt: 0, at: 0 };
 function noteError(e) {
   if (errors.length < 50) errors.push(e && e.phase ? `${e.phase}: ${e.message}` : String(e));
 }
@@ -111,6 +111,7 @@ async function setUp() {
       const sync = createBroadcastSync(store, config);
       sync.start();
       await sync.ready;
+      restore.readyAt = now();
       window.tabsyncInstance = sync;
       return { store, set: store.setState, sync };
     }
@@ -295,9 +296,10 @@ window.bench = {
 
   // burst sets n changes with no pause, cycling over `keys` keys b0..; it
   // returns the time it started and ended and the state it left.
-  burst(n, keys = 100) {
+  // from: the first value, so that a second burst changes every key too.
+  burst(n, keys = 100, from = 0) {
     const t0 = now();
-    for (let i = 0; i < n; i++) sut.set({ ['b' + (i % keys)]: i });
+    for (let i = from; i < from + n; i++) sut.set({ ['b' + (i % keys)]: i });
     const t1 = now();
     return { t0, t1, final: bench.snapshot('b', keys) };
   },
