@@ -70,10 +70,12 @@ func Supported() js.Value {
 func (s *Sync) Handle() js.Value {
 	h := jsObject.New()
 	method := func(name string, f func(args []js.Value) any) {
-		h.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any {
+		fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
 			defer s.recover(name)
 			return f(args)
-		}))
+		})
+		s.handleFuncs = append(s.handleFuncs, fn)
+		h.Set(name, fn)
 	}
 	method("start", func([]js.Value) any { s.Start(); return s.started() })
 	method("stop", func([]js.Value) any { s.Stop(); return nil })

@@ -162,7 +162,7 @@ func TestCallbacksMayStopOrDestroyTheirInstance(t *testing.T) {
 
 			a.set("{n: 1}")
 
-			eventually(t, "b to apply and stop", func() bool { return b.get("n") == "1" && !b.active() })
+			eventually(t, "b to apply and stop", func() bool { return b.get("n") == "1" && !b.s.Active() })
 			assert.True(t, b.s.timer.IsUndefined())
 			eventually(t, "a to see b leave", func() bool { return a.connected() == 1 })
 			a.set("{n: 2}")

@@ -3,7 +3,9 @@
 package jsbridge
 
 import (
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall/js"
 	"testing"
 
@@ -56,17 +58,20 @@ func TestStopTakesEffectAtOnceAndStartResumes(t *testing.T) {
 func TestDestroyReleasesEverything(t *testing.T) {
 	a, b := pair(t, "{n: 0}", "{throttleMs: 0}")
 	a.h.Call("destroy")
-	assert.False(t, a.active())
+	assert.False(t, a.s.Active())
 	assert.True(t, a.s.timer.IsUndefined())
 	assert.Equal(t, 0, a.store.Call("listeners").Int(), "the store subscription is gone")
 	eventually(t, "b to see a leave", func() bool { return b.connected() == 1 })
 
-	// A destroyed instance stays stopped, and none of its methods throws.
-	for _, name := range []string{"start", "stop", "destroy", "requestState", "broadcastState", "forceLeader", "isLeader", "getStats"} {
-		assert.NotPanics(t, func() { a.h.Call(name) }, name)
+	// The handle's methods are released: the wrapper drops the handle, and
+	// a call that comes anyway does nothing and throws nothing.
+	console := jsTest.Call("captureConsole", "error")
+	for _, name := range []string{"start", "stop", "destroy", "requestState", "broadcastState", "forceLeader", "isLeader", "getStats", "isActive"} {
+		assert.NotPanics(t, func() { assert.True(t, a.h.Call(name).IsUndefined(), name) }, name)
 	}
-	assert.False(t, a.active(), "start() after destroy() does nothing")
-	assert.Equal(t, a.tab, a.h.Call("getTabId").String())
+	console.Call("restore")
+	assert.Contains(t, jsStrings(console.Get("lines")), "call to released function")
+	assert.False(t, a.s.Active(), "start() after destroy() does nothing")
 	a.set("{n: 5}")
 	b.set("{n: 6}")
 	eventually(t, "b's own change to stay", func() bool { return b.get("n") == "6" })
@@ -163,7 +168,7 @@ func TestBackForwardCacheStopsAndResumes(t *testing.T) {
 	// A destroyed one too.
 	b.h.Call("destroy")
 	dispatch("window", "pageshow", true)
-	assert.False(t, b.active())
+	assert.False(t, b.s.Active())
 }
 
 func TestHiddenPageSendsPendingChangesAtOnce(t *testing.T) {
@@ -179,4 +184,28 @@ func TestHiddenPageSendsPendingChangesAtOnce(t *testing.T) {
 
 	eventually(t, "b to get the held value", func() bool { return b.get("n") == "2" })
 	assert.True(t, a.active(), "hidden is not stopped")
+}
+
+// A React app creates and destroys an instance on every mount: a destroyed
+// instance must leave nothing behind that keeps it, its engine or the
+// JavaScript values it holds alive.
+func TestDestroyedInstancesAreGarbage(t *testing.T) {
+	const n = 20
+	var collected atomic.Int32
+	for i := 0; i < n; i++ {
+		func() {
+			store := jsTest.Call("createStore", jsEval("{n: 0, list: [1, 2, 3]}"))
+			s, err := New(store, jsEval("{channelName: 'garbage', throttleMs: 0, onError() {}, onRemoteUpdate() {}}"), "tab-garbage")
+			require.NoError(t, err)
+			runtime.AddCleanup(s, func(c *atomic.Int32) { c.Add(1) }, &collected)
+			h := s.Handle()
+			h.Call("start")
+			store.Call("setState", jsEval("{n: 1}"))
+			h.Call("destroy")
+		}()
+	}
+	eventually(t, "the destroyed instances to be collected", func() bool {
+		runtime.GC()
+		return collected.Load() == n
+	})
 }

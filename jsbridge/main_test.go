@@ -146,7 +146,7 @@ func newInstance(t *testing.T, store, config js.Value) *instance {
 	s, err := New(store, config, tab)
 	require.NoError(t, err)
 	in := &instance{t: t, s: s, h: s.Handle(), store: store, log: log, tab: tab}
-	t.Cleanup(func() { in.h.Call("destroy") })
+	t.Cleanup(in.s.Destroy) // a test may have destroyed it through the handle already
 	return in
 }
 

@@ -47,6 +47,7 @@ type Sync struct {
 	// the store reports them back or the key changes (see dropApplied).
 	applied map[string]js.Value
 
+	handleFuncs  []js.Func // the methods of Handle(), released by Destroy
 	lifecycle    []func()
 	resumeOnShow bool
 	destroyed    bool
@@ -189,6 +190,16 @@ func (s *Sync) Destroy() {
 		s.onMessage.Release()
 		s.onTimer.Release()
 	}
+	// The handle's methods go too: while they are registered they keep
+	// the instance, its engine and every JavaScript value it holds (the
+	// store, its state, the callbacks) alive, and a React app creates and
+	// destroys an instance on every mount. The wrapper drops the handle
+	// once destroy() returns; a call after that does nothing (the Go
+	// runtime logs "call to released function").
+	for _, fn := range s.handleFuncs {
+		fn.Release()
+	}
+	s.handleFuncs = nil
 }
 
 // Active reports whether the instance is syncing.
