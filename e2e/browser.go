@@ -577,6 +577,30 @@ func Call[P, R any](t testing.TB, tab *Tab, cmd cdp.Command[P, R], params P) R {
 	return r
 }
 
+// SetViewport sets the size of the tab's viewport in CSS pixels and its
+// device scale factor: a screenshot then has width×scale by height×scale
+// pixels.
+func (tab *Tab) SetViewport(t testing.TB, width, height int64, scale float64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab.ctx, CallTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(width, height, chromedp.EmulateScale(scale))); err != nil {
+		t.Fatalf("setting the viewport of %s: %v", tab.url, err)
+	}
+}
+
+// ViewportPNG returns a PNG of what the tab's viewport shows.
+func (tab *Tab) ViewportPNG(t testing.TB) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab.ctx, CallTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot of %s: %v", tab.url, err)
+	}
+	return png
+}
+
 // bounded runs f, and if it has not returned within timeout, calls stop
 // (which must make f return) and reports the timeout.
 func bounded(timeout time.Duration, stop func(), f func() error) error {

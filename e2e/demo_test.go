@@ -3,10 +3,18 @@
 package e2e
 
 import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestDemoLoads is a smoke test of the built package as a user gets it: the
@@ -33,4 +41,82 @@ func TestDemoLoads(t *testing.T) {
 			.map((e) => e.encodedBodySize < e.decodedBodySize ? "compressed" : "identity")
 			.pop())`, &encoding)
 	assert.Equal(t, "compressed", encoding, "the module travels compressed")
+}
+
+// TestDemoInSync uses the plain demo as a user would, in two tabs: what is
+// done in one shows in the other, apart from the per-tab draft. It takes a
+// picture of the two tabs side by side, written to $TABSYNC_SCREENSHOT when
+// set (docs/images/demo.png is made that way:
+// TABSYNC_SCREENSHOT=$PWD/docs/images/demo.png), else to a temporary file.
+func TestDemoInSync(t *testing.T) {
+	b := NewBrowser(t)
+	base := b.ServeRepo(t)
+	// Two windows of 745×1000 CSS pixels, shown at 0.8, make a 1200×800
+	// picture with a gap between them.
+	const w, h, gap, scale = 596, 800, 8, 0.8
+	tabs := []*Tab{b.OpenTab(t, base+"/plain/"), b.OpenTab(t, base+"/plain/")}
+	for _, tab := range tabs {
+		tab.SetViewport(t, int64(w/scale), int64(h/scale), scale)
+		tab.WaitFor(t, `window.demo !== undefined && demo.sync.isActive()`, 20*time.Second)
+		tab.WaitFor(t, `demo.sync.getConnectedTabs() === 2`, 20*time.Second)
+	}
+	a, c := tabs[0], tabs[1]
+
+	a.Eval(t, `(() => {
+		const $ = (id) => document.getElementById(id);
+		const choose = (id, value) => {
+			$(id).value = value;
+			$(id).dispatchEvent(new Event("change"));
+		};
+		const add = (text) => {
+			$("todo-input").value = text;
+			$("todo-input").dispatchEvent(new Event("input"));
+			$("todo-form").requestSubmit();
+		};
+		for (let i = 0; i < 3; i++) $("inc").click();
+		add("Open this page in a second tab");
+		add("Change something here");
+		add("Watch the other tab follow");
+		$("todo-list").querySelector("input[type=checkbox]").click();
+		choose("locale", "fr");
+		return true;
+	})()`, nil)
+	c.WaitFor(t, `document.getElementById("counter-value").textContent === "3" &&
+		document.querySelectorAll("[data-testid=todo-item]").length === 3 &&
+		document.querySelector("[data-testid=todo-item]").dataset.done === "true" &&
+		document.documentElement.lang === "fr"`, 20*time.Second)
+
+	// The draft is excluded from sync: typed in one tab, it stays there.
+	c.Eval(t, `(() => {
+		const input = document.getElementById("todo-input");
+		input.value = "a draft only this tab sees";
+		input.dispatchEvent(new Event("input"));
+		return true;
+	})()`, nil)
+	c.Eval(t, `new Promise((r) => setTimeout(r, 300))`, nil)
+	var draft string
+	a.Eval(t, `document.getElementById("todo-input").value`, &draft)
+	assert.Empty(t, draft, "the draft stays in its tab")
+
+	for _, tab := range tabs {
+		assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
+	}
+
+	out := os.Getenv("TABSYNC_SCREENSHOT")
+	if out == "" {
+		out = filepath.Join(t.TempDir(), "demo.png")
+	}
+	picture := image.NewRGBA(image.Rect(0, 0, 2*w+gap, h))
+	draw.Draw(picture, picture.Bounds(), image.NewUniform(color.RGBA{0x2b, 0x2f, 0x45, 0xff}), image.Point{}, draw.Src)
+	for i, tab := range tabs {
+		shot, err := png.Decode(bytes.NewReader(tab.ViewportPNG(t)))
+		require.NoError(t, err)
+		at := image.Pt(i*(w+gap), 0)
+		draw.Draw(picture, shot.Bounds().Add(at), shot, shot.Bounds().Min, draw.Src)
+	}
+	var buf bytes.Buffer
+	require.NoError(t, (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, picture))
+	require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
+	require.NoError(t, os.WriteFile(out, buf.Bytes(), 0o644))
+	t.Logf("screenshot of the two tabs: %s (%d bytes)", out, buf.Len())
 }
