@@ -307,6 +307,39 @@ func TestDatabaseDeletedUnderARunningTab(t *testing.T) {
 	assert.Equal(t, "2", a.get("n"), "the state in memory is untouched")
 }
 
+// A transaction that aborts (as on QuotaExceededError; here the next put
+// aborts its own transaction) is reported, and its keys go with the next
+// change; syncing goes on and the state in memory stays.
+func TestAbortedTransactionIsRetriedWithTheNextChange(t *testing.T) {
+	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
+	a := persisted(t, channel, name, "{n: 0, m: 0}", "")
+	b := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0, m: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
+	b.start()
+	a.set("{n: 1}")
+	settledDB(t, name, "n", "1")
+
+	jsEval(`(() => {
+		const put = IDBObjectStore.prototype.put;
+		IDBObjectStore.prototype.put = function (...args) {
+			IDBObjectStore.prototype.put = put;
+			const r = put.apply(this, args);
+			this.transaction.abort();
+			return r;
+		};
+	})()`)
+	a.set("{n: 2, m: 2}")
+	eventually(t, "a to report the abort", func() bool { return len(a.errors()) > 0 })
+	assert.Contains(t, a.errors()[0], "persist: storing 2 keys in")
+	assert.Contains(t, a.errors()[0], "AbortError")
+	eventually(t, "b to get the change", func() bool { return b.get("m") == "2" })
+	assert.Equal(t, "1", readDB(t, name).value("n"), "nothing of the aborted transaction was stored")
+	assert.Equal(t, "2", a.get("n"))
+
+	a.set("{n: 3}")
+	d := settledDB(t, name, "n", "3")
+	assert.Equal(t, "2", d.value("m"), "the aborted keys went with the next change")
+}
+
 func TestUpgradeByANewerTabIsNotBlocked(t *testing.T) {
 	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
 	a := persisted(t, channel, name, "{n: 0}", ", version: 1")
