@@ -9,12 +9,15 @@ import (
 	"image/draw"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/tools/devserver/serve"
 )
 
 // TestDemoLoads is a smoke test of the built package as a user gets it: the
@@ -119,4 +122,68 @@ func TestDemoInSync(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
 	require.NoError(t, os.WriteFile(out, buf.Bytes(), 0o644))
 	t.Logf("screenshot of the two tabs: %s (%d bytes)", out, buf.Len())
+}
+
+// TestReactDemo is a smoke test of tabsync/react with a React-bound
+// zustand store: the React demo (examples/react), bundled with the npm
+// package's own esbuild, React and zustand, syncs two tabs under
+// StrictMode, and its Stop/Start button stops and resumes syncing.
+func TestReactDemo(t *testing.T) {
+	b := NewBrowser(t)
+	root := RepoRoot(t)
+	skipUnbuilt(t, filepath.Join(root, "npm", "dist"))
+	modules := filepath.Join(root, "npm", "node_modules")
+	esbuild := filepath.Join(modules, ".bin", "esbuild")
+	if _, err := os.Stat(esbuild); err != nil {
+		t.Skipf("esbuild is not installed in npm/node_modules (%v): run `make build` first", err)
+	}
+	out := t.TempDir()
+	cmd := exec.Command(esbuild, filepath.Join(root, "examples", "react", "src", "main.jsx"),
+		"--bundle", "--format=esm", "--jsx=automatic", "--log-level=warning",
+		"--alias:react="+filepath.Join(modules, "react"),
+		"--alias:react-dom="+filepath.Join(modules, "react-dom"),
+		"--alias:zustand="+filepath.Join(modules, "zustand"),
+		"--alias:tabsync/react="+filepath.Join(root, "npm", "dist", "react.mjs"),
+		"--alias:tabsync="+filepath.Join(root, "npm", "dist", "tabsync.mjs"),
+		`--define:process.env.NODE_ENV="development"`,
+		"--outfile="+filepath.Join(out, "app.js"))
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "bundling the React demo: %s", msg)
+	// The bundle stands where the demo's own build puts it.
+	mounts := serve.RepoMounts(root)
+	mounts["/react/dist/"] = out
+	reactBase := b.Serve(mounts)
+
+	a, c := b.OpenTab(t, reactBase+"/react/"), b.OpenTab(t, reactBase+"/react/")
+	for _, tab := range []*Tab{a, c} {
+		tab.WaitFor(t, `document.getElementById("tab-count")?.textContent === "2"`, 20*time.Second)
+	}
+	click := func(tab *Tab, id string) {
+		t.Helper()
+		tab.Eval(t, `document.getElementById("`+id+`").click(), true`, nil)
+	}
+	counter := func(tab *Tab, want string) {
+		t.Helper()
+		tab.WaitFor(t, `document.getElementById("counter-value").textContent === "`+want+`"`, 10*time.Second)
+	}
+	click(a, "inc")
+	click(a, "inc")
+	counter(c, "2")
+	click(c, "dec")
+	counter(a, "1")
+
+	click(c, "toggle-sync")
+	c.WaitFor(t, `document.getElementById("toggle-sync").textContent === "Start sync"`, 10*time.Second)
+	click(a, "inc")
+	counter(a, "2")
+	c.Eval(t, `new Promise((r) => setTimeout(r, 300))`, nil)
+	var shown string
+	c.Eval(t, `document.getElementById("counter-value").textContent`, &shown)
+	assert.Equal(t, "1", shown, "a stopped tab takes no changes")
+	click(c, "toggle-sync")
+	counter(c, "2")
+
+	for _, tab := range []*Tab{a, c} {
+		assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
+	}
 }
