@@ -154,11 +154,18 @@ func newInstance(t *testing.T, store, config js.Value) *instance {
 // initial state, and waits until each counts the other.
 func pair(t *testing.T, initial string, config string) (a, b *instance) {
 	t.Helper()
+	return pairWith(t, initial, config, "{}")
+}
+
+// pairWith is pair with options for the test store (see createStore in
+// testdata/harness.js).
+func pairWith(t *testing.T, initial, config, storeOptions string) (a, b *instance) {
+	t.Helper()
 	channel := uniqueName(t, "ch")
 	mk := func() *instance {
 		cfg := jsEval(config)
 		cfg.Set("channelName", channel)
-		return newInstance(t, jsTest.Call("createStore", jsEval(initial)), cfg)
+		return newInstance(t, jsTest.Call("createStore", jsEval(initial), jsEval(storeOptions)), cfg)
 	}
 	a, b = mk(), mk()
 	a.start()

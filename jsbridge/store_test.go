@@ -42,15 +42,7 @@ func TestAppliedStateIsNotSentBack(t *testing.T) {
 
 // Stores written by hand often call listeners with the new state only.
 func TestStoreWithoutPrevStateInItsListener(t *testing.T) {
-	channel := uniqueName(t, "ch")
-	mk := func() *instance {
-		store := jsTest.Call("createStore", jsEval("{x: 0, y: 0}"), jsEval("{noPrevState: true}"))
-		in := newInstance(t, store, jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
-		in.start()
-		return in
-	}
-	a, b := mk(), mk()
-	eventually(t, "two tabs", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	a, b := pairWith(t, "{x: 0, y: 0}", "{throttleMs: 0}", "{noPrevState: true}")
 	w := watch(t, a)
 
 	a.set("{x: 1}")
@@ -123,15 +115,7 @@ func TestStoreSetStateThatThrowsIsReported(t *testing.T) {
 // like a local change. Sent again, object values (a new clone in each tab,
 // never identical) would echo between the tabs for ever.
 func TestStoreThatNotifiesLaterDoesNotEcho(t *testing.T) {
-	channel := uniqueName(t, "ch")
-	mk := func() *instance {
-		store := jsTest.Call("createStore", jsEval("{obj: {v: 0}, n: 0}"), jsEval("{notifyLater: true}"))
-		in := newInstance(t, store, jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
-		in.start()
-		return in
-	}
-	a, b := mk(), mk()
-	eventually(t, "two tabs", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	a, b := pairWith(t, "{obj: {v: 0}, n: 0}", "{throttleMs: 0}", "{notifyLater: true}")
 	w := watch(t, a)
 
 	a.set("{obj: {v: 1}}")

@@ -159,15 +159,7 @@ func TestExcludedKeysStayInTheirTab(t *testing.T) {
 }
 
 func TestFunctionValuesAreNeverSent(t *testing.T) {
-	channel := uniqueName(t, "ch")
-	mk := func() *instance {
-		store := jsTest.Call("createStore", jsEval("{n: 0, inc() { return 'mine'; }}"))
-		in := newInstance(t, store, jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
-		in.start()
-		return in
-	}
-	a, b := mk(), mk()
-	eventually(t, "two tabs", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	a, b := pair(t, "{n: 0, inc() { return 'mine'; }}", "{throttleMs: 0}")
 	bInc := b.state().Get("inc")
 
 	a.set("{n: 1, inc() { return 'replaced'; }, later: () => 0}")
