@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/leader"
 	"github.com/tabsync/tabsync/protocol"
 )
 
@@ -43,6 +44,12 @@ type Config struct {
 	// Persist makes the engine list in Ready.Persist the writes this tab
 	// must store (see "Persistence" in the package documentation).
 	Persist bool
+
+	// Election, when set, turns leader election on (see package leader):
+	// the engine carries the election's messages, its lock operations
+	// come out in Ready.Locks, and the leader answers new tabs'
+	// STATE_REQUESTs. Its Tab is filled in.
+	Election *leader.Config
 }
 
 func (c *Config) defaults() {
@@ -90,11 +97,16 @@ type Patch struct {
 }
 
 // Ready is what one step of the engine asks the caller to do, in order:
-// post Messages, apply Patch, report Errors.
+// post Messages, carry out the lock operations of leader election, apply
+// Patch, report Errors, and report a change of Role.
 type Ready struct {
 	Messages []protocol.Message
+	Locks    []leader.Op
 	Patch    *Patch
 	Errors   []Error
+	// Role is "leader" or "follower" when this tab's role changed in the
+	// step, "" otherwise.
+	Role string
 	// Received is the message a Receive step read, for debug logging; nil
 	// when it was dropped.
 	Received *protocol.Message
@@ -106,7 +118,7 @@ type Ready struct {
 
 // Empty reports whether there is nothing to do.
 func (r *Ready) Empty() bool {
-	return len(r.Messages) == 0 && r.Patch == nil && len(r.Errors) == 0 && len(r.Persist) == 0
+	return len(r.Messages) == 0 && len(r.Locks) == 0 && r.Patch == nil && len(r.Errors) == 0 && len(r.Persist) == 0 && r.Role == ""
 }
 
 // Stats are the engine's counters, as returned by getStats().
@@ -165,6 +177,8 @@ type Engine struct {
 	lastReported map[string]int64
 	suppressed   map[string]int
 	foreignSeen  map[string]bool
+
+	el *leader.Elector // nil: leader election is off
 }
 
 type answer struct {
@@ -204,6 +218,15 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.exclude = set(cfg.ExcludeKeys)
 	e.filter = fingerprint(cfg)
+	if cfg.Election != nil {
+		lc := *cfg.Election
+		lc.Tab = cfg.Tab
+		el, err := leader.New(lc)
+		if err != nil {
+			return nil, err
+		}
+		e.el = el
+	}
 	return e, nil
 }
 
@@ -329,6 +352,9 @@ func (e *Engine) NextDeadline() int64 {
 	}
 	consider(e.flushAt)
 	consider(e.reqRetry)
+	if e.el != nil {
+		consider(e.el.NextDeadline())
+	}
 	for _, a := range e.answers {
 		consider(a.at)
 	}
@@ -356,6 +382,9 @@ func (e *Engine) Tick(now int64) Ready {
 	if now >= e.nextPing {
 		e.expirePeers(now, &rd)
 		e.ping(now, false, &rd)
+	}
+	if e.el != nil {
+		e.lead(e.el.Tick(now), &rd)
 	}
 	return rd
 }

@@ -34,6 +34,9 @@ func (e *Engine) Start(now int64, state conflict.Value) Ready {
 		}
 	}
 	e.ping(now, false, &rd)
+	if e.el != nil {
+		e.lead(e.el.Start(now, e.started), &rd)
+	}
 	e.request(now, &rd)
 	if len(e.pendingKeys) > 0 {
 		e.flush(now, &rd)
@@ -50,6 +53,9 @@ func (e *Engine) Stop(now int64) Ready {
 	}
 	if len(e.pendingKeys) > 0 {
 		e.flush(now, &rd)
+	}
+	if e.el != nil {
+		e.lead(e.el.Stop(now), &rd)
 	}
 	e.ping(now, true, &rd)
 	e.active = false

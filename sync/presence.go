@@ -36,8 +36,11 @@ func (e *Engine) seen(now int64, tab string, started int64) (isNew bool) {
 	return isNew
 }
 
-func (e *Engine) forget(tab string) {
+func (e *Engine) forget(now int64, tab string, rd *Ready) {
 	delete(e.peers, tab)
+	if e.el != nil {
+		e.lead(e.el.PeerGone(now, tab), rd)
+	}
 	for req, a := range e.answers {
 		if a.to == tab {
 			delete(e.answers, req)
@@ -52,9 +55,9 @@ func (e *Engine) expirePeers(now int64, rd *Ready) {
 			gone = append(gone, id)
 		}
 	}
-	sort.Strings(gone) // a deterministic order for Ready.Persist
+	sort.Strings(gone) // a deterministic order of steps and of Ready.Persist
 	for _, id := range gone {
-		e.forget(id)
+		e.forget(now, id, rd)
 		e.persistOrphans(id, rd)
 	}
 }

@@ -28,7 +28,7 @@ func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
 	e.lastSeq[msg.Tab] = msg.Seq
 	rd.Received = &msg
 	if msg.Type == protocol.TabPing && msg.Leaving {
-		e.forget(msg.Tab)
+		e.forget(now, msg.Tab, &rd)
 		e.persistOrphans(msg.Tab, &rd)
 		return rd
 	}
@@ -55,6 +55,10 @@ func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
 		e.onPing(now, msg, &rd)
 	case protocol.TabPong:
 		// seen() recorded the peer; nothing else to do.
+	case protocol.LeaderElection, protocol.LeaderAnnounce, protocol.Heartbeat:
+		if e.el != nil {
+			e.lead(e.el.Receive(now, msg), &rd)
+		}
 	}
 	return rd
 }
@@ -149,7 +153,8 @@ func (e *Engine) unqueue(key string) {
 
 // onRequest decides whether and when to answer a STATE_REQUEST. A request
 // addressed to this tab (anti-entropy) is answered at once. A new tab's
-// request is answered by the leader when leader election decides, otherwise
+// request is answered by the leader when leader election is on and a leader
+// is known, or when Config.Responder decides; otherwise
 // by the oldest tab at once and by the second oldest after StaggerMs unless
 // the first answer has been seen by then: one answer in the common case, two
 // at most, whatever the number of tabs.
@@ -159,6 +164,14 @@ func (e *Engine) onRequest(now int64, msg protocol.Message) {
 			e.answers[msg.Req] = answer{to: msg.Tab, at: now}
 		}
 		return
+	}
+	if e.el != nil {
+		if l := e.el.Leader(); l != "" && l != msg.Tab {
+			if l == e.cfg.Tab {
+				e.answers[msg.Req] = answer{to: msg.Tab, at: now}
+			}
+			return
+		}
 	}
 	if e.cfg.Responder != nil {
 		if yes, ok := e.cfg.Responder(); ok {
