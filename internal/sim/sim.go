@@ -37,8 +37,13 @@ type Tab struct {
 	Closed  bool // stopped and gone
 	Frozen  bool // runs nothing; its deliveries wait
 
-	inbox   []conflict.Value // delivered while frozen
-	timerAt int64
+	inbox     []conflict.Value // delivered while frozen
+	lockInbox []lockNote       // lock notifications while frozen
+	timerAt   int64
+	// ThrottleMs, when > 0, makes the tab's timers fire only at multiples
+	// of it, as browsers do to hidden tabs (1 s, later 1 min); messages
+	// still arrive at once.
+	ThrottleMs int64
 
 	strategy conflict.Strategy
 	persist  bool
@@ -85,6 +90,11 @@ type Net struct {
 	// DBTransactions and DBPuts count the transactions run and the records
 	// they put.
 	DBTransactions, DBPuts int
+	// Locks is the simulated Web Locks manager of leader election.
+	Locks LockManager
+	// Observe, when set, is called after every event, to check properties
+	// that must hold at all times.
+	Observe func(n *Net)
 
 	newConfig func(id string) tsync.Config
 	events    eventQueue
@@ -242,6 +252,7 @@ func (n *Net) Close(t *Tab) {
 	n.tracef("%s closes", t.ID)
 	n.handle(t, t.Engine.Stop(n.Now))
 	t.Closed = true
+	n.dropLock(t)
 }
 
 // Crash removes tab t with nothing sent.
@@ -251,6 +262,7 @@ func (n *Net) Crash(t *Tab) {
 	}
 	n.tracef("%s crashes", t.ID)
 	t.Crashed = true
+	n.dropLock(t)
 }
 
 // Freeze stops tab t from running until Resume; messages to it wait.
@@ -270,18 +282,41 @@ func (n *Net) Resume(t *Tab) {
 	}
 	n.tracef("%s resumes with %d waiting messages", t.ID, len(t.inbox))
 	t.Frozen = false
+	notes := t.lockInbox
+	t.lockInbox = nil
+	for _, note := range notes {
+		n.lockNotice(t, note)
+	}
 	inbox := t.inbox
 	t.inbox = nil
 	for _, w := range inbox {
 		n.receive(t, w)
 	}
+	t.timerAt = 0
 	n.handle(t, t.Engine.Tick(n.Now))
+}
+
+// Throttle makes tab t's timers fire only at multiples of ms (0: not
+// throttled), as a browser does to a hidden tab.
+func (n *Net) Throttle(t *Tab, ms int64) {
+	n.tracef("%s is throttled to %d ms", t.ID, ms)
+	t.ThrottleMs = ms
+	t.timerAt = 0
+	if t.Live() {
+		n.arm(t)
+	}
 }
 
 // handle carries out what an engine step asked for.
 func (n *Net) handle(t *Tab, rd tsync.Ready) {
 	for _, msg := range rd.Messages {
 		n.post(t, msg)
+	}
+	for _, op := range rd.Locks {
+		n.lockOp(t, op)
+	}
+	if rd.Role != "" {
+		n.tracef("%s is now %s", t.ID, rd.Role)
 	}
 	if rd.Patch != nil {
 		for i, k := range rd.Patch.Keys {
@@ -353,6 +388,12 @@ func (n *Net) receive(t *Tab, wire conflict.Value) {
 // arm schedules the tab's next tick at its engine's deadline.
 func (n *Net) arm(t *Tab) {
 	d := t.Engine.NextDeadline()
+	if d != 0 && d < n.Now {
+		d = n.Now // overdue (the tab was frozen or throttled): at once
+	}
+	if d != 0 && t.ThrottleMs > 0 {
+		d = (d + t.ThrottleMs - 1) / t.ThrottleMs * t.ThrottleMs
+	}
 	if d == 0 || d == t.timerAt {
 		return
 	}
@@ -364,6 +405,15 @@ func (n *Net) arm(t *Tab) {
 		t.timerAt = 0
 		n.handle(t, t.Engine.Tick(n.Now))
 	})
+}
+
+// ForceLeader calls forceLeader() in tab t.
+func (n *Net) ForceLeader(t *Tab) {
+	if !t.Live() {
+		return
+	}
+	n.tracef("%s forces leadership", t.ID)
+	n.handle(t, t.Engine.ForceLeader(n.Now))
 }
 
 // Post injects a raw value on the channel as if another script had posted it.
@@ -380,6 +430,9 @@ func (n *Net) Run(until int64) {
 		ev := heap.Pop(&n.events).(*event)
 		n.Now = ev.at
 		ev.run()
+		if n.Observe != nil {
+			n.Observe(n)
+		}
 	}
 	if until > n.Now {
 		n.Now = until
@@ -468,6 +521,12 @@ func describe(m protocol.Message) string {
 	}
 	if m.Leaving {
 		b.WriteString(" leaving")
+	}
+	switch m.Type {
+	case protocol.LeaderElection:
+		fmt.Fprintf(&b, " term=%d priority=%d", m.Term, m.Priority)
+	case protocol.LeaderAnnounce, protocol.Heartbeat:
+		fmt.Fprintf(&b, " term=%d leader=%s", m.Term, m.Leader)
 	}
 	for _, e := range m.Entries {
 		fmt.Fprintf(&b, " %s=%v@%s", e.Key, e.Value, protocol.FormatVersion(e.Version))
