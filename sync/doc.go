@@ -113,6 +113,19 @@
 // (To set) and that peer answers at once. Lost messages thus heal within a
 // few ping intervals.
 //
+// # Leader election
+//
+// With Config.Election set the engine owns a leader.Elector (package
+// leader documents the model): it passes LEADER_ELECTION, LEADER_ANNOUNCE
+// and HEARTBEAT to it, tells it when a peer says goodbye or goes silent,
+// sends its messages with the engine's sequence numbers, and returns its Web
+// Locks operations in Ready.Locks and a change of role in Ready.Role. The
+// caller carries out the lock operations and reports back with
+// [Engine.LockGranted], [Engine.LockLost] and [Engine.LockHeld];
+// [Engine.IsLeader] takes the time, because a leader's lease can run out
+// while it is not running. While a leader is known, only the leader answers
+// a new tab's STATE_REQUEST.
+//
 // # Drops and errors
 //
 // [Engine.Receive] validates every message (package protocol) and drops what
