@@ -503,6 +503,13 @@ func (tab *Tab) Crash(t testing.TB) {
 	}
 }
 
+// isClosed reports whether the tab was closed or crashed.
+func (tab *Tab) isClosed() bool {
+	tab.mu.Lock()
+	defer tab.mu.Unlock()
+	return tab.closed
+}
+
 func (tab *Tab) markClosed() bool {
 	tab.mu.Lock()
 	defer tab.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,11 +18,15 @@ import (
 // tabs in milliseconds, so this only tells "never" from "slow machine".
 const wait = 15 * time.Second
 
-// suite is one browser shared by many behaviour tests, each in its own
-// tabs on its own channel, so that starting Chromium is paid once.
+// suite is one browser shared by many behaviour tests, each on its own
+// channel, so that starting Chromium is paid once. Tabs are reused too:
+// opening one and loading the module costs about a second.
 type suite struct {
 	b    *Browser
 	base string // URL of the server of e2e/testdata
+
+	mu   sync.Mutex
+	idle []*Tab // open test pages with nothing synced, for open to reuse
 }
 
 func newSuite(t *testing.T) *suite {
@@ -33,21 +38,49 @@ func newSuite(t *testing.T) *suite {
 type testPage struct {
 	*Tab
 	id string // tabsync's tab id, once setup ran
+
+	// What the tab had logged and thrown before this test had it.
+	console, exceptions int
 }
 
-// open opens the test page with the URL query (such as "?build=iife") in a
-// new tab. When the test ends the tab is checked for uncaught exceptions
-// and closed.
+// open returns a tab showing the test page with the URL query (such as
+// "?build=iife"): a page an earlier test left idle for the default query,
+// else a new tab. When the test ends the tab is checked for uncaught
+// exceptions; then its instance is destroyed and the tab left idle, or
+// closed if it was opened with a query.
 func (s *suite) open(t *testing.T, query string) *testPage {
 	t.Helper()
-	tab := s.b.OpenTab(t, s.base+"/page.html"+query)
+	var tab *Tab
+	s.mu.Lock()
+	if query == "" && len(s.idle) > 0 {
+		tab = s.idle[len(s.idle)-1]
+		s.idle = s.idle[:len(s.idle)-1]
+	}
+	s.mu.Unlock()
+	if tab == nil {
+		tab = s.b.OpenTab(t, s.base+"/page.html"+query)
+		tab.WaitFor(t, `window.pageReady === true`, LoadTimeout)
+	}
+	p := &testPage{Tab: tab, console: len(tab.Console()), exceptions: len(tab.Exceptions())}
 	t.Cleanup(func() {
-		assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
-		tab.Close(t)
+		assert.Empty(t, p.Exceptions(), "uncaught exceptions in %s", tab.URL())
+		if query != "" || tab.isClosed() {
+			tab.Close(t)
+			return
+		}
+		tab.Eval(t, `reset(), true`, nil)
+		s.mu.Lock()
+		s.idle = append(s.idle, tab)
+		s.mu.Unlock()
 	})
-	tab.WaitFor(t, `window.pageReady === true`, LoadTimeout)
-	return &testPage{Tab: tab}
+	return p
 }
+
+// Console returns what the tab logged since this test has had it.
+func (p *testPage) Console() []string { return p.Tab.Console()[p.console:] }
+
+// Exceptions returns what the tab threw since this test has had it.
+func (p *testPage) Exceptions() []string { return p.Tab.Exceptions()[p.exceptions:] }
 
 // openSynced opens n tabs and sets each up with config on channel.
 func (s *suite) openSynced(t *testing.T, n int, channel, config string) []*testPage {

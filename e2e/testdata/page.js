@@ -52,6 +52,14 @@ Object.assign(window, {
     return sync.getTabId();
   },
 
+  // reset destroys what setup and watch made, leaving the page as loaded,
+  // so that another test can use the tab.
+  reset() {
+    if (window.sync) sync.destroy();
+    if (window.watcher) watcher.close();
+    window.sync = window.store = window.watcher = window.wire = null;
+  },
+
   // set calls store.setState(partial) and returns the time of the write.
   set(partial) {
     store.setState(partial);
