@@ -9,6 +9,25 @@
 //	make test                      # or, by hand:
 //	CHROME=$(tools/ensure-chromium.sh) go test -tags e2e ./e2e/...
 //
+// They need the built package (`make build`: npm/dist and npm/node_modules)
+// and are skipped without it. What they cover:
+//
+//   - TestSync: the behaviour every user relies on (API.md), in tabs of the
+//     test page e2e/testdata/page.html, which loads the built ESM entry (or
+//     the script-tag build) and zustand's vanilla store and puts helpers on
+//     window for the tests to call. Subtests share the browser and reuse
+//     idle tabs; each syncs on a channel of its own.
+//   - TestLatency: a change's cross-tab latency next to a plain
+//     BroadcastChannel message, 200 changes one at a time; it logs the
+//     figures and fails only if a change never arrives. Alone:
+//     go test -tags e2e -run TestLatency -v ./e2e/
+//   - TestDemoLoads, TestDemoInSync, TestReactDemo: the plain and React
+//     demos as `make demo` serves them. TestDemoInSync draws the two tabs
+//     side by side; docs/images/demo.png is made with
+//     TABSYNC_SCREENSHOT=$PWD/docs/images/demo.png go test -tags e2e -run TestDemoInSync ./e2e/
+//   - TestPersist, TestMeasureRestore: persistence in IndexedDB across
+//     reloads and tabs.
+//
 // Every wait of the harness is bounded, and a failed wait reports the
 // console of the tab, so that a hung page fails its test quickly and says
 // why.
