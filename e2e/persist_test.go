@@ -22,6 +22,7 @@ func TestPersist(t *testing.T) {
 	s := newSuite(t)
 	t.Run("ReloadRestores", s.testReloadRestores)
 	t.Run("CloseAllTabsThenOpenOneRestores", s.testCloseAllTabsThenOpenOneRestores)
+	t.Run("ClosingInsideAThrottleWindowLosesNothing", s.testClosingInsideAThrottleWindow)
 	t.Run("ConcurrentWritersLeaveTheConvergedState", s.testConcurrentWritersLeaveTheConvergedState)
 	t.Run("MigrationRunsOnce", s.testMigrationRunsOnce)
 	t.Run("ExcludedKeysAreNotStored", s.testExcludedKeysAreNotStored)
@@ -124,6 +125,32 @@ func (s *suite) testCloseAllTabsThenOpenOneRestores(t *testing.T) {
 	c.setup(t, ch, persistConfig(db, ""), `{n: 0, m: 0}`)
 	assert.Equal(t, map[string]any{"n": 1.0, "m": 2.0}, c.state(t))
 	assert.Empty(t, c.calls(t).Errors)
+}
+
+// A change still inside the throttle window when its tab closes is sent
+// and stored all the same: by the tabs that stay (they store a leaving
+// tab's writes), or, by the last tab, at once as it is unloaded.
+func (s *suite) testClosingInsideAThrottleWindow(t *testing.T) {
+	ch, db := channelFor(t), dbFor(t)
+	cfg := `throttleMs: 5000, persist: {dbName: ` + quote(db) + `}`
+	a, b := s.open(t, ""), s.open(t, "")
+	a.setup(t, ch, cfg, `{n: 0}`)
+	b.setup(t, ch, cfg, `{n: 0}`)
+	a.set(t, `{n: 1}`) // the leading edge goes at once
+	waitStored(t, b, db, "n", "v === 1")
+	a.set(t, `{n: 2}`) // waits for the end of the window
+	a.Close(t)
+	b.waitFor(t, `store.getState().n === 2`)
+	waitStored(t, b, db, "n", "v === 2")
+
+	b.set(t, `{n: 3}`)
+	waitStored(t, b, db, "n", "v === 3")
+	b.set(t, `{n: 4}`)
+	b.Close(t) // the last tab
+
+	c := s.open(t, "")
+	c.setup(t, ch, cfg, `{n: 0}`)
+	assert.Equal(t, map[string]any{"n": 4.0}, c.state(t))
 }
 
 // Two tabs writing the same keys at once: once they have converged, the

@@ -344,9 +344,41 @@ func (p *persister) add(entries []protocol.Entry) {
 	if p.off {
 		return
 	}
-	if p.q.Add(entries) && !p.opening {
+	start := p.q.Add(entries)
+	if p.s.ps.final {
+		p.writeFinal()
+		return
+	}
+	if start && !p.opening {
 		go p.run()
 	}
+}
+
+// writeFinal writes everything not known to be stored, in this task and
+// without reading first, as the last open tab is unloaded: a transaction
+// that waits for its reads would never get to its writes once the page is
+// gone. No other tab is open to write a newer value meanwhile (only a tab
+// opened in this very moment could, and it reads the database first).
+func (p *persister) writeFinal() {
+	entries := p.q.Drain()
+	if p.db == nil || len(entries) == 0 {
+		return
+	}
+	tx, err := p.db.Transaction(idb.TransactionReadWrite, stateStore)
+	if err != nil {
+		return
+	}
+	st, err := tx.ObjectStore(stateStore)
+	if err != nil {
+		return
+	}
+	p.transactions++
+	for _, en := range entries {
+		if _, err := st.Put(record(en)); err == nil {
+			p.puts++
+		}
+	}
+	_ = tx.Commit()
 }
 
 // run writes batches until the queue is empty. It runs in a goroutine.
@@ -510,6 +542,7 @@ func unwrapJS(err error) error {
 type persistState struct {
 	p         *persister
 	restoring bool       // the engine starts once the stored state is read
+	final     bool       // the last open tab is being unloaded: write at once
 	done      bool       // restored once; a later start() does not read again
 	inbox     []js.Value // messages that arrived while restoring
 	waiting   []js.Value // resolve functions of the promises start() returned
@@ -617,5 +650,18 @@ func (s *Sync) closePersist() {
 		if !p.q.Busy() && !p.opening {
 			p.close()
 		}
+	}
+}
+
+// stopUnloading stops the instance as its page is unloaded. When it is the
+// last open tab, what it has not stored yet is written at once (see
+// writeFinal); otherwise the other tabs store its last writes when they get
+// its goodbye (see sync.Engine: a leaving peer's writes are stored).
+func (s *Sync) stopUnloading() {
+	s.ps.final = s.ps.p != nil && !s.ps.p.off && s.e != nil && s.e.Active() && s.e.ConnectedTabs() == 1
+	s.Stop()
+	if s.ps.final {
+		s.ps.final = false
+		s.ps.p.writeFinal()
 	}
 }

@@ -436,7 +436,7 @@ func (s *Sync) watchLifecycle() {
 	on(win, "pagehide", func(js.Value) {
 		if s.Active() {
 			s.resumeOnShow = true
-			s.Stop()
+			s.stopUnloading()
 		}
 	})
 	on(win, "pageshow", func(ev js.Value) {

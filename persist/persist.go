@@ -82,6 +82,22 @@ func (q *Queue) Done(ok bool) (again bool) {
 	return len(q.order) > 0
 }
 
+// Drain empties the queue and returns every entry not known to be stored:
+// the batch in flight (whose transaction may never finish) followed by the
+// waiting entries, one per key, the waiting one when a key is in both. It is
+// what a page being unloaded writes at once.
+func (q *Queue) Drain() []protocol.Entry {
+	var out []protocol.Entry
+	for _, en := range q.inFlight {
+		if _, waiting := q.pending[en.Key]; !waiting {
+			out = append(out, en)
+		}
+	}
+	out = append(out, q.order...)
+	q.order, q.pending = nil, nil
+	return out
+}
+
 // Len returns the number of keys waiting (not counting the batch in flight).
 func (q *Queue) Len() int { return len(q.order) }
 

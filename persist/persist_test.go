@@ -149,3 +149,16 @@ func TestMigrateKeepsVersionsAddsAndDeletes(t *testing.T) {
 	_, ok = persist.Migrate(m, stored, []any{1.0})
 	assert.False(t, ok, "migrate must return a plain object")
 }
+
+func TestQueueDrainGivesEverythingNotKnownStored(t *testing.T) {
+	var q persist.Queue
+	v := func(n int64) conflict.Version { return ver(clk(n, "a"), conflict.Clock{}, 1) }
+	q.Add([]protocol.Entry{ent("a", 1.0, v(1)), ent("b", 1.0, v(1))})
+	q.Take() // in flight
+	q.Add([]protocol.Entry{ent("b", 2.0, v(2)), ent("c", 2.0, v(2))})
+
+	got := q.Drain()
+	assert.Equal(t, []string{"a", "b", "c"}, keys(got))
+	assert.Equal(t, 2.0, got[1].Value, "the waiting b, newer than the one in flight")
+	assert.Equal(t, 0, q.Len())
+}

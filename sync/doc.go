@@ -164,7 +164,9 @@
 // an entry only when it is newer than the stored one under the strategy
 // (persist.ShouldWrite), so these safety writes usually cost a read, and
 // nothing older ever replaces something newer, whichever tab's transaction
-// lands first.
+// lands first. (The browser layer adds one case: the last open tab, as its
+// page is unloaded, writes what it has not stored yet without reading
+// first, since a read would never come back; see jsbridge.)
 //
 // # Stop and Start
 //
