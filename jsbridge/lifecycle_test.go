@@ -86,6 +86,7 @@ func TestDebugLogsSentReceivedAndApplied(t *testing.T) {
 	a.set("{n: 1}")
 	eventually(t, "b to get n", func() bool { return b.get("n") == "1" })
 	a.stop()
+	b.s.Destroy() // before the console is restored: it logs too
 	console.Call("restore")
 
 	lines := jsStrings(console.Get("lines"))
