@@ -31,6 +31,7 @@ func TestSync(t *testing.T) {
 	t.Run("NoBroadcastChannel", s.testNoBroadcastChannel)
 	t.Run("MalformedMessages", s.testMalformedMessages)
 	t.Run("AppVersion", s.testAppVersion)
+	t.Run("DuplicatesAndStaleMessages", s.testDuplicatesAndStaleMessages)
 	t.Run("WriteFromSubscriber", s.testWriteFromSubscriber)
 }
 
@@ -474,8 +475,8 @@ func (s *suite) testAppVersion(t *testing.T) {
 	peer.waitFor(t, `store.getState().n === 1`)
 
 	fresh.waitFor(t, `calls.errors.some((e) => e.message.includes("1.0.0"))`)
-	fresh.set(t, `{n: 2}`)
 	foreign := old.stats(t).DroppedByReason["foreignVersion"]
+	fresh.set(t, `{n: 2}`)
 	old.waitFor(t, fmt.Sprintf(`stats().droppedByReason.foreignVersion > %d`, foreign))
 	peer.set(t, `{m: 1}`)
 	old.waitFor(t, `store.getState().m === 1`)
@@ -503,4 +504,36 @@ func (s *suite) testWriteFromSubscriber(t *testing.T) {
 	a.waitFor(t, `store.getState().tenfold === 10`)
 	a.set(t, `{n: 2}`)
 	a.waitFor(t, `store.getState().tenfold === 20`)
+}
+
+// A repeated message and one older than what the tab already applied
+// change nothing, and are counted.
+func (s *suite) testDuplicatesAndStaleMessages(t *testing.T) {
+	ch := channelFor(t)
+	a, b := s.open(t, ""), s.open(t, "")
+	b.Eval(t, fmt.Sprintf(`watch(%q)`, ch), nil)
+	a.setup(t, ch, `throttleMs: 0`, "{}")
+	b.setup(t, ch, `throttleMs: 0`, "{}")
+	a.set(t, `{n: 1}`)
+	b.waitFor(t, `store.getState().n === 1`)
+	a.set(t, `{n: 2}`)
+	b.waitFor(t, `store.getState().n === 2`)
+	before := b.stats(t)
+
+	// The update that carried n: 1, replayed as it was, then as if another
+	// tab had sent it.
+	first := fmt.Sprintf(`wire.find((m) => m.tabId === %q && m.type === "STATE_UPDATE" && m.payload.state.n === 1)`, a.id)
+	b.Eval(t, fmt.Sprintf(`(() => {
+		const m = %s;
+		post(%q, m, {...m, tabId: "someone-else", seq: 1});
+		return true;
+	})()`, first, ch), nil)
+	b.waitFor(t, fmt.Sprintf(`stats().droppedByReason.duplicate > %d && stats().droppedByReason.stale > %d`,
+		before.DroppedByReason["duplicate"], before.DroppedByReason["stale"]))
+
+	assert.Equal(t, 2.0, b.state(t)["n"])
+	assert.Equal(t, 2.0, a.state(t)["n"], "a ignores its own message coming back")
+	assert.Equal(t, before.Applied, b.stats(t).Applied)
+	a.set(t, `{n: 3}`)
+	b.waitFor(t, `store.getState().n === 3`)
 }
