@@ -321,7 +321,8 @@ func (s *suite) testStopAndStart(t *testing.T) {
 }
 
 // getConnectedTabs() counts the open tabs, this one included, and goes down
-// when a tab closes.
+// when a tab closes (at once: it says goodbye) or crashes (after the peer
+// timeout).
 func (s *suite) testConnectedTabs(t *testing.T) {
 	ch := channelFor(t)
 	tabs := s.openSynced(t, 3, ch, ``)
@@ -336,6 +337,13 @@ func (s *suite) testConnectedTabs(t *testing.T) {
 	late.setup(t, ch, ``, "{}")
 	for _, p := range []*testPage{tabs[0], tabs[1], late} {
 		p.waitFor(t, `sync.getConnectedTabs() === 3`)
+	}
+
+	// A tab that dies without a word (its renderer crashed) is counted
+	// out once silent for the peer timeout, 3 pings and a second: 16 s.
+	late.Crash(t)
+	for _, p := range tabs[:2] {
+		p.WaitFor(t, `sync.getConnectedTabs() === 2`, 40*time.Second)
 	}
 }
 
