@@ -29,15 +29,21 @@ var (
 // helpers.js.
 type model struct {
 	changedKeys js.Value
+	kindOf      js.Value
 	sizeOf      js.Value
 }
 
 func loadHelpers() (*model, error) {
 	h := js.Global().Get("__tabsyncHelpers")
-	if h.Type() != js.TypeObject || h.Get("changedKeys").Type() != js.TypeFunction || h.Get("sizeOf").Type() != js.TypeFunction {
+	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	return &model{changedKeys: h.Get("changedKeys"), sizeOf: h.Get("sizeOf")}, nil
+	for _, name := range []string{"changedKeys", "kindOf", "sizeOf"} {
+		if h.Get(name).Type() != js.TypeFunction {
+			return nil, errHelpers
+		}
+	}
+	return &model{changedKeys: h.Get("changedKeys"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf")}, nil
 }
 
 // typeBigInt is what typeOf returns for a BigInt, which syscall/js has no
@@ -96,11 +102,12 @@ func (m *model) Kind(v conflict.Value) conflict.Kind {
 	case js.TypeFunction:
 		return conflict.Function
 	case js.TypeObject:
-		if jsIsArray.Invoke(x).Bool() {
+		// One call that returns a number: reading the prototype here
+		// would cost a js.Value, and with it a finalizer, per object.
+		switch m.kindOf.Invoke(x).Int() {
+		case 1:
 			return conflict.Array
-		}
-		p := jsGetProto.Invoke(x)
-		if p.IsNull() || p.Equal(jsObjectProto) {
+		case 2:
 			return conflict.Object
 		}
 	}
@@ -176,8 +183,8 @@ func (m *model) Size(v conflict.Value, limit, maxDepth int) (int, int) {
 	default:
 		return 8, 1
 	}
-	r := m.sizeOf.Invoke(x, limit, maxDepth)
-	return r.Index(0).Int(), r.Index(1).Int()
+	r := m.sizeOf.Invoke(x, limit, maxDepth).Int() // bytes * 4096 + depth
+	return r / 4096, r % 4096
 }
 
 func (m *model) MakeString(s string) conflict.Value  { return js.ValueOf(s) }
