@@ -157,6 +157,12 @@ func eval[T any](p *page, js string) T {
 // a DevTools call open for it (a call times out after e2e.CallTimeout), and
 // waits up to timeout for its value.
 func job[T any](p *page, js string, timeout time.Duration) T {
+	startJob(p, js)
+	return waitJob[T](p, js, timeout)
+}
+
+// startJob starts js in the page as job does, and returns at once.
+func startJob(p *page, js string) {
 	// The expression starts from a timer, after Eval has returned: a
 	// synchronous loop must not hold the DevTools call open either.
 	p.Eval(p.t, `(bench.job = null, (async () => {
@@ -164,6 +170,11 @@ func job[T any](p *page, js string, timeout time.Duration) T {
 			bench.job = { v: await (`+js+`) };
 		})()
 		.catch((e) => { bench.job = { err: String(e && e.stack || e) } }), true)`, nil)
+}
+
+// waitJob waits for the job started by startJob. The page may be too busy
+// to answer for a while: WaitFor asks again until timeout.
+func waitJob[T any](p *page, js string, timeout time.Duration) T {
 	p.WaitFor(p.t, "bench.job", timeout)
 	var out struct {
 		V   T

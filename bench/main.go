@@ -192,14 +192,14 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 				}
 				add("first leader", res.elect, map[string]float64{"mostLeadersAtOnce": float64(res.most), "failedTrials": float64(res.failed)})
 				for _, kind := range killKinds {
-					add("handover, "+kind, res.handover[kind], map[string]float64{"noLeaderAfter20s": float64(res.noLeader[kind])})
+					add("handover, "+kind, res.handover[kind], map[string]float64{"noLeaderAfter10s": float64(res.noLeader[kind])})
 				}
 			}
 			fig.addRatios(ref)
 			fig.Notes = append(fig.Notes,
-				"First leader: from the first tab's start of its elector until a tab is leader. Handover: from the moment the leader is closed until another tab is leader; mostLeadersAtOnce must be 1; noLeaderAfter20s counts handovers that had not happened 20 s after (not in the samples).",
+				"First leader: from the first tab's start of its elector until a tab is leader. Handover: from the moment the leader is closed until another tab is leader; mostLeadersAtOnce must be 1; noLeaderAfter10s counts handovers that had not happened 10 s after (not in the samples).",
 				"closed: Target.closeTarget (pagehide and unload run); closed hard: the tab's JavaScript is paused first (Debugger.pause), so that none of its handlers runs; crashed: Page.crash kills the renderer.",
-				"broadcast-channel's message elector is used with its defaults (fallbackInterval 3000 ms); the page hides navigator.locks to select it. Ratios are to its Web Locks elector.")
+				"broadcast-channel's message elector is used with its defaults (fallbackInterval 3000 ms), in half as many trials; the page hides navigator.locks to select it. Ratios are to its Web Locks elector.")
 		})
 	}
 	if want(6) {

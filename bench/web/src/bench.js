@@ -300,20 +300,36 @@ window.bench = {
   burst(n, keys = 100, from = 0) {
     const t0 = now();
     for (let i = from; i < from + n; i++) sut.set({ ['b' + (i % keys)]: i });
-    const t1 = now();
-    return { t0, t1, final: bench.snapshot('b', keys) };
+    return { t0, t1: now() };
   },
-  startCounting() {
+  // awaitBurst resolves once this tab holds the final state of a burst(n,
+  // keys) made elsewhere, or once it has applied nothing for stallMs; with
+  // how many store updates it saw, when the last one was, and how many
+  // keys differ from the final state.
+  awaitBurst(n, keys, stallMs) {
     recv.applied = 0;
     recv.firstT = 0;
     recv.lastT = 0;
     recv.counting = true;
-  },
-  progress(prefix, keys, want) {
-    const got = bench.snapshot(prefix, keys);
-    let differ = 0;
-    if (want) for (const k in want) if (got[k] !== want[k]) differ++;
-    return { applied: recv.applied, firstT: recv.firstT, lastT: recv.lastT, differ };
+    const want = {};
+    for (let i = Math.max(0, n - keys); i < n; i++) want['b' + (i % keys)] = i;
+    const started = now();
+    return new Promise((resolve) => {
+      const check = () => {
+        const got = bench.snapshot('b', keys);
+        let differ = 0;
+        for (const k in want) if (got[k] !== want[k]) differ++;
+        // Before the first change arrives, wait four times as long.
+        const idle = recv.lastT ? now() - recv.lastT : (now() - started) / 4;
+        if (differ === 0 || idle > stallMs) {
+          recv.counting = false;
+          resolve({ applied: recv.applied, lastT: recv.lastT, differ });
+          return;
+        }
+        setTimeout(check, 20);
+      };
+      check();
+    });
   },
   snapshot(prefix, keys) {
     const s = sut.store.getState();
