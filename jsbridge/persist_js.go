@@ -531,8 +531,7 @@ func (p *persister) restore() {
 
 // unwrapJS turns a safejs error into its message.
 func unwrapJS(err error) error {
-	var jsErr js.Error
-	if errors.As(err, &jsErr) {
+	if jsErr, ok := thrownBy(err); ok {
 		return errors.New(jsErr.Value.Get("message").String())
 	}
 	return err

@@ -468,8 +468,7 @@ func (s *Sync) report(phase, message string, cause any) {
 		// What the application's code threw, so that onError gets its
 		// own Error with its stack; otherwise the message (js.ValueOf
 		// panics on a Go error).
-		var thrown js.Error
-		if errors.As(err, &thrown) {
+		if thrown, ok := thrownBy(err); ok {
 			cause = thrown.Value
 		} else {
 			cause = err.Error()
@@ -527,6 +526,18 @@ func panicText(r any) string {
 		return x
 	}
 	return "a panic"
+}
+
+// thrownBy finds the JavaScript exception in err's chain (safejs wraps
+// it). Not errors.As: that alone links internal/reflectlite into the
+// module, about 7 KB gzipped.
+func thrownBy(err error) (js.Error, bool) {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if e, ok := err.(js.Error); ok {
+			return e, true
+		}
+	}
+	return js.Error{}, false
 }
 
 func short(tab string) string { return tab[max(0, len(tab)-6):] }

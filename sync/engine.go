@@ -2,6 +2,7 @@ package sync
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -287,7 +288,13 @@ func (e *Engine) Peers() []string {
 	for id := range e.peers {
 		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, j int) bool { return e.older(ids[i], ids[j]) })
+	// Not sort.Slice: it links internal/reflectlite into the wasm module.
+	slices.SortFunc(ids, func(a, b string) int {
+		if e.older(a, b) {
+			return -1
+		}
+		return 1
+	})
 	return ids
 }
 
