@@ -201,8 +201,24 @@ func TestRequestAndBroadcastState(t *testing.T) {
 	eventually(t, "b to get n", func() bool { return b.get("n") == "1" })
 
 	b.h.Call("requestState")
-	eventually(t, "b to ask", func() bool { return len(fromTab(w, b.tab, "STATE_REQUEST")) == 1 })
-	eventually(t, "a to answer", func() bool { return len(fromTab(w, a.tab, "STATE_RESPONSE")) == 1 })
+	var req js.Value
+	eventually(t, "b to ask", func() bool {
+		reqs := fromTab(w, b.tab, "STATE_REQUEST")
+		if len(reqs) > 0 {
+			req = reqs[len(reqs)-1].Get("payload").Get("req")
+		}
+		return len(reqs) > 0
+	})
+	eventually(t, "a to answer that request", func() bool {
+		for _, r := range fromTab(w, a.tab, "STATE_RESPONSE") {
+			if r.Get("payload").Get("req").Equal(req) {
+				assert.Equal(t, b.tab, r.Get("payload").Get("to").String())
+				assert.ElementsMatch(t, []string{"n", "m"}, testModelKeys(r.Get("payload").Get("state")))
+				return true
+			}
+		}
+		return false
+	})
 
 	a.h.Call("broadcastState", jsEval("['m']"))
 	eventually(t, "a to broadcast m", func() bool { return len(fromTab(w, a.tab, "STATE_UPDATE")) == 2 })
