@@ -20,6 +20,14 @@ func BenchmarkEncodeDecode(b *testing.B) {
 		b.Fatal(err)
 	}
 	const sender, receiver = "tab-sender-0001", "tab-receiver-0001"
+	m.intern(sender) // as New does
+	b.Run("interned", func(b *testing.B) { benchEncodeDecode(b, m, sender, receiver) })
+	plain := *m
+	plain.interned = nil
+	b.Run("not-interned", func(b *testing.B) { benchEncodeDecode(b, &plain, sender, receiver) })
+}
+
+func benchEncodeDecode(b *testing.B, m *model, sender, receiver string) {
 	msg := protocol.Message{Type: protocol.StateUpdate, Tab: sender, Seq: 1, Entries: []protocol.Entry{{
 		Key: "count",
 		Entry: conflict.Entry{

@@ -7,6 +7,7 @@ import (
 	"syscall/js"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/protocol"
 )
 
 // Cached JavaScript globals: looking a global up crosses the boundary.
@@ -31,6 +32,11 @@ type model struct {
 	changedKeys js.Value
 	kindOf      js.Value
 	sizeOf      js.Value
+	// interned holds the strings every message carries (the type names,
+	// the tab's own id) as JavaScript strings made once: js.ValueOf of a
+	// string costs a finalizer each time, as much as the rest of encoding
+	// a small message.
+	interned map[string]js.Value
 }
 
 func loadHelpers() (*model, error) {
@@ -43,8 +49,15 @@ func loadHelpers() (*model, error) {
 			return nil, errHelpers
 		}
 	}
-	return &model{changedKeys: h.Get("changedKeys"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf")}, nil
+	m := &model{changedKeys: h.Get("changedKeys"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), interned: map[string]js.Value{}}
+	for t := protocol.Type(1); t.String() != "UNKNOWN"; t++ {
+		m.intern(t.String())
+	}
+	return m, nil
 }
+
+// intern makes MakeString(s) return one JavaScript string made now.
+func (m *model) intern(s string) { m.interned[s] = js.ValueOf(s) }
 
 // typeBigInt is what typeOf returns for a BigInt, which syscall/js has no
 // Type for.
@@ -187,7 +200,13 @@ func (m *model) Size(v conflict.Value, limit, maxDepth int) (int, int) {
 	return r / 4096, r % 4096
 }
 
-func (m *model) MakeString(s string) conflict.Value  { return js.ValueOf(s) }
+func (m *model) MakeString(s string) conflict.Value {
+	if v, ok := m.interned[s]; ok {
+		return v
+	}
+	return js.ValueOf(s)
+}
+
 func (m *model) MakeNumber(f float64) conflict.Value { return js.ValueOf(f) }
 func (m *model) MakeBool(b bool) conflict.Value      { return js.ValueOf(b) }
 func (m *model) MakeUndefined() conflict.Value       { return js.Undefined() }

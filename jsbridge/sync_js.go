@@ -65,6 +65,7 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 	if !protocol.ValidID(tab) {
 		return nil, errors.New("tab id " + strconv.Quote(tab) + " must be 1 to 64 letters, digits, - or _")
 	}
+	m.intern(tab) // in every message it sends
 	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), unsubscribe: js.Undefined()}
 	s.prefix = "[tabsync:" + tab[max(0, len(tab)-6):] + "]"
 	s.opt, s.problems = parseConfig(config, tab, m)
