@@ -2,8 +2,6 @@ package sync
 
 import (
 	"errors"
-	"slices"
-	"sort"
 	"strconv"
 
 	"github.com/tabsync/tabsync/conflict"
@@ -242,8 +240,8 @@ func set(keys []string) map[string]bool {
 func fingerprint(cfg Config) string {
 	inc := append([]string(nil), cfg.SyncKeys...)
 	exc := append([]string(nil), cfg.ExcludeKeys...)
-	sort.Strings(inc)
-	sort.Strings(exc)
+	sortStrings(inc)
+	sortStrings(exc)
 	h := newHash()
 	for _, k := range inc {
 		h.add(k)
@@ -288,13 +286,7 @@ func (e *Engine) Peers() []string {
 	for id := range e.peers {
 		ids = append(ids, id)
 	}
-	// Not sort.Slice: it links internal/reflectlite into the wasm module.
-	slices.SortFunc(ids, func(a, b string) int {
-		if e.older(a, b) {
-			return -1
-		}
-		return 1
-	})
+	sortFunc(ids, e.older)
 	return ids
 }
 
@@ -341,7 +333,7 @@ func (e *Engine) Keys() []string {
 	for k := range e.entries {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sortStrings(keys)
 	return keys
 }
 
@@ -408,4 +400,27 @@ func (e *Engine) send(rd *Ready, msg protocol.Message) {
 func (e *Engine) newID() string {
 	e.reqCount++
 	return e.cfg.Tab[max(0, len(e.cfg.Tab)-12):] + "-" + strconv.FormatUint(e.reqCount, 36)
+}
+
+// sortStrings and sortFunc sort the lists of keys and tab ids the engine
+// handles. Not package sort or slices: each of their generic sorts adds
+// about 20 KB to the wasm module (sort.Slice also links internal/reflectlite).
+// A Shell sort is a few lines and fast enough for states of many thousand
+// keys (Keys sorts them for every state response).
+func sortStrings(s []string) {
+	sortFunc(s, func(a, b string) bool { return a < b })
+}
+
+func sortFunc(s []string, less func(a, b string) bool) {
+	gap := 1
+	for gap < len(s)/3 {
+		gap = 3*gap + 1
+	}
+	for ; gap > 0; gap /= 3 {
+		for i := gap; i < len(s); i++ {
+			for j := i; j >= gap && less(s[j], s[j-gap]); j -= gap {
+				s[j], s[j-gap] = s[j-gap], s[j]
+			}
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package sync_test
 
 import (
+	"fmt"
+	"math/rand"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -287,3 +290,18 @@ func TestRequestRetriedWhilePeersAreKnownThenGivenUp(t *testing.T) {
 
 // empty reports whether a step asked for nothing.
 func empty(rd tsync.Ready) bool { return rd.Empty() }
+
+func TestKeysAreSorted(t *testing.T) {
+	a := newTab(t, "a", tsync.Config{})
+	a.start(t0)
+	r := rand.New(rand.NewSource(1))
+	var kv []any
+	for i := 0; i < 5000; i++ {
+		kv = append(kv, fmt.Sprintf("k%05d", r.Intn(100000)), float64(i))
+	}
+	a.set(t0, kv...)
+	keys := a.e.Keys()
+	require.NotEmpty(t, keys)
+	assert.True(t, sort.StringsAreSorted(keys), "Keys() must be sorted")
+	assert.Len(t, keys, len(a.store))
+}

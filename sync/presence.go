@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"sort"
 	"strconv"
 
 	"github.com/tabsync/tabsync/protocol"
@@ -55,7 +54,7 @@ func (e *Engine) expirePeers(now int64, rd *Ready) {
 			gone = append(gone, id)
 		}
 	}
-	sort.Strings(gone) // a deterministic order of steps and of Ready.Persist
+	sortStrings(gone) // a deterministic order of steps and of Ready.Persist
 	for _, id := range gone {
 		e.forget(now, id, rd)
 		e.persistOrphans(id, rd)
