@@ -258,8 +258,14 @@ func (e *Elector) Start(now, started int64) Output {
 		out.Locks = append(out.Locks, RequestLock)
 	}
 	// Ask who leads: a leader answers at once. In heartbeat mode this is
-	// also the tab's candidacy.
+	// also the tab's candidacy. In locks mode the lock holder may be busy
+	// (its grant, its announcement, still on their way): a starting tab
+	// waits for 4 heartbeats of silence, as for a leader gone silent,
+	// before it takes the lock.
 	e.probe(now, &out)
+	if e.cfg.Mode == Locks {
+		e.probeEnd = now + e.b.Suspect + e.b.Probe
+	}
 	return e.finish(out)
 }
 
@@ -575,8 +581,15 @@ func (e *Elector) onElection(now int64, msg protocol.Message, out *Output) {
 		if e.cfg.Mode == Heartbeat && !e.probing && e.leader == "" {
 			e.probe(now, out) // an election without a leader: run too
 		}
-		if e.probing && c.better(e.best) {
+		if !e.probing {
+			return
+		}
+		if c.better(e.best) {
 			e.best = c
+		} else if e.cfg.Mode == Heartbeat && e.best.tab == e.cfg.Tab {
+			// A worse candidate, which may have started after our
+			// candidacy went out: tell it, so that it stands back.
+			out.Messages = append(out.Messages, protocol.Message{Type: protocol.LeaderElection, Term: e.maxTerm, Priority: e.priority})
 		}
 	}
 }

@@ -37,6 +37,7 @@ func TestTabsStartingInTheSameMillisecondElectOne(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
 			n := newNet(1, mode, quiet)
+			overlap := watch(n, mode)
 			for range 5 {
 				n.Join() // all at the same virtual millisecond
 			}
@@ -49,6 +50,8 @@ func TestTabsStartingInTheSameMillisecondElectOne(t *testing.T) {
 			}
 			n.RunFor(10 * hb)
 			assert.Len(t, leaders(n), 1, "still one leader")
+			assert.Zero(t, overlap(), "never two leaders, in either mode")
+			assert.Empty(t, n.Violations)
 		})
 	}
 }
