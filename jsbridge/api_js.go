@@ -81,8 +81,8 @@ func (s *Sync) Handle() js.Value {
 	method("stop", func([]js.Value) any { s.Stop(); return nil })
 	method("destroy", func([]js.Value) any { s.Destroy(); return nil })
 	method("isActive", func([]js.Value) any { return s.Active() })
-	method("isLeader", func([]js.Value) any { return false })
-	method("forceLeader", func([]js.Value) any { return nil })
+	method("isLeader", func([]js.Value) any { return s.isLeader() })
+	method("forceLeader", func([]js.Value) any { s.forceLeader(); return nil })
 	method("getTabId", func([]js.Value) any { return s.tab })
 	method("getConnectedTabs", func([]js.Value) any {
 		if !s.Active() {

@@ -78,4 +78,76 @@ globalThis.__tabsyncHelpers = {
     }
     return bytes * 4096 + Math.min(deepest, 4095);
   },
+  // leaderLock carries out leader election's Web Locks operations for one
+  // instance (see package leader): name is the channel's lock, selfName a
+  // lock this instance alone holds while it runs, so that query() can tell
+  // this document's client id. notify(event, arg) reports 'granted', 'lost'
+  // (stolen by another tab), 'held' (arg: whether the lock is still ours,
+  // answering query) and 'error' (arg: the message). Nothing here waits:
+  // a held lock's callback returns a promise that release() resolves.
+  leaderLock(name, selfName, notify) {
+    const locks = navigator.locks;
+    let gen = 0; // the current request; older ones are cancelled
+    let abort = null; // cancels the queued request
+    let release = null; // releases the held lock
+    let selfAsked = false;
+    let selfRelease = null;
+    const cancel = () => {
+      gen++;
+      if (abort) { abort.abort(); abort = null; }
+      if (release) { release(); release = null; }
+    };
+    const ask = (steal) => {
+      const g = ++gen;
+      const opts = { mode: 'exclusive' };
+      if (steal) {
+        opts.steal = true;
+      } else {
+        abort = new AbortController();
+        opts.signal = abort.signal;
+      }
+      locks.request(name, opts, () => {
+        if (g !== gen) return undefined; // cancelled meanwhile: give it back
+        abort = null;
+        return new Promise((resolve) => {
+          release = resolve;
+          notify('granted');
+        });
+      }).then(() => {}, (err) => {
+        if (g !== gen) return; // one we cancelled
+        release = null;
+        if (err && err.name === 'AbortError') notify('lost');
+        else notify('error', String(err && err.message || err));
+      });
+    };
+    const holdSelf = () => {
+      if (selfAsked) return;
+      selfAsked = true;
+      locks.request(selfName, () => {
+        if (!selfAsked) return undefined; // released meanwhile
+        return new Promise((resolve) => { selfRelease = resolve; });
+      }).catch(() => {});
+    };
+    return {
+      request() { cancel(); holdSelf(); ask(false); },
+      steal() { cancel(); holdSelf(); ask(true); },
+      release() {
+        cancel();
+        selfAsked = false;
+        if (selfRelease) { selfRelease(); selfRelease = null; }
+      },
+      query() {
+        const g = gen;
+        locks.query().then((state) => {
+          if (g !== gen) { notify('held', false); return; } // asked or released since
+          const held = state.held || [];
+          const me = held.find((l) => l.name === selfName);
+          const holder = held.find((l) => l.name === name);
+          // Without our own client id, trust what we know.
+          const ours = me && holder ? holder.clientId === me.clientId : release !== null;
+          notify('held', Boolean(ours && release !== null));
+        }, (err) => notify('error', String(err && err.message || err)));
+      },
+    };
+  },
 };

@@ -52,7 +52,13 @@ type Sync struct {
 	resumeOnShow bool
 	destroyed    bool
 
-	ps persistState // IndexedDB persistence (persist_js.go)
+	ps persistState  // IndexedDB persistence (persist_js.go)
+	el electionState // Web Locks of leader election (leader_js.go)
+	// resumeOnResume: stopped by the page lifecycle's freeze; start again
+	// on resume.
+	resumeOnResume bool
+	// electionWarning is reported by Start (a mode the browser lacks).
+	electionWarning string
 }
 
 // New creates an instance for store with the user's config. It does not
@@ -67,6 +73,7 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 	}
 	m.intern(tab) // in every message it sends
 	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), unsubscribe: js.Undefined()}
+	s.el.lock = js.Undefined()
 	s.prefix = "[tabsync:" + tab[max(0, len(tab)-6):] + "]"
 	s.opt, s.problems = parseConfig(config, tab, m)
 	if t := typeOf(store); t != js.TypeObject && t != js.TypeFunction {
@@ -94,6 +101,7 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 			return r, err
 		}
 	}
+	cfg.Election, s.electionWarning = election(s.opt)
 	if s.e, err = tsync.New(cfg); err != nil {
 		s.problems = append(s.problems, err.Error())
 	}
@@ -147,10 +155,16 @@ func (s *Sync) Start() {
 	s.watchLifecycle()
 	s.log("Started")
 	s.last = s.getState()
+	if s.electionWarning != "" {
+		s.report("leader", s.electionWarning, nil)
+	}
 	if !s.startPersist() {
 		s.handle(s.e.Start(now(), s.last))
 	}
 	s.stateChange("connected")
+	if _, on := s.e.Election(); on && !s.e.IsLeader(now()) {
+		s.stateChange("follower") // until elected
+	}
 }
 
 // Stop ends syncing at once: pending changes and a goodbye go out, the
@@ -183,6 +197,7 @@ func (s *Sync) Destroy() {
 		undo()
 	}
 	s.closePersist()
+	s.releaseElection()
 	s.lifecycle = nil
 	if !s.listener.IsUndefined() {
 		s.listener.Release()
@@ -282,6 +297,9 @@ func (s *Sync) handle(rd tsync.Ready) {
 	for _, msg := range rd.Messages {
 		s.post(msg)
 	}
+	for _, op := range rd.Locks {
+		s.lockOp(op)
+	}
 	if rd.Patch != nil {
 		s.apply(rd.Patch)
 	}
@@ -294,6 +312,9 @@ func (s *Sync) handle(rd tsync.Ready) {
 			cause = err.Cause
 		}
 		s.report(err.Phase, err.Message, cause)
+	}
+	if rd.Role != "" {
+		s.stateChange(rd.Role)
 	}
 	s.arm()
 }
@@ -438,6 +459,22 @@ func (s *Sync) watchLifecycle() {
 		if s.Active() {
 			s.resumeOnShow = true
 			s.stopUnloading()
+		}
+	})
+	// A frozen tab runs nothing: a leader would keep its Web Lock until
+	// the others take it. The browser says when it freezes a tab (and it
+	// may discard it next), so stop, which gives leadership up at once,
+	// and start again when it resumes.
+	on(doc, "freeze", func(js.Value) {
+		if s.Active() {
+			s.resumeOnResume = true
+			s.Stop()
+		}
+	})
+	on(doc, "resume", func(js.Value) {
+		if s.resumeOnResume {
+			s.resumeOnResume = false
+			s.Start()
 		}
 	})
 	on(win, "pageshow", func(ev js.Value) {
