@@ -3,6 +3,7 @@
 package jsbridge
 
 import (
+	"syscall/js"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -147,4 +148,36 @@ func TestSubscriberWriteDuringARemoteApplyIsSynced(t *testing.T) {
 	eventually(t, "a to get b's double", func() bool { return a.get("double") == "42" })
 	assert.Equal(t, "21", a.get("x"))
 	assert.Equal(t, "21", b.get("x"))
+}
+
+// Two instances on one store and one channel in one tab: useBroadcastSync
+// called in two components with the same store, or a module re-run by hot
+// reloading. What one applies is no local change for the other: taken for
+// one, object values bounced between the two for ever.
+func TestTwoInstancesOnOneStoreDoNotEcho(t *testing.T) {
+	channel := uniqueName(t, "ch")
+	cfg := func() js.Value { return jsEval("{throttleMs: 0, channelName: '" + channel + "'}") }
+	shared := jsTest.Call("createStore", jsEval("{obj: {v: 0}, n: 0}"))
+	i1, i2 := newInstance(t, shared, cfg()), newInstance(t, shared, cfg())
+	j := newInstance(t, jsTest.Call("createStore", jsEval("{obj: {v: 0}, n: 0}")), cfg())
+	for _, in := range []*instance{i1, i2, j} {
+		in.start()
+	}
+	eventually(t, "three instances", func() bool { return i1.connected() == 3 && i2.connected() == 3 && j.connected() == 3 })
+	w := watch(t, j)
+
+	i1.set("{obj: {v: 1}}")
+	eventually(t, "j to get obj", func() bool { return j.get("obj") == `{"v":1}` })
+	j.set("{obj: {v: 2}, n: 1}")
+	eventually(t, "the shared store to get j's change", func() bool { return i1.get("obj") == `{"v":2}` && i1.get("n") == "1" })
+	i1.set("{n: 2}")
+	eventually(t, "j to get n = 2", func() bool { return j.get("n") == "2" })
+
+	sent := len(fromTab(w, i1.tab, "STATE_UPDATE")) + len(fromTab(w, i2.tab, "STATE_UPDATE"))
+	t.Logf("the two instances on one store sent %d updates for 2 local changes", sent)
+	assert.LessOrEqual(t, sent, 8, "a few updates, not a storm")
+	assert.Equal(t, `{"v":2}`, j.get("obj"))
+	for _, in := range []*instance{i1, i2, j} {
+		assert.Empty(t, in.errors())
+	}
 }

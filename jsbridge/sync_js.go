@@ -44,8 +44,9 @@ type Sync struct {
 	// on the way: taking them for local writes could echo forever.
 	applying *tsync.Patch
 	// applied holds the values apply handed to the store, per key, until
-	// the store reports them back or the key changes (see dropApplied).
-	applied map[string]js.Value
+	// the key changes (see dropApplied); shared by the instances of the
+	// page that sync the same store. Set by subscribe.
+	applied *storeApplied
 
 	handleFuncs  []js.Func // the methods of Handle(), released by Destroy
 	lifecycle    []func()
@@ -193,6 +194,7 @@ func (s *Sync) Destroy() {
 	if typeOf(s.unsubscribe) == js.TypeFunction {
 		s.call(s.unsubscribe)
 	}
+	s.leaveApplied()
 	for _, undo := range s.lifecycle {
 		undo()
 	}
@@ -245,7 +247,7 @@ func (s *Sync) subscribe() {
 		keys := stringList(s.m.changedKeys.Invoke(next, prev))
 		if s.applying != nil {
 			keys = s.notApplied(keys)
-		} else if len(s.applied) > 0 {
+		} else if len(s.applied.values) > 0 {
 			keys = s.dropApplied(next, keys)
 		}
 		if len(keys) > 0 {
@@ -253,6 +255,7 @@ func (s *Sync) subscribe() {
 		}
 		return nil
 	})
+	s.joinApplied()
 	u, err := s.call(s.store.Get("subscribe"), s.listener.Value)
 	if err != nil {
 		s.report("start", "store.subscribe failed: "+err.Error(), err)
@@ -262,22 +265,64 @@ func (s *Sync) subscribe() {
 }
 
 // dropApplied removes from keys those whose value in next is the very
-// value apply handed to the store. A store that notifies its listeners
-// later (batching in a microtask) reports our own setState once applying
-// is over; sent again as a local change, an object value (a new clone in
-// each tab, never identical) would echo between the tabs for ever.
+// value an apply handed to the store: this instance's, reported by a store
+// that notifies its listeners later (batching in a microtask) once
+// applying is over, or another instance's on the same store (the hook
+// used in two components, a module re-run by hot reloading). Sent again as
+// a local change, an object value (a new clone in each tab, never
+// identical) would echo between the tabs, or the instances, for ever.
 func (s *Sync) dropApplied(next js.Value, keys []string) []string {
 	out := keys[:0]
 	for _, k := range keys {
-		if v, ok := s.applied[k]; ok {
-			delete(s.applied, k)
+		if v, ok := s.applied.values[k]; ok {
 			if next.Get(k).Equal(v) {
 				continue
 			}
+			delete(s.applied.values, k) // changed since: a local change
 		}
 		out = append(out, k)
 	}
 	return out
+}
+
+// storeApplied is what the instances of a page that sync one store share:
+// the values any of them applied, per key (see dropApplied).
+type storeApplied struct {
+	store   js.Value
+	values  map[string]js.Value
+	members int
+}
+
+// appliedByStore has an entry for each store that instances sync.
+var appliedByStore []*storeApplied
+
+// joinApplied returns the shared applied values of the instance's store.
+func (s *Sync) joinApplied() *storeApplied {
+	if s.applied == nil {
+		for _, a := range appliedByStore {
+			if a.store.Equal(s.store) {
+				s.applied = a
+				break
+			}
+		}
+		if s.applied == nil {
+			s.applied = &storeApplied{store: s.store, values: map[string]js.Value{}}
+			appliedByStore = append(appliedByStore, s.applied)
+		}
+		s.applied.members++
+	}
+	return s.applied
+}
+
+// leaveApplied lets the instance's store go once no instance syncs it.
+func (s *Sync) leaveApplied() {
+	if s.applied == nil {
+		return
+	}
+	if s.applied.members--; s.applied.members == 0 {
+		appliedByStore = slices.DeleteFunc(appliedByStore, func(a *storeApplied) bool { return a == s.applied })
+	}
+	s.applied = nil
 }
 
 func (s *Sync) getState() js.Value {
@@ -372,11 +417,9 @@ func (s *Sync) notApplied(keys []string) []string {
 // shallow-merges, so the store's subscribers are notified once.
 func (s *Sync) apply(p *tsync.Patch) {
 	patch := jv(s.m.MakeObject(p.Keys, p.Values))
-	if s.applied == nil {
-		s.applied = make(map[string]js.Value, len(p.Keys))
-	}
+	applied := s.joinApplied().values
 	for i, k := range p.Keys {
-		s.applied[k] = jv(p.Values[i])
+		applied[k] = jv(p.Values[i])
 	}
 	s.applying = p
 	_, err := s.call(s.store.Get("setState"), patch)
