@@ -524,8 +524,11 @@ func (p *persister) restore() {
 	}
 	p.s.restored(entries)
 	p.restoreTook = time.Since(began)
-	if !p.off && p.q.Len() > 0 && !p.q.Busy() {
+	switch {
+	case !p.off && p.q.Len() > 0 && !p.q.Busy():
 		p.run()
+	case p.closeIdle && !p.q.Busy():
+		p.close() // destroyed while restoring
 	}
 }
 
@@ -583,7 +586,7 @@ func (s *Sync) restored(entries []protocol.Entry) {
 	s.ps.restoring, s.ps.done = false, true
 	inbox := s.ps.inbox
 	s.ps.inbox = nil
-	if s.e != nil {
+	if s.e != nil && !s.destroyed {
 		s.handle(s.e.Restore(now(), entries))
 		if !s.channel.IsUndefined() {
 			s.last = s.getState()

@@ -185,6 +185,36 @@ func TestRestoredValueLosesToANewerPeerAndBeatsAnOlderOne(t *testing.T) {
 	assert.Empty(t, b.errors())
 }
 
+func TestStopAndDestroyWhileRestoring(t *testing.T) {
+	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
+	await(t, "preparing", testIDB().Call("write", name, 1, 1, jsEval(`[{key: 'n', value: 5, version: '1000.0.old||1'}]`)))
+	cfg := func() js.Value {
+		return jsEval("{throttleMs: 0, channelName: '" + channel + "', persist: {dbName: '" + name + "'}}")
+	}
+
+	// Stopped while restoring: the restore still fills the store, the tab
+	// does not start; a later start() syncs without reading again.
+	a := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0}")), cfg())
+	p := a.h.Call("start")
+	assert.True(t, a.active(), "active from start() on")
+	a.stop()
+	assert.False(t, a.active())
+	await(t, "the restore", p)
+	assert.Equal(t, "5", a.get("n"))
+	assert.False(t, a.active())
+	assert.True(t, a.h.Call("start").IsUndefined(), "nothing to wait for the second time")
+	assert.True(t, a.active())
+
+	// Destroyed while restoring: the store is left alone.
+	d := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0}")), cfg())
+	p = d.h.Call("start")
+	d.h.Call("destroy")
+	await(t, "the restore", p)
+	assert.Equal(t, "0", d.get("n"))
+	assert.Empty(t, a.errors())
+	assert.Empty(t, d.errors())
+}
+
 func TestWritesAreCoalescedAndWrittenByTheWriterOnly(t *testing.T) {
 	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
 	a := persisted(t, channel, name, "{n: 0}", "")
