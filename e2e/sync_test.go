@@ -18,6 +18,7 @@ import (
 // the browser; each has its own tabs and channel.
 func TestSync(t *testing.T) {
 	s := newSuite(t)
+	t.Run("ScriptTagAndModule", s.testScriptTagAndModule)
 	t.Run("SelectiveSyncOnSend", s.testSelectiveSyncOnSend)
 	t.Run("SelectiveSyncOnReceive", s.testSelectiveSyncOnReceive)
 	t.Run("ExcludedKeysNeverOnTheWire", s.testExcludedKeysNeverOnTheWire)
@@ -33,6 +34,23 @@ func TestSync(t *testing.T) {
 	t.Run("AppVersion", s.testAppVersion)
 	t.Run("DuplicatesAndStaleMessages", s.testDuplicatesAndStaleMessages)
 	t.Run("WriteFromSubscriber", s.testWriteFromSubscriber)
+}
+
+// A tab on the script-tag build (window.TabSync) and one on the ESM entry
+// sync with each other.
+func (s *suite) testScriptTagAndModule(t *testing.T) {
+	ch := channelFor(t)
+	script, module := s.open(t, "?build=iife"), s.open(t, "")
+	var exports []string
+	script.Eval(t, `Object.keys(TabSync).sort()`, &exports)
+	assert.Equal(t, []string{"createBroadcastSync", "init", "isSupported"}, exports)
+	script.setup(t, ch, ``, "{}")
+	module.setup(t, ch, ``, "{}")
+
+	script.set(t, `{from: "script"}`)
+	module.waitFor(t, `store.getState().from === "script"`)
+	module.set(t, `{from: "module"}`)
+	script.waitFor(t, `store.getState().from === "module"`)
 }
 
 // A sender's syncKeys and excludeKeys decide what it sends; and what it
