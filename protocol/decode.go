@@ -144,6 +144,11 @@ func decodePayload(m conflict.Model, p conflict.Value, msg *Message) *Error {
 		keys := m.Keys(meta)
 		msg.Entries = make([]Entry, 0, len(keys))
 		for _, k := range keys {
+			if k == "__proto__" || k == "constructor" || k == "prototype" {
+				// No tab sends these (writing them into an object can
+				// change its prototype): the message is forged.
+				return &Error{Invalid, msg.Type.String() + " carries key " + k + ", which is never synced"}
+			}
 			mv := m.Get(meta, k)
 			if m.Kind(mv) != conflict.String {
 				return &Error{Invalid, "version of key " + strconv.Quote(clip(k)) + " is not a string"}

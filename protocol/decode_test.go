@@ -101,6 +101,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"version base malformed", update(obj{"k": "1.0.peer|x|1"}), nil, Invalid},
 		{"version base tab bad", update(obj{"k": "1.0.peer|1.0.a/b|1"}), nil, Invalid},
 		{"version too long", update(obj{"k": "1.0." + strings.Repeat("a", 300) + "||1"}), nil, Invalid},
+		{"key __proto__", update(obj{"ok": goodVersion, "__proto__": goodVersion}), nil, Invalid},
+		{"key constructor", update(obj{"constructor": goodVersion}), nil, Invalid},
+		{"key prototype", wire("STATE_RESPONSE", obj{"req": "r1", "to": "self", "state": obj{}, "meta": obj{"prototype": goodVersion}}), nil, Invalid},
 
 		{"STATE_RESPONSE without req", wire("STATE_RESPONSE", obj{"to": "self", "state": obj{}, "meta": obj{}}), nil, Invalid},
 		{"STATE_RESPONSE without to", wire("STATE_RESPONSE", obj{"req": "r1", "state": obj{}, "meta": obj{}}), nil, Invalid},
