@@ -161,7 +161,7 @@ type Engine struct {
 	flushAt     int64 // when the pending keys go out; 0: not scheduled
 
 	peers    map[string]*peer
-	lastSeq  map[string]uint64
+	lastSeq  map[string]*seqWindow // per sender, forgotten with the peer
 	nextPing int64
 
 	// Our own open STATE_REQUEST and when to repeat it.
@@ -205,7 +205,7 @@ func New(cfg Config) (*Engine, error) {
 		entries:      map[string]*entry{},
 		pending:      map[string]bool{},
 		peers:        map[string]*peer{},
-		lastSeq:      map[string]uint64{},
+		lastSeq:      map[string]*seqWindow{},
 		answers:      map[string]answer{},
 		lastReported: map[string]int64{},
 		suppressed:   map[string]int{},

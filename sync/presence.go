@@ -35,8 +35,12 @@ func (e *Engine) seen(now int64, tab string, started int64) (isNew bool) {
 	return isNew
 }
 
+// forget counts a peer out. Its sequence window goes too: a tab that left
+// sends nothing more, and the ids of reloaded tabs must not pile up in a
+// page that stays open for days.
 func (e *Engine) forget(now int64, tab string, rd *Ready) {
 	delete(e.peers, tab)
+	delete(e.lastSeq, tab)
 	if e.el != nil {
 		e.lead(e.el.PeerGone(now, tab), rd)
 	}

@@ -21,11 +21,15 @@ func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
 		e.dropped(now, derr.Reason, derr.Detail, &rd)
 		return rd
 	}
-	if msg.Seq <= e.lastSeq[msg.Tab] {
+	w := e.lastSeq[msg.Tab]
+	if w == nil {
+		w = &seqWindow{}
+		e.lastSeq[msg.Tab] = w
+	}
+	if !w.admit(msg.Seq) {
 		e.dropped(now, protocol.Duplicate, msg.Type.String()+" seq "+strconv.FormatUint(msg.Seq, 10)+" from "+msg.Tab+" was already seen", &rd)
 		return rd
 	}
-	e.lastSeq[msg.Tab] = msg.Seq
 	rd.Received = &msg
 	if msg.Type == protocol.TabPing && msg.Leaving {
 		e.forget(now, msg.Tab, &rd)
@@ -61,6 +65,40 @@ func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
 		}
 	}
 	return rd
+}
+
+// seqWindow remembers which of a sender's sequence numbers were seen: the
+// highest, and the 63 below it as bits. A BroadcastChannel delivers one
+// sender's messages in order and once, so a number seen again is a replay.
+// A number further below than the window is let through to be judged by
+// its versions (stale writes change nothing): dropping it instead would let
+// one forged message with a huge seq under another tab's id silence that tab
+// for good.
+type seqWindow struct {
+	max  uint64
+	seen uint64 // bit i: max-i was seen
+}
+
+// admit reports whether seq was not seen yet, and records it.
+func (w *seqWindow) admit(seq uint64) bool {
+	switch {
+	case seq > w.max:
+		if d := seq - w.max; d < 64 {
+			w.seen = w.seen<<d | 1
+		} else {
+			w.seen = 1
+		}
+		w.max = seq
+		return true
+	case w.max-seq < 64:
+		bit := uint64(1) << (w.max - seq)
+		if w.seen&bit != 0 {
+			return false
+		}
+		w.seen |= bit
+		return true
+	}
+	return true
 }
 
 // apply resolves each entry of a STATE_UPDATE or STATE_RESPONSE against the
@@ -233,6 +271,11 @@ func (e *Engine) respond(now int64, req, to string, rd *Ready) {
 	}
 }
 
+// maxForeignReported bounds the foreign app versions reported once each
+// (and remembered): a script posting a new version in every message must
+// not flood onError or grow memory.
+const maxForeignReported = 8
+
 // dropped counts a rejected message and reports it, at most once per
 // ErrorCooldownMs for each reason (a foreign app version once per version),
 // so that a hostile or chatty sender cannot flood onError.
@@ -244,9 +287,13 @@ func (e *Engine) dropped(now int64, r protocol.Reason, detail string, rd *Ready)
 		if e.foreignSeen[detail] {
 			return
 		}
-		e.foreignSeen[detail] = true
-		rd.Errors = append(rd.Errors, Error{Phase: PhaseProtocol, Message: "ignoring a tab of another app version: " + detail + " (reload the older tab)"})
-		return
+		if len(e.foreignSeen) < maxForeignReported {
+			e.foreignSeen[detail] = true
+			rd.Errors = append(rd.Errors, Error{Phase: PhaseProtocol, Message: "ignoring a tab of another app version: " + detail + " (reload the older tab)"})
+			return
+		}
+		// More versions than a deploy leaves open: a forger. Rate-limit
+		// like any other drop, and remember no more of them.
 	}
 	if r == protocol.Duplicate || r == protocol.Stale {
 		return // ordinary on a busy channel: counted, not reported

@@ -617,6 +617,62 @@ func TestForeignAppVersionReportedOncePerVersion(t *testing.T) {
 	assert.Equal(t, uint64(6), a.e.Stats().DroppedByReason["foreignVersion"])
 }
 
+// A script posting a new app version in every message is reported for the
+// first few versions only, then like any other drop: once per cooldown.
+func TestForeignVersionFloodIsRateLimited(t *testing.T) {
+	a := newTab(t, "a", tsync.Config{AppVersion: "2.0.0", ErrorCooldownMs: 10_000})
+	a.start(t0)
+	z := &forger{tab: "z"}
+	var errs []tsync.Error
+	for i := 0; i < 1000; i++ {
+		m := z.update("k", float64(i))
+		m.AppVersion = fmt.Sprint("forged-", i)
+		errs = append(errs, a.deliver(t0+int64(i), m).Errors...)
+	}
+	assert.Len(t, errs, 9, "8 versions reported once each, then one report per cooldown")
+	assert.Equal(t, uint64(1000), a.e.Stats().DroppedByReason["foreignVersion"])
+	assert.NotContains(t, a.store, "k")
+}
+
+// A forged message under a live tab's id with a huge sequence number cannot
+// silence that tab: its later, lower numbers still get through.
+func TestForgedSeqUnderAPeersIDDoesNotSilenceIt(t *testing.T) {
+	a, b := newTab(t, "a", tsync.Config{}), newTab(t, "b", tsync.Config{})
+	a.start(t0)
+	b.start(t0)
+	forged := protocol.Message{Type: protocol.TabPing, Tab: "a", Seq: 1<<53 - 1, Started: 1}
+	b.deliver(t0+1, forged)
+
+	upd := a.set(t0+2, "k", 1.0).Messages[0]
+	require.NotNil(t, b.deliver(t0+3, upd).Patch, "a's next write is applied")
+	assert.Equal(t, 1.0, b.store["k"])
+	later := a.set(t0+4, "k", 2.0).Messages[0]
+	require.NotNil(t, b.deliver(t0+5, later).Patch, "and the one after")
+	// Replays of its numbers, now below the forged one's window, are
+	// judged by their versions: they change nothing.
+	assert.Nil(t, b.deliver(t0+6, upd).Patch)
+	assert.Nil(t, b.deliver(t0+7, later).Patch)
+	assert.Equal(t, 2.0, b.store["k"])
+	assert.Equal(t, uint64(2), b.e.Stats().DroppedByReason["stale"])
+}
+
+// Messages that arrive out of order but were never seen are judged by
+// their versions; the same number twice is a duplicate.
+func TestOutOfOrderSeqIsJudgedByVersion(t *testing.T) {
+	a, b := newTab(t, "a", tsync.Config{}), newTab(t, "b", tsync.Config{})
+	a.start(t0)
+	b.start(t0)
+	first := a.set(t0+1, "k", 1.0).Messages[0]
+	second := a.set(t0+2, "k", 2.0).Messages[0]
+	b.deliver(t0+3, second)
+	assert.Nil(t, b.deliver(t0+4, first).Patch, "the older write changes nothing")
+	assert.Equal(t, 2.0, b.store["k"])
+	assert.Nil(t, b.deliver(t0+5, first).Patch)
+	st := b.e.Stats().DroppedByReason
+	assert.Equal(t, uint64(1), st["stale"])
+	assert.Equal(t, uint64(1), st["duplicate"])
+}
+
 // --- Conflicts ----------------------------------------------------------------
 
 func TestMergeConcurrentObjectWritesThenARemovalPropagates(t *testing.T) {
