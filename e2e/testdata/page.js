@@ -17,6 +17,12 @@ async function loadLibrary() {
   return window.TabSync;
 }
 
+// The prototypes' own properties before anything ran, for clean().
+const pristine = {
+  object: Object.getOwnPropertyNames(Object.prototype),
+  array: Object.getOwnPropertyNames(Array.prototype),
+};
+
 const lib = await loadLibrary();
 const { createStore } = await import('/zustand/vanilla.mjs');
 
@@ -109,6 +115,47 @@ Object.assign(window, {
     window.wire = [];
     window.watcher = new BroadcastChannel(channelName);
     watcher.onmessage = (e) => wire.push(e.data);
+  },
+
+  // attack posts messages on the channel from a BroadcastChannel of its
+  // own, as any script of the origin can (the page's tabsync instance
+  // receives them like messages from another tab). It returns how many
+  // the browser refused to clone, which never leave this script.
+  attack(channelName, messages) {
+    const ch = new BroadcastChannel(channelName);
+    let refused = 0;
+    for (const m of messages) {
+      try {
+        ch.postMessage(m);
+      } catch {
+        refused++;
+      }
+    }
+    ch.close();
+    return refused;
+  },
+
+  // hit attacks with the messages make() returns and waits (timeoutMs at
+  // most) until the instance has counted want (reason → count) more drops.
+  // It resolves with the stats and the state before and after, and whether
+  // the prototypes are still clean.
+  async hit(channelName, make, want, timeoutMs) {
+    const before = sync.getStats();
+    const stateBefore = canon(store.getState());
+    const refused = attack(channelName, make());
+    const reached = (s) => Object.entries(want).every(([r, n]) => s.droppedByReason[r] - before.droppedByReason[r] >= n);
+    const t0 = Date.now();
+    while (!reached(sync.getStats()) && Date.now() - t0 < timeoutMs) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { refused, before, after: sync.getStats(), stateBefore, stateAfter: canon(store.getState()), clean: clean() };
+  },
+
+  // clean reports whether no prototype was polluted.
+  clean() {
+    return Object.getOwnPropertyNames(Object.prototype).every((k) => pristine.object.includes(k)) &&
+      Object.getOwnPropertyNames(Array.prototype).every((k) => pristine.array.includes(k)) &&
+      ({}).polluted === undefined && [].polluted === undefined && Object.prototype.constructor === Object;
   },
 
   // post puts raw messages on the channel, as another tab would.
