@@ -144,7 +144,7 @@ func (p *testPage) attack(t *testing.T, channel, peer, messages string, want map
 	var r hitResult
 	p.Eval(t, fmt.Sprintf(`(() => { %s; window.PEER = %q; window.SELF = %q;
 		return hit(%q, () => %s, %s, %d) })()`,
-		hostilePrelude, peer, p.id, channel, messages, w, (wait / 2).Milliseconds()), &r)
+		hostilePrelude, peer, p.id, channel, messages, w, (wait/2).Milliseconds()), &r)
 	return r
 }
 

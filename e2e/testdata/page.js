@@ -17,6 +17,20 @@ async function loadLibrary() {
   return window.TabSync;
 }
 
+// The wasm memory of tabsync, for the soak test's memory figures: the Go
+// module exports it as "mem". Wrapped before anything instantiates a module.
+let wasmMemory = null;
+for (const name of ['instantiate', 'instantiateStreaming']) {
+  const original = WebAssembly[name];
+  WebAssembly[name] = async function (...args) {
+    const result = await original.apply(this, args);
+    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
+    if (instance && instance.exports.mem instanceof WebAssembly.Memory) wasmMemory = instance.exports.mem;
+    return result;
+  };
+}
+window.wasmBytes = () => (wasmMemory ? wasmMemory.buffer.byteLength : 0);
+
 // The prototypes' own properties before anything ran, for clean().
 const pristine = {
   object: Object.getOwnPropertyNames(Object.prototype),
