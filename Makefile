@@ -8,18 +8,22 @@
 #                broadcast-channel and zustand-sync-tabs in headless Chromium
 #                (under 10 minutes): docs/BENCHMARKS.md and docs/bench/
 #   make fuzz    FUZZTIME=60s of every fuzz target (make test: FUZZTIME_TEST=5s)
+#   make soak    8 tabs writing, crashing, freezing and reloading for
+#                SOAK_DURATION=60s, then a report (make test: SOAK_DURATION_TEST=12s)
 #   make tools   install Chromium and the pinned Go tools (.bin/)
 #   make clean   remove build outputs and .bin/
 #
 # Every target installs what it needs (Chromium from Debian, Go tools into
 # .bin/), so a fresh clone on a machine with Go, Node.js and apt works.
 #
-# Variables: GO, FUZZTIME, FUZZTIME_TEST, PORT (demo), BENCHFLAGS, CHROME (browser to use; found or
+# Variables: GO, FUZZTIME, FUZZTIME_TEST, SOAK_DURATION, SOAK_DURATION_TEST, PORT (demo), BENCHFLAGS, CHROME (browser to use; found or
 # installed by tools/ensure-chromium.sh when unset).
 
 GO       ?= go
 FUZZTIME ?= 60s
 FUZZTIME_TEST ?= 5s
+SOAK_DURATION ?= 60s
+SOAK_DURATION_TEST ?= 12s
 PORT     ?= 8080
 BIN      := $(CURDIR)/.bin
 DIST     := npm/dist
@@ -32,7 +36,7 @@ SHELL       := bash
 # The steps of `make test` must run in the order given, also under -j.
 .NOTPARALLEL:
 
-.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e build wasm npm demo bench fuzz tools clean
+.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e build wasm npm demo bench fuzz soak tools clean
 
 all: test
 
@@ -75,7 +79,7 @@ e2e:
 	@echo "==> e2e tests (headless Chromium)"
 	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
 	echo "    browser: $$CHROME"; \
-	$(GO) test -tags e2e -timeout 10m ./e2e/...
+	SOAK_DURATION=$(SOAK_DURATION_TEST) $(GO) test -tags e2e -timeout 10m ./e2e/...
 
 build: wasm npm
 
@@ -131,6 +135,14 @@ fuzz:
 		out=$$($(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
 		echo "$$out" | tail -n 3; \
 	done
+
+# The soak test of e2e/soak_test.go for SOAK_DURATION (make test's e2e runs
+# it for 12 s); it prints its report.
+soak: build
+	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
+	echo "==> soak for $(SOAK_DURATION) (browser: $$CHROME)"; \
+	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags e2e -run '^TestSoak$$' -v -count=1 -timeout 2h ./e2e/ 2>&1 | \
+		grep -v -e 'dbus' -e '^\s*\[' -e '^=== RUN'
 
 tools:
 	@echo "==> tools"

@@ -180,6 +180,67 @@ Object.assign(window, {
   },
 });
 
+// The soak test (soak_test.go). Each synced tab writes random keys of
+// soakKeys at random intervals; an observer tab watches the channel and
+// keeps, for every key, the value of the write with the latest clock seen
+// on the wire: under last-write-wins, the value every tab must end with.
+window.soak = {
+  keys: ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'],
+  writes: 0,
+  timer: 0,
+
+  // start writes a random key every minMs to maxMs.
+  start(minMs, maxMs) {
+    const tab = sync.getTabId().slice(-6);
+    const next = () => {
+      soak.timer = setTimeout(() => {
+        const k = soak.keys[Math.floor(Math.random() * soak.keys.length)];
+        store.setState({ [k]: { by: tab, n: ++soak.writes } });
+        next();
+      }, minMs + Math.random() * (maxMs - minMs));
+    };
+    next();
+  },
+
+  stop() {
+    clearTimeout(soak.timer);
+    return soak.writes;
+  },
+
+  // state is the synced keys of the store.
+  state() {
+    const s = store.getState();
+    return Object.fromEntries(soak.keys.filter((k) => k in s).map((k) => [k, s[k]]));
+  },
+
+  // observe starts the observer on channelName.
+  observe(channelName) {
+    const best = {}; // key → {wall, logical, tab, value}
+    soak.best = best;
+    soak.seen = { updates: 0, responses: 0, entries: 0 };
+    const ch = new BroadcastChannel(channelName);
+    soak.observer = ch;
+    ch.onmessage = ({ data: m }) => {
+      if (m.type !== 'STATE_UPDATE' && m.type !== 'STATE_RESPONSE') return;
+      soak.seen[m.type === 'STATE_UPDATE' ? 'updates' : 'responses']++;
+      for (const [k, version] of Object.entries(m.payload.meta)) {
+        soak.seen.entries++;
+        const [wall, logical, ...tab] = version.split('|')[0].split('.');
+        const c = { wall: Number(wall), logical: Number(logical), tab: tab.join('.'), value: m.payload.state[k] };
+        const b = best[k];
+        const later = !b || c.wall > b.wall || (c.wall === b.wall && (c.logical > b.logical ||
+          (c.logical === b.logical && c.tab > b.tab)));
+        if (later) best[k] = c;
+      }
+    };
+  },
+
+  // expected is what the observer says every tab must hold.
+  expected() {
+    return Object.fromEntries(Object.entries(soak.best).map(([k, b]) => [k, b.value]));
+  },
+};
+
 // Latency measurement (see latency_test.go). The echoing tab answers each
 // new value of ping, once its store has it, with the same value as pong (a
 // local write, from a microtask after the store's notification); on the
