@@ -97,7 +97,7 @@ function Todos() {
   const draft = useStore((s) => s.draft);
   const { setDraft, addTodo, toggleTodo, deleteTodo } = useStore.getState();
   return (
-    <section className="card" aria-labelledby="todo-h">
+    <section className="card todos-card" aria-labelledby="todo-h">
       <h2 id="todo-h">✅ Todos <span className="tag">synced</span></h2>
       <form className="todo-form" id="todo-form" onSubmit={(e) => (e.preventDefault(), addTodo())}>
         <input
@@ -180,8 +180,8 @@ function App() {
       </header>
       <main className="grid">
         <Settings />
-        <Counter />
         <Todos />
+        <Counter />
         <EventLog sync={sync} />
       </main>
       <footer>
