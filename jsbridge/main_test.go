@@ -25,8 +25,9 @@ import (
 // runs every runnable goroutine before it returns to JavaScript. A test
 // goroutine woken by a Go timer (time.Sleep) can therefore run in the
 // middle of an instance's callback: between the store's setState and
-// onRemoteUpdate, or while the instance applies a remote update (when a
-// setState of the test would be taken for the instance's own). So the test
+// onRemoteUpdate, say, where it sees a half-done step, or while the
+// instance applies a remote update, where its own setState of a key being
+// applied is not taken for a local change. So the test
 // goroutine never sleeps on a Go timer: pause wakes it from a JavaScript
 // setTimeout task of its own, when no callback is running, as if the test
 // were a script of the page.
