@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Every callback of the config is the application's code: whatever it
@@ -173,4 +174,64 @@ func TestCallbacksMayStopOrDestroyTheirInstance(t *testing.T) {
 			assert.Empty(t, b.errors())
 		})
 	}
+}
+
+// JavaScript code may throw anything, not only Errors. syscall/js's
+// js.Error panics when asked for the message of a thrown string, null or
+// number, so each of these used to turn into an internal error or worse.
+func TestCallbacksThrowingNonErrorsAreReported(t *testing.T) {
+	a, b := pair(t, "{n: 0, v: 0}", `{throttleMs: 0, conflictStrategy: 'custom',
+		shouldSync(prev, next) { if (next.n === 13) throw 'unlucky'; return true; },
+		customResolver() { throw 42; },
+		onRemoteUpdate(keys) { if (keys.includes('n')) throw null; }}`)
+
+	a.set("{n: 13}")
+	require.NotEmpty(t, a.errors())
+	assert.Equal(t, "send: shouldSync failed; the change stays in this tab: JavaScript error: unlucky", a.errors()[0])
+	assert.Equal(t, "unlucky", a.log.Get("errors").Index(0).Get("cause").String(), "the cause is the thrown value")
+
+	a.set("{n: 14}")
+	eventually(t, "b to report onRemoteUpdate", func() bool { return len(b.errors()) > 0 })
+	assert.Equal(t, "apply: onRemoteUpdate threw: JavaScript error: null", b.errors()[0])
+	assert.True(t, b.log.Get("errors").Index(0).Get("cause").IsNull())
+
+	conflictOn(t, a, b, "{v: 1}", "{v: 2}")
+	eventually(t, "a to report the resolver", func() bool { return len(a.errors()) > 1 })
+	assert.Contains(t, a.errors()[1], `resolve: customResolver failed for "v"; the local value stays: JavaScript error: 42`)
+
+	b.store.Set("throwOnSet", "")
+	b.store.Set("setState", jsFunc("", "throw 'read-only';"))
+	a.set("{n: 15}")
+	eventually(t, "b to report setState", func() bool { return len(b.errors()) > 1 })
+	assert.Regexp(t, `^apply: store.setState threw while applying \w+ from [\w-]+: JavaScript error: read-only$`, b.errors()[1])
+	for _, in := range []*instance{a, b} {
+		for _, e := range in.errors() {
+			assert.NotContains(t, e, "internal error")
+		}
+	}
+}
+
+func TestOnErrorAndOnSyncStateChangeThrowingNonErrors(t *testing.T) {
+	console := jsTest.Call("captureConsole", "error")
+	defer console.Call("restore")
+	cfg := jsEval(`{channelName: 'throws-non-errors', onError(e) { throw undefined; }, onSyncStateChange(s) { throw 'state ' + s; }}`)
+	in := newInstance(t, emptyStore(), cfg)
+
+	in.start()
+	assert.True(t, in.active())
+	lines := jsStrings(console.Get("lines"))
+	require.Len(t, lines, 1)
+	assert.Contains(t, lines[0], "onError threw: JavaScript error: undefined; the error it was given:")
+}
+
+// A getter in the state that throws a string, met while listing the
+// changed keys, is an internal error like any other: reported, and the
+// module serves on.
+func TestStateGetterThrowingAStringIsReported(t *testing.T) {
+	a, b := pair(t, "{n: 0}", "{throttleMs: 0}")
+	a.store.Call("setState", jsEval("({n: 1, get boom() { throw 'revoked'; }})"), true)
+	require.NotEmpty(t, a.errors())
+	assert.Contains(t, a.errors()[0], "revoked")
+	a.store.Call("setState", jsEval("{n: 2}"), true)
+	eventually(t, "b to get n = 2", func() bool { return b.get("n") == "2" })
 }

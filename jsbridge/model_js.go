@@ -19,6 +19,7 @@ var (
 	jsArray        = js.Global().Get("Array")
 	jsIsArray      = jsArray.Get("isArray")
 	jsBoolean      = js.Global().Get("Boolean")
+	jsString       = js.Global().Get("String")
 	jsReflectGet   = js.Global().Get("Reflect").Get("get")
 	jsConsole      = js.Global().Get("console")
 	jsStructClone  = js.Global().Get("structuredClone")

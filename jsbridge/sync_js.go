@@ -536,7 +536,30 @@ func (s *Sync) call(f js.Value, args ...any) (js.Value, error) {
 		}
 	}
 	r, err := safejs.Safe(f).Invoke(args...)
+	if t, ok := thrownBy(err); ok {
+		err = thrownValue{t.Value}
+	}
 	return safejs.Unsafe(r), err
+}
+
+// thrownValue is what the application's code threw, which need not be an
+// Error: js.Error's own Error() panics on a thrown string, number, null or
+// undefined (it reads their message property).
+type thrownValue struct{ v js.Value }
+
+func (t thrownValue) Error() string {
+	v := safejs.Safe(t.v)
+	if t := typeOf(t.v); t == js.TypeObject || t == js.TypeFunction {
+		if m, err := v.Get("message"); err == nil && m.Type() == safejs.TypeString {
+			s, _ := m.String()
+			return "JavaScript error: " + s
+		}
+	}
+	if s, err := safejs.Safe(jsString).Invoke(v); err == nil {
+		str, _ := s.String()
+		return "JavaScript error: " + str
+	}
+	return "JavaScript error: a value that cannot be shown"
 }
 
 // report hands an error to onError; without one, or when onError itself
@@ -601,6 +624,8 @@ func (s *Sync) recover(phase string) {
 // panicText describes a recovered panic.
 func panicText(r any) string {
 	switch x := r.(type) {
+	case js.Error: // its Error() panics on a thrown non-object
+		return thrownValue{x.Value}.Error()
 	case error:
 		return x.Error()
 	case string:
@@ -614,8 +639,11 @@ func panicText(r any) string {
 // module, about 7 KB gzipped.
 func thrownBy(err error) (js.Error, bool) {
 	for ; err != nil; err = errors.Unwrap(err) {
-		if e, ok := err.(js.Error); ok {
+		switch e := err.(type) {
+		case js.Error:
 			return e, true
+		case thrownValue:
+			return js.Error{Value: e.v}, true
 		}
 	}
 	return js.Error{}, false
