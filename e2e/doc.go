@@ -27,6 +27,15 @@
 //     TABSYNC_SCREENSHOT=$PWD/docs/images/demo.png go test -tags e2e -run TestDemoInSync ./e2e/
 //   - TestPersist, TestMeasureRestore: persistence in IndexedDB across
 //     reloads and tabs.
+//   - TestHostile: a table of hostile and broken messages posted on the
+//     channel from a plain script (docs/SECURITY.md), the forbidden keys
+//     under every strategy, replays, a forged sequence number, tabs of two
+//     app versions.
+//   - TestFaults: a tab crashed mid-burst, a hung tab resumed, a reload
+//     loop, no IndexedDB, IndexedDB failing to open.
+//   - TestSoak: 8 tabs writing while tabs crash, freeze and reload, for
+//     SOAK_DURATION (12 s in make test); `make soak` runs it for 60 s and
+//     prints its report: changes made, divergence, memory growth.
 //
 // Every wait of the harness is bounded, and a failed wait reports the
 // console of the tab, so that a hung page fails its test quickly and says

@@ -27,6 +27,7 @@ const (
 	soakWriteMaxMs  = 200
 	soakCrashEvery  = 4 * time.Second
 	soakFreezeEvery = 3 * time.Second
+	soakReloadEvery = 2 * time.Second
 	// Memory bounds per long-lived tab over the run, after a full
 	// collection: generous, to tell a leak (growth with every message)
 	// from the noise of a garbage-collected heap.
@@ -120,13 +121,29 @@ func TestSoak(t *testing.T) {
 		before[i] = tabs[i].memory(t)
 	}
 
+	// The faults take turns, each when its time has come (the one waiting
+	// longest first): a crash every soakCrashEvery, a freeze every
+	// soakFreezeEvery, a reload every soakReloadEvery or so. The wasm
+	// memory of the long-lived tabs is sampled as it goes, to show its
+	// trend.
 	began := time.Now()
-	nextCrash, nextFreeze := began.Add(soakCrashEvery), began.Add(soakFreezeEvery)
+	next := map[string]time.Time{
+		"crash":  began.Add(soakCrashEvery),
+		"freeze": began.Add(soakFreezeEvery),
+		"reload": began.Add(soakReloadEvery),
+	}
+	var samples []float64
 	for time.Since(began) < duration {
-		time.Sleep(time.Duration(200+rng.IntN(400)) * time.Millisecond)
-		switch now := time.Now(); {
-		case now.After(nextCrash):
-			nextCrash = now.Add(soakCrashEvery)
+		time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
+		due := ""
+		for what, at := range next {
+			if time.Now().After(at) && (due == "" || at.Before(next[due])) {
+				due = what
+			}
+		}
+		switch due {
+		case "crash":
+			next[due] = time.Now().Add(soakCrashEvery)
 			i := soakLongLived + rng.IntN(soakTabs-soakLongLived)
 			gone(tabs[i])
 			tabs[i].Eval(t, `soak.start(1, 5), true`, nil) // crash it mid-burst
@@ -134,14 +151,18 @@ func TestSoak(t *testing.T) {
 			tabs[i].Crash(t)
 			crashes++
 			open(i)
-		case now.After(nextFreeze):
-			nextFreeze = now.Add(soakFreezeEvery)
+			var w float64
+			tabs[0].Eval(t, `wasmBytes()`, &w)
+			samples = append(samples, w)
+		case "freeze":
+			next[due] = time.Now().Add(soakFreezeEvery)
 			p := tabs[rng.IntN(soakTabs)]
 			p.Pause(t)
 			time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
 			p.Resume(t)
 			freezes++
-		case rng.IntN(3) == 0:
+		case "reload":
+			next[due] = time.Now().Add(soakReloadEvery/2 + time.Duration(rng.Int64N(int64(soakReloadEvery))))
 			i := soakLongLived + rng.IntN(soakTabs-soakLongLived)
 			gone(tabs[i])
 			tabs[i].Eval(t, `window.beforeReload = true, setTimeout(() => location.reload(), 0), true`, nil)
@@ -224,6 +245,11 @@ func TestSoak(t *testing.T) {
 			mb(before[i].heap), mb(after[i].heap), (after[i].heap-before[i].heap)/(1<<20),
 			mb(before[i].wasm), mb(after[i].wasm), (after[i].wasm-before[i].wasm)/(1<<20))
 	}
+	report += "  tab 0 wasm memory at each crash (MB):"
+	for _, w := range samples {
+		report += fmt.Sprintf(" %.1f", w/(1<<20))
+	}
+	report += "\n"
 	if leaders >= 0 {
 		report += fmt.Sprintf("  leaders at the end: %d\n", leaders)
 	} else {
