@@ -23,6 +23,7 @@ func TestPersist(t *testing.T) {
 	t.Run("ReloadRestores", s.testReloadRestores)
 	t.Run("CloseAllTabsThenOpenOneRestores", s.testCloseAllTabsThenOpenOneRestores)
 	t.Run("ClosingInsideAThrottleWindowLosesNothing", s.testClosingInsideAThrottleWindow)
+	t.Run("AKilledWritersChangeIsStoredByTheOthers", s.testKilledWriter)
 	t.Run("ConcurrentWritersLeaveTheConvergedState", s.testConcurrentWritersLeaveTheConvergedState)
 	t.Run("MigrationRunsOnce", s.testMigrationRunsOnce)
 	t.Run("ExcludedKeysAreNotStored", s.testExcludedKeysAreNotStored)
@@ -80,7 +81,13 @@ func (d storedDB) values() map[string]any {
 // satisfies the JavaScript condition on v.
 func waitStored(t *testing.T, p *testPage, name, key, cond string) {
 	t.Helper()
-	p.waitFor(t, readDBJS+`(`+quote(name)+`).then((d) => { const r = d && d.records[`+quote(key)+`]; if (!r) return false; const v = r.value; return `+cond+`; })`)
+	waitStoredWithin(t, p, name, key, cond, wait)
+}
+
+// waitStoredWithin is waitStored with its own timeout.
+func waitStoredWithin(t *testing.T, p *testPage, name, key, cond string, timeout time.Duration) {
+	t.Helper()
+	p.WaitFor(t, readDBJS+`(`+quote(name)+`).then((d) => { const r = d && d.records[`+quote(key)+`]; if (!r) return false; const v = r.value; return `+cond+`; })`, timeout)
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
@@ -151,6 +158,36 @@ func (s *suite) testClosingInsideAThrottleWindow(t *testing.T) {
 	c := s.open(t, "")
 	c.setup(t, ch, cfg, `{n: 0}`)
 	assert.Equal(t, map[string]any{"n": 4.0}, c.state(t))
+}
+
+// A tab killed right after a change, before its own transaction
+// committed (here its writes never commit: every transaction it starts
+// aborts), loses nothing: the tab that received the change stores it once
+// it counts the dead tab out (after the peer timeout, 16 s by default).
+func (s *suite) testKilledWriter(t *testing.T) {
+	ch, db := channelFor(t), dbFor(t)
+	a, b := s.open(t, ""), s.open(t, "")
+	a.setup(t, ch, persistConfig(db, ""), `{n: 0}`)
+	b.setup(t, ch, persistConfig(db, ""), `{n: 0}`)
+	a.set(t, `{n: 1}`)
+	waitStored(t, b, db, "n", "v === 1")
+
+	a.Eval(t, `(() => {
+		const put = IDBObjectStore.prototype.put;
+		IDBObjectStore.prototype.put = function (...args) {
+			const r = put.apply(this, args);
+			this.transaction.abort();
+			return r;
+		};
+		return true;
+	})()`, nil)
+	a.set(t, `{n: 2}`)
+	b.waitFor(t, `store.getState().n === 2`)
+	a.waitFor(t, `calls.errors.some((e) => e.phase === 'persist')`)
+	a.Crash(t)
+	assert.Equal(t, 1.0, readDB(t, b, db).values()["n"], "the writer's own transaction never committed")
+
+	waitStoredWithin(t, b, db, "n", "v === 2", 60*time.Second)
 }
 
 // Two tabs writing the same keys at once: once they have converged, the
