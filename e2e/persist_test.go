@@ -84,6 +84,23 @@ func waitStored(t *testing.T, p *testPage, name, key, cond string) {
 	waitStoredWithin(t, p, name, key, cond, wait)
 }
 
+// abortPuts makes the page's next IndexedDB put (once) or every put abort
+// its transaction: a real abort of a real transaction, as a
+// QuotaExceededError causes.
+func abortPuts(t *testing.T, p *testPage, once bool) {
+	t.Helper()
+	p.Eval(t, fmt.Sprintf(`(() => {
+		const put = IDBObjectStore.prototype.put;
+		IDBObjectStore.prototype.put = function (...args) {
+			if (%t) IDBObjectStore.prototype.put = put;
+			const r = put.apply(this, args);
+			this.transaction.abort();
+			return r;
+		};
+		return true;
+	})()`, once), nil)
+}
+
 // waitStoredWithin is waitStored with its own timeout.
 func waitStoredWithin(t *testing.T, p *testPage, name, key, cond string, timeout time.Duration) {
 	t.Helper()
@@ -172,15 +189,7 @@ func (s *suite) testKilledWriter(t *testing.T) {
 	a.set(t, `{n: 1}`)
 	waitStored(t, b, db, "n", "v === 1")
 
-	a.Eval(t, `(() => {
-		const put = IDBObjectStore.prototype.put;
-		IDBObjectStore.prototype.put = function (...args) {
-			const r = put.apply(this, args);
-			this.transaction.abort();
-			return r;
-		};
-		return true;
-	})()`, nil)
+	abortPuts(t, a, false)
 	a.set(t, `{n: 2}`)
 	b.waitFor(t, `store.getState().n === 2`)
 	a.waitFor(t, `calls.errors.some((e) => e.phase === 'persist')`)
@@ -313,16 +322,7 @@ func (s *suite) testAbortedTransaction(t *testing.T) {
 	a.set(t, `{n: 1}`)
 	waitStored(t, a, db, "n", "v === 1")
 
-	a.Eval(t, `(() => {
-		const put = IDBObjectStore.prototype.put;
-		IDBObjectStore.prototype.put = function (...args) {
-			IDBObjectStore.prototype.put = put; // once
-			const r = put.apply(this, args);
-			this.transaction.abort();
-			return r;
-		};
-		return true;
-	})()`, nil)
+	abortPuts(t, a, true)
 	a.set(t, `{n: 2, m: 2}`)
 	a.waitFor(t, `calls.errors.some((e) => e.phase === 'persist' && e.message.includes('failed'))`)
 	b.waitFor(t, `store.getState().n === 2 && store.getState().m === 2`)

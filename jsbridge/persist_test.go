@@ -107,6 +107,14 @@ func persisted(t *testing.T, channel, dbName, initial, extra string) *instance {
 	return startedWith(t, initial, cfg)
 }
 
+// peer starts an instance without persistence on channel.
+func peer(t *testing.T, channel, initial string) *instance {
+	t.Helper()
+	in := newInstance(t, jsTest.Call("createStore", jsEval(initial)), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
+	in.start()
+	return in
+}
+
 func startedWith(t *testing.T, initial string, cfg js.Value) *instance {
 	t.Helper()
 	in := newInstance(t, jsTest.Call("createStore", jsEval(initial)), cfg)
@@ -171,16 +179,15 @@ func TestRestoredValueLosesToANewerPeerAndBeatsAnOlderOne(t *testing.T) {
 	]`)))
 
 	// A peer without persistence writes both now.
-	peer := newInstance(t, jsTest.Call("createStore", jsEval("{fresh: '', stale: ''}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
-	peer.start()
-	peer.set("{fresh: 'peer', stale: 'peer'}")
+	other := peer(t, channel, "{fresh: '', stale: ''}")
+	other.set("{fresh: 'peer', stale: 'peer'}")
 
 	b := persisted(t, channel, name, "{fresh: '', stale: ''}", "")
 	eventually(t, "b to take the peer's newer stale", func() bool { return b.get("stale") == `"peer"` })
 	assert.Equal(t, `"stored"`, b.get("fresh"), "the restored write is newer than the peer's")
 	eventually(t, "the peer to learn the newer fresh (anti-entropy)", func() bool {
-		peer.s.handle(peer.s.e.Tick(time.Now().Add(time.Minute).UnixMilli()))
-		return peer.get("fresh") == `"stored"`
+		other.s.handle(other.s.e.Tick(time.Now().Add(time.Minute).UnixMilli()))
+		return other.get("fresh") == `"stored"`
 	})
 	assert.Empty(t, b.errors())
 }
@@ -286,8 +293,7 @@ func TestMigrationRunsOnceWhenTheVersionGoesUp(t *testing.T) {
 func TestFailingMigrationIsReportedAndSyncingGoesOn(t *testing.T) {
 	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
 	await(t, "preparing", testIDB().Call("write", name, 1, 1, jsEval(`[{key: 'n', value: 1, version: '1000.0.old||1'}]`)))
-	peer := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
-	peer.start()
+	other := peer(t, channel, "{n: 0}")
 
 	a := persisted(t, channel, name, "{n: 0}", ", version: 2, migrate() { throw new Error('bad migration'); }")
 	require.Len(t, a.errors(), 1)
@@ -297,7 +303,7 @@ func TestFailingMigrationIsReportedAndSyncingGoesOn(t *testing.T) {
 	assert.Equal(t, 1, readDB(t, name).schema.Int(), "the stored state was left as it was")
 
 	a.set("{n: 5}")
-	eventually(t, "the peer to get the change", func() bool { return peer.get("n") == "5" })
+	eventually(t, "the peer to get the change", func() bool { return other.get("n") == "5" })
 }
 
 func TestNoIndexedDBIsReportedAndSyncingGoesOn(t *testing.T) {
@@ -305,8 +311,7 @@ func TestNoIndexedDBIsReportedAndSyncingGoesOn(t *testing.T) {
 	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
 	a := persisted(t, channel, name, "{n: 0}", "")
 	restore.Invoke()
-	b := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
-	b.start()
+	b := peer(t, channel, "{n: 0}")
 
 	require.Len(t, a.errors(), 1)
 	assert.Contains(t, a.errors()[0], "persist: persist is on but IndexedDB is not available")
@@ -318,8 +323,7 @@ func TestNoIndexedDBIsReportedAndSyncingGoesOn(t *testing.T) {
 func TestDatabaseDeletedUnderARunningTab(t *testing.T) {
 	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
 	a := persisted(t, channel, name, "{n: 0, m: 0}", "")
-	b := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0, m: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
-	b.start()
+	b := peer(t, channel, "{n: 0, m: 0}")
 	a.set("{n: 1, m: 1}")
 	settledDB(t, name, "n", "1")
 
@@ -343,8 +347,7 @@ func TestDatabaseDeletedUnderARunningTab(t *testing.T) {
 func TestAbortedTransactionIsRetriedWithTheNextChange(t *testing.T) {
 	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
 	a := persisted(t, channel, name, "{n: 0, m: 0}", "")
-	b := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0, m: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
-	b.start()
+	b := peer(t, channel, "{n: 0, m: 0}")
 	a.set("{n: 1}")
 	settledDB(t, name, "n", "1")
 
