@@ -52,11 +52,14 @@ export interface SyncStats {
 
 /** IndexedDB persistence options. */
 export interface PersistOptions<T> {
-  /** Database name. Defaults to one derived from channelName. */
+  /** Database name. Default `tabsync:<channelName>`. */
   dbName?: string;
-  /** Version of the persisted shape; bump it and supply `migrate` on a change. */
+  /** Version of the persisted shape, a whole number (default 1); raise it and supply `migrate` on a change. */
   version?: number;
-  /** Turn state persisted under an older `version` into the current shape. */
+  /**
+   * Turn state persisted under an older `version` into the current shape. Runs once,
+   * in the first tab of the new version to open the database; must return a plain object.
+   */
   migrate?: (state: Partial<T>, fromVersion: number) => Partial<T>;
 }
 
