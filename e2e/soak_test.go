@@ -208,24 +208,19 @@ func TestSoak(t *testing.T) {
 		Entries   int `json:"entries"`
 	}
 	observer.Eval(t, `soak.seen`, &seen)
-	// One leader once settled, in a build with leader election (whose
-	// tabs report 'leader' or 'follower' through onSyncStateChange).
-	var electing bool
-	tabs[0].Eval(t, `calls.states.some((s) => s === "leader" || s === "follower")`, &electing)
-	leaders := -1
-	if electing {
-		assert.Eventually(t, func() bool {
-			leaders = 0
-			for _, p := range tabs {
-				var l bool
-				p.Eval(t, `sync.isLeader()`, &l)
-				if l {
-					leaders++
-				}
+	// One leader once settled.
+	leaders := 0
+	assert.Eventually(t, func() bool {
+		leaders = 0
+		for _, p := range tabs {
+			var l bool
+			p.Eval(t, `sync.isLeader()`, &l)
+			if l {
+				leaders++
 			}
-			return leaders == 1
-		}, wait, 100*time.Millisecond, "one leader once settled")
-	}
+		}
+		return leaders == 1
+	}, wait, 100*time.Millisecond, "one leader once settled")
 	var stored map[string]any
 	require.Eventually(t, func() bool {
 		stored = readDB(t, observer, db).values()
@@ -250,11 +245,7 @@ func TestSoak(t *testing.T) {
 		report += fmt.Sprintf(" %.1f", w/(1<<20))
 	}
 	report += "\n"
-	if leaders >= 0 {
-		report += fmt.Sprintf("  leaders at the end: %d\n", leaders)
-	} else {
-		report += "  leaders at the end: not checked (this build reports no leader election)\n"
-	}
+	report += fmt.Sprintf("  leaders at the end: %d\n", leaders)
 	report += fmt.Sprintf("  onError reports: %d", len(errors))
 	t.Log(report)
 	for _, e := range errors {
