@@ -47,12 +47,20 @@ export function applyLook({ theme, fontSize }) {
 
 /** The sync config both demos use; callbacks are added by each demo. */
 export function demoConfig(callbacks) {
+  const params = new URLSearchParams(location.search);
+  // ?election=heartbeat tries the fallback for browsers without Web Locks
+  // (open every tab with it: tabs of different modes do not elect together);
+  // ?heartbeat=250 sets leaderHeartbeatMs.
+  const election = params.get('election');
+  const heartbeat = Number(params.get('heartbeat'));
   return {
-    channelName: 'tabsync-demo',
+    channelName: election === 'heartbeat' ? 'tabsync-demo-heartbeat' : 'tabsync-demo',
     enableLeaderElection: true,
+    leaderElection: election === 'locks' || election === 'heartbeat' ? election : 'auto',
+    ...(heartbeat > 0 ? { leaderHeartbeatMs: heartbeat } : {}),
     persist: true,
     excludeKeys: ['draft'],
-    debug: new URLSearchParams(location.search).get('debug') === '1',
+    debug: params.get('debug') === '1',
     ...callbacks,
   };
 }
