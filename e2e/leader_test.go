@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The leader election tests run five real tabs of one Chromium, in both
-// election modes, with leaderHeartbeatMs 250. Every tab samples its own
+// The leader election test (TestLeaderElectionInTabs) runs five real tabs of
+// one Chromium, in both election modes, with leaderHeartbeatMs 250. Every tab samples its own
 // isLeader() every 10 ms (a page timer, so that a paused tab stops
 // sampling as it stops everything else) and records the runs of equal
 // answers with Date.now(), which all tabs of the machine share. From those
@@ -233,11 +233,14 @@ func median(xs []int64) int64 {
 	return s[len(s)/2]
 }
 
+// TestLeaderElectionInTabs: per mode, 12 trials of five tabs starting
+// together on a new channel, the leader then crashed (10 trials) or closed
+// (2); then the leader frozen, hung and overtaken by forceLeader.
 func TestLeaderElectionInTabs(t *testing.T) {
 	for _, mode := range []string{"locks", "heartbeat"} {
 		t.Run(mode, func(t *testing.T) {
 			s := newElectionSuite(t, mode)
-			var first, hard, soft []int64
+			var first, hard, soft, lockMoved []int64
 			for trial := range leaderTrials {
 				channel := fmt.Sprintf("e2e-leader-%s-%d", mode, trial)
 				start := s.startAll(channel)
@@ -251,6 +254,22 @@ func TestLeaderElectionInTabs(t *testing.T) {
 				// (Target.closeTarget: pagehide runs, beforeunload not).
 				s.collect()
 				s.remove(l)
+				// A survivor watches the browser's lock table, to tell the
+				// browser's part of a handover from tabsync's.
+				watcher := s.tabs[0]
+				if mode == "locks" {
+					watcher.Eval(t, fmt.Sprintf(`(async () => {
+						const name = 'tabsync:leader:' + %q;
+						const holder = async () => ((await navigator.locks.query()).held.find((l) => l.name === name) || {}).clientId;
+						const before = await holder();
+						window.lockMoved = 0;
+						(async () => {
+							while ((await holder()) === before) await new Promise((r) => setTimeout(r, 2));
+							window.lockMoved = Date.now();
+						})();
+						return true;
+					})()`, channel), nil)
+				}
 				closed := time.Now().UnixMilli()
 				if trial < hardTrials {
 					l.Crash(t)
@@ -261,6 +280,12 @@ func TestLeaderElectionInTabs(t *testing.T) {
 				assert.NotEqual(t, l, next)
 				at, who := s.firstLeaderAfter(channel, closed, l)
 				require.NotNil(t, who)
+				if mode == "locks" && trial < hardTrials {
+					var moved int64
+					watcher.WaitFor(t, `window.lockMoved > 0`, wait)
+					watcher.Eval(t, `window.lockMoved`, &moved)
+					lockMoved = append(lockMoved, moved-closed)
+				}
 				if trial < hardTrials {
 					hard = append(hard, at-closed)
 				} else {
@@ -268,6 +293,7 @@ func TestLeaderElectionInTabs(t *testing.T) {
 				}
 				s.openTab() // back to five
 			}
+			freezeHangAndForce(t, s)
 			if mode == "locks" {
 				assert.Empty(t, s.overlaps(), "two tabs led at once in locks mode")
 			} else {
@@ -277,84 +303,75 @@ func TestLeaderElectionInTabs(t *testing.T) {
 			}
 			t.Logf("%s mode, %d tabs, leaderHeartbeatMs %d: time to first leader, ms: %v (median %d)", mode, leaderTabs, leaderHeartbeat, first, median(first))
 			t.Logf("%s mode: handover after a hard close (Page.crash), ms: %v (median %d)", mode, hard, median(hard))
+			if mode == "locks" {
+				t.Logf("locks mode: the browser gave the lock to another tab after a crash, ms: %v (median %d)", lockMoved, median(lockMoved))
+			}
 			t.Logf("%s mode: handover after a normal close (Target.closeTarget), ms: %v (median %d)", mode, soft, median(soft))
 		})
 	}
 }
 
-// TestFrozenAndPausedLeader freezes the leader through the page lifecycle
-// (hidden first, as Chromium freezes only hidden pages), then hangs it with
-// the debugger: both hand over, and the old leader follows once it runs
-// again. forceLeader takes over at once.
-func TestFrozenAndPausedLeader(t *testing.T) {
-	for _, mode := range []string{"locks", "heartbeat"} {
-		t.Run(mode, func(t *testing.T) {
-			s := newElectionSuite(t, mode)
-			channel := "e2e-leader-freeze-" + mode
-			s.startAll(channel)
-			l := s.waitOneLeader("5 tabs started together")
+// freezeHangAndForce freezes the leader through the page lifecycle (hidden
+// first, as Chromium freezes only hidden pages), then hangs it with the
+// debugger: both hand over, and the old leader follows once it runs again.
+// forceLeader takes over at once.
+func freezeHangAndForce(t *testing.T, s *electionSuite) {
+	mode := s.mode
+	channel := "e2e-leader-freeze-" + mode
+	s.startAll(channel)
+	l := s.waitOneLeader("5 tabs started together")
 
-			// Page lifecycle freeze: the page hears "freeze" and gives
-			// leadership up; on resume it starts again as a follower.
-			win := Call(t, l.Tab, browser.GetWindowForTarget, browser.GetWindowForTargetParams{TargetID: l.id})
-			Call(t, l.Tab, browser.SetWindowBounds, browser.SetWindowBoundsParams{WindowID: win.WindowID, Bounds: &browser.Bounds{WindowState: browser.WindowStateMinimized}})
-			l.WaitFor(t, `document.visibilityState === 'hidden'`, wait)
-			Call(t, l.Tab, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: page.SetWebLifecycleStateStateFrozen})
-			frozen := time.Now().UnixMilli()
-			var others []*leaderTab
-			for _, tab := range s.tabs {
-				if tab != l {
-					others = append(others, tab)
-				}
-			}
-			all := s.tabs
-			s.tabs = others
-			next := s.waitOneLeader("after freezing the leader")
-			at, _ := s.firstLeaderAfter(channel, frozen, l)
-			t.Logf("%s mode: handover after a lifecycle freeze: %d ms", mode, at-frozen)
-			Call(t, l.Tab, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: page.SetWebLifecycleStateStateActive})
-			Call(t, l.Tab, browser.SetWindowBounds, browser.SetWindowBoundsParams{WindowID: win.WindowID, Bounds: &browser.Bounds{WindowState: browser.WindowStateNormal}})
-			s.tabs = all
-			l.WaitFor(t, `sync.isActive() && !sync.isLeader()`, wait)
-			assert.Equal(t, next, s.waitOneLeader("after resuming the old leader"), "the resumed tab follows")
-
-			// Hang the leader (Debugger.pause): it keeps its Web Lock and
-			// runs nothing; the others take over within 5 heartbeats.
-			l = next
-			l.Pause(t)
-			paused := time.Now().UnixMilli()
-			s.tabs = slices.DeleteFunc(slices.Clone(all), func(x *leaderTab) bool { return x == l })
-			next = s.waitOneLeader("after pausing the leader")
-			at, _ = s.firstLeaderAfter(channel, paused, l)
-			t.Logf("%s mode: handover after the leader hung (Debugger.pause): %d ms (bound 5 × %d)", mode, at-paused, leaderHeartbeat)
-			assert.Less(t, at-paused, int64(20*leaderHeartbeat), "replaced (5 heartbeats, generously bounded on a loaded machine)")
-			l.Resume(t)
-			s.tabs = all
-			l.WaitFor(t, `!sync.isLeader()`, wait)
-			assert.Equal(t, next, s.waitOneLeader("after resuming the hung leader"), "the resumed tab steps down")
-
-			// forceLeader.
-			var f *leaderTab
-			for _, tab := range s.tabs {
-				if tab != next {
-					f = tab
-				}
-			}
-			var forced int64
-			f.Eval(t, `(() => { const at = Date.now(); sync.forceLeader(); return at; })()`, &forced)
-			f.WaitFor(t, `sync.isLeader()`, wait)
-			at, who := s.firstLeaderAfter(channel, forced, next)
-			t.Logf("%s mode: forceLeader took %d ms", mode, at-forced)
-			assert.Equal(t, f, who)
-			assert.Equal(t, f, s.waitOneLeader("after forceLeader"), "the previous leader stepped down")
-
-			if mode == "locks" {
-				assert.Empty(t, s.overlaps(), "two tabs led at once in locks mode")
-			} else {
-				for _, o := range s.overlaps() {
-					t.Logf("heartbeat mode overlap: %s", o)
-				}
-			}
-		})
+	// Page lifecycle freeze: the page hears "freeze" and gives
+	// leadership up; on resume it starts again as a follower.
+	win := Call(t, l.Tab, browser.GetWindowForTarget, browser.GetWindowForTargetParams{TargetID: l.id})
+	Call(t, l.Tab, browser.SetWindowBounds, browser.SetWindowBoundsParams{WindowID: win.WindowID, Bounds: &browser.Bounds{WindowState: browser.WindowStateMinimized}})
+	l.WaitFor(t, `document.visibilityState === 'hidden'`, wait)
+	Call(t, l.Tab, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: page.SetWebLifecycleStateStateFrozen})
+	frozen := time.Now().UnixMilli()
+	var others []*leaderTab
+	for _, tab := range s.tabs {
+		if tab != l {
+			others = append(others, tab)
+		}
 	}
+	all := s.tabs
+	s.tabs = others
+	next := s.waitOneLeader("after freezing the leader")
+	at, _ := s.firstLeaderAfter(channel, frozen, l)
+	t.Logf("%s mode: handover after a lifecycle freeze: %d ms", mode, at-frozen)
+	Call(t, l.Tab, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: page.SetWebLifecycleStateStateActive})
+	Call(t, l.Tab, browser.SetWindowBounds, browser.SetWindowBoundsParams{WindowID: win.WindowID, Bounds: &browser.Bounds{WindowState: browser.WindowStateNormal}})
+	s.tabs = all
+	l.WaitFor(t, `sync.isActive() && !sync.isLeader()`, wait)
+	assert.Equal(t, next, s.waitOneLeader("after resuming the old leader"), "the resumed tab follows")
+
+	// Hang the leader (Debugger.pause): it keeps its Web Lock and
+	// runs nothing; the others take over within 5 heartbeats.
+	l = next
+	l.Pause(t)
+	paused := time.Now().UnixMilli()
+	s.tabs = slices.DeleteFunc(slices.Clone(all), func(x *leaderTab) bool { return x == l })
+	next = s.waitOneLeader("after pausing the leader")
+	at, _ = s.firstLeaderAfter(channel, paused, l)
+	t.Logf("%s mode: handover after the leader hung (Debugger.pause): %d ms (bound 5 × %d)", mode, at-paused, leaderHeartbeat)
+	assert.Less(t, at-paused, int64(20*leaderHeartbeat), "replaced (5 heartbeats, generously bounded on a loaded machine)")
+	l.Resume(t)
+	s.tabs = all
+	l.WaitFor(t, `!sync.isLeader()`, wait)
+	assert.Equal(t, next, s.waitOneLeader("after resuming the hung leader"), "the resumed tab steps down")
+
+	// forceLeader.
+	var f *leaderTab
+	for _, tab := range s.tabs {
+		if tab != next {
+			f = tab
+		}
+	}
+	var forced int64
+	f.Eval(t, `(() => { const at = Date.now(); sync.forceLeader(); return at; })()`, &forced)
+	f.WaitFor(t, `sync.isLeader()`, wait)
+	at, who := s.firstLeaderAfter(channel, forced, next)
+	t.Logf("%s mode: forceLeader took %d ms", mode, at-forced)
+	assert.Equal(t, f, who)
+	assert.Equal(t, f, s.waitOneLeader("after forceLeader"), "the previous leader stepped down")
 }

@@ -187,10 +187,10 @@ func chaos(mode leader.Mode) func(seed int64) (*sim.Net, string) {
 		n.Faults.Loss = 0
 		healed := n.Now
 		// Settled from settledAt on, with the same leader: checked every
-		// 10 ms until well after the bound.
+		// 50 ms until well after the bound.
 		settledAt, var0 := int64(-1), (*sim.Tab)(nil)
 		for n.Now < healed+settleBound+20*hb {
-			n.RunFor(10)
+			n.RunFor(50)
 			if settled(n) != "" {
 				settledAt = -1
 				continue
