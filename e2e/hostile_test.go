@@ -122,6 +122,7 @@ func TestHostile(t *testing.T) {
 	t.Run("ReplayedAndOutOfOrder", s.testReplayedAndOutOfOrder)
 	t.Run("ForgedSeqDoesNotSilenceATab", s.testForgedSeqDoesNotSilenceATab)
 	t.Run("MixedVersionsReportedOnce", s.testMixedVersionsReportedOnce)
+	t.Run("ForgedLeader", s.testForgedLeader)
 }
 
 // hitResult is what page.js's hit returns.
@@ -352,5 +353,46 @@ func (s *suite) testMixedVersionsReportedOnce(t *testing.T) {
 			assert.Equal(t, "protocol", e.Phase)
 		}
 		t.Logf("tab %d (%s): %d messages of %s dropped, %d report(s)", i, versions[i], p.stats(t).DroppedByReason["foreignVersion"], other, len(c.Errors))
+	}
+}
+
+// With leader election on, a script announces a leader that does not
+// exist, with a higher term, and keeps asking for an election as the
+// oldest tab there is. The tabs end with one real leader among them, and a
+// new tab still gets the state.
+func (s *suite) testForgedLeader(t *testing.T) {
+	ch := channelFor(t)
+	const config = `throttleMs: 0, enableLeaderElection: true, leaderHeartbeatMs: 300`
+	tabs := s.openSynced(t, 3, ch, config)
+	countLeaders := func() int {
+		n := 0
+		for _, p := range tabs {
+			var l bool
+			p.Eval(t, `sync.isLeader()`, &l)
+			if l {
+				n++
+			}
+		}
+		return n
+	}
+	require.Eventually(t, func() bool { return countLeaders() == 1 }, wait, 50*time.Millisecond, "one leader before")
+	tabs[0].set(t, `{n: 1}`)
+
+	tabs[0].attack(t, ch, tabs[1].id, `[
+		M("TAB_PING", {started: 1}),
+		M("LEADER_ANNOUNCE", {term: 1e6, leader: "evil"}), M("HEARTBEAT", {term: 1e6, leader: "evil"}),
+		M("LEADER_ELECTION", {term: 1e6, priority: 1}),
+		M("LEADER_ANNOUNCE", {term: 1e6 + 1, leader: PEER}), M("HEARTBEAT", {term: 1e6 + 2, leader: SELF})]`, map[string]int{})
+	// 5 heartbeats bound the replacement of a silent leader; allow many.
+	require.Eventually(t, func() bool { return countLeaders() == 1 }, wait, 50*time.Millisecond, "one real leader after the forgery")
+	time.Sleep(10 * 300 * time.Millisecond) // and it stays so
+	assert.Equal(t, 1, countLeaders(), "still one leader, ten heartbeats on")
+
+	late := s.open(t, "")
+	late.setup(t, ch, config, "{}")
+	late.waitFor(t, `store.getState().n === 1`)
+	tabs[1].set(t, `{n: 2}`)
+	for _, p := range append(tabs, late) {
+		p.waitFor(t, `store.getState().n === 2`)
 	}
 }
