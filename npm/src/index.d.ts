@@ -88,7 +88,7 @@ export interface BroadcastSyncConfig<T> {
   /** Elect one leader tab among those on the channel. Default false. */
   enableLeaderElection?: boolean;
 
-  /** Leader heartbeat interval in ms; a silent or frozen leader is replaced within 5 × this. */
+  /** Leader heartbeat interval in ms (default 1000, at least 20); a silent, frozen or hung leader is replaced within 5 × this. */
   leaderHeartbeatMs?: number;
 
   /** How to elect: 'auto' (default) uses Web Locks where the browser has them, else heartbeats. */
