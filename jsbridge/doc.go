@@ -11,6 +11,13 @@
 // changed key; an incoming update once per field of the envelope and once
 // per key.
 //
+// With leader election on, the Web Locks operations the engine asks for are
+// carried out by a small helper in helpers.js (leaderLock): a held lock's
+// callback returns a promise that resolving releases, a steal cancels the
+// queued request first, and a query compares the lock holder's client id
+// with that of a lock only this instance holds. Grants, losses and answers
+// come back as calls that step the engine; nothing waits.
+//
 // Everything here runs on the JavaScript event loop: every entry point is a
 // js.FuncOf callback that steps the engine and returns, never waiting for
 // anything, so no locks are needed.
