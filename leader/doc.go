@@ -76,6 +76,17 @@
 // 1 s and 1 min with the leader kept. Only a leader that runs nothing at all
 // (frozen) is replaced, once.
 //
+// # Forged messages
+//
+// Any script of the origin can post a LEADER_ANNOUNCE or HEARTBEAT naming a
+// tab that does not exist, with any term. Followers follow it until it
+// fails to answer a probe; then they forget it, and the best candidate
+// takes over (stealing the lock in locks mode, where the real holder also
+// keeps leading until the lock says otherwise). Terms count up from the
+// highest seen but stop at 2^53-1, the largest a message can carry: past a
+// forged term that high, terms tie and ties are settled as always, so the
+// tabs never end up unable to read each other's terms.
+//
 // # Bounds
 //
 // With heartbeat interval H (leaderHeartbeatMs, default 1000 ms, at least

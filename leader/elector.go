@@ -302,6 +302,10 @@ func (e *Elector) Tick(now int64) Output {
 		switch {
 		case e.probing && now >= e.probeEnd:
 			e.probing = false
+			// Nobody answered as leader: the one we followed is gone
+			// (or never existed: a forged announcement), and a claim at
+			// its term, not only above it, may replace it.
+			e.leader = ""
 			if e.best.tab != e.cfg.Tab {
 				// A better candidate is running: give it time to
 				// announce itself before asking again.
@@ -461,7 +465,7 @@ func (e *Elector) LockHeld(now int64, held bool) Output {
 	// Still ours: whoever claimed a term as high as ours is stale. Claim
 	// above it, so that every tab follows this one.
 	if e.maxTerm > e.term {
-		e.maxTerm++
+		e.maxTerm = nextTerm(e.maxTerm)
 		e.term = e.maxTerm
 	}
 	e.beat(now, protocol.LeaderAnnounce, &out)
@@ -528,13 +532,23 @@ func (e *Elector) takeOver(now int64, out *Output) {
 
 // claim takes a new term for this tab and announces it.
 func (e *Elector) claim(now int64, out *Output) {
-	e.maxTerm++
+	e.maxTerm = nextTerm(e.maxTerm)
 	e.term, e.leader = e.maxTerm, e.cfg.Tab
 	e.probing, e.rival, e.endorseUntil = false, "", 0
 	e.role = pending
 	e.lease = now + e.b.Lease
 	e.beat(now, protocol.LeaderAnnounce, out)
 }
+
+// maxTerm is the highest term a message can carry: package protocol reads
+// integers up to 2^53-1, where JavaScript numbers stop being exact.
+const maxTerm = 1<<53 - 1
+
+// nextTerm is the term after t. It stops at maxTerm: a term past it could
+// not be read, and a forged message can carry maxTerm itself. From there
+// on, terms tie, and ties are settled as always (the lock in locks mode,
+// the lower id in heartbeat mode).
+func nextTerm(t uint64) uint64 { return min(t+1, maxTerm) }
 
 // act makes a claimed leadership effective.
 func (e *Elector) act(now int64) {
