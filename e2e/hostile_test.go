@@ -357,8 +357,8 @@ func (s *suite) testMixedVersionsReportedOnce(t *testing.T) {
 }
 
 // With leader election on, a script announces a leader that does not
-// exist, with a higher term, and keeps asking for an election as the
-// oldest tab there is. The tabs end with one real leader among them, and a
+// exist, with a higher term and with the highest term a message can carry,
+// and asks for an election as the oldest tab there is. The tabs end with one real leader among them, and a
 // new tab still gets the state.
 func (s *suite) testForgedLeader(t *testing.T) {
 	ch := channelFor(t)
@@ -382,11 +382,26 @@ func (s *suite) testForgedLeader(t *testing.T) {
 		M("TAB_PING", {started: 1}),
 		M("LEADER_ANNOUNCE", {term: 1e6, leader: "evil"}), M("HEARTBEAT", {term: 1e6, leader: "evil"}),
 		M("LEADER_ELECTION", {term: 1e6, priority: 1}),
-		M("LEADER_ANNOUNCE", {term: 1e6 + 1, leader: PEER}), M("HEARTBEAT", {term: 1e6 + 2, leader: SELF})]`, map[string]int{})
+		M("LEADER_ANNOUNCE", {term: 1e6 + 1, leader: PEER}), M("HEARTBEAT", {term: 1e6 + 2, leader: SELF}),
+		M("LEADER_ANNOUNCE", {term: 2 ** 53 - 1, leader: "evil"}), M("HEARTBEAT", {term: 2 ** 53 - 1, leader: "evil"})]`, map[string]int{})
 	// 5 heartbeats bound the replacement of a silent leader; allow many.
 	require.Eventually(t, func() bool { return countLeaders() == 1 }, wait, 50*time.Millisecond, "one real leader after the forgery")
-	time.Sleep(10 * 300 * time.Millisecond) // and it stays so
-	assert.Equal(t, 1, countLeaders(), "still one leader, ten heartbeats on")
+	// And it stays so: no tab changes role for ten heartbeats (a leader
+	// whose terms the others could not read would be robbed of its lock
+	// again and again).
+	roles := func() (n int) {
+		for _, p := range tabs {
+			var c int
+			p.Eval(t, `calls.states.filter((s) => s === "leader" || s === "follower").length`, &c)
+			n += c
+		}
+		return n
+	}
+	time.Sleep(5 * 300 * time.Millisecond)
+	changes := roles()
+	time.Sleep(10 * 300 * time.Millisecond)
+	assert.Equal(t, changes, roles(), "no role changed, ten heartbeats on")
+	assert.Equal(t, 1, countLeaders(), "still one leader")
 
 	late := s.open(t, "")
 	late.setup(t, ch, config, "{}")
@@ -394,5 +409,22 @@ func (s *suite) testForgedLeader(t *testing.T) {
 	tabs[1].set(t, `{n: 2}`)
 	for _, p := range append(tabs, late) {
 		p.waitFor(t, `store.getState().n === 2`)
+	}
+
+	// The leader goes; the others elect a new one, terms and all.
+	for i, p := range tabs {
+		var l bool
+		p.Eval(t, `sync.isLeader()`, &l)
+		if l {
+			p.Eval(t, `sync.destroy(), true`, nil)
+			tabs = append(append(tabs[:i:i], tabs[i+1:]...), late)
+			break
+		}
+	}
+	require.Len(t, tabs, 3)
+	require.Eventually(t, func() bool { return countLeaders() == 1 }, wait, 50*time.Millisecond, "one leader after the leader left")
+	tabs[2].set(t, `{n: 3}`)
+	for _, p := range tabs {
+		p.waitFor(t, `store.getState().n === 3`)
 	}
 }
