@@ -121,9 +121,18 @@ func TestFrozenLeaderIsReplacedAndStepsDown(t *testing.T) {
 			t.Logf("%s: replaced after %d ms", mode, took)
 		})
 	}
-	for _, mode := range modes {
-		t.Run(mode.String()+"/resume", func(t *testing.T) {
+	for _, c := range []struct {
+		mode leader.Mode
+		drop bool
+	}{{leader.Locks, false}, {leader.Heartbeat, false}, {leader.Locks, true}, {leader.Heartbeat, true}} {
+		mode := c.mode
+		name := mode.String() + "/resume"
+		if c.drop {
+			name += "/messages-dropped-while-frozen"
+		}
+		t.Run(name, func(t *testing.T) {
 			n := newNet(4, mode, quiet)
+			n.DropWhileFrozen = c.drop
 			watch(n, mode)
 			for range 3 {
 				n.Join()
@@ -135,11 +144,15 @@ func TestFrozenLeaderIsReplacedAndStepsDown(t *testing.T) {
 			n.RunFor(10 * hb)
 			next := leaders(n)
 			require.Len(t, next, 1)
+			grants := n.Locks.Grants
 			n.Resume(old)
 			n.RunFor(hb)
 			assert.False(t, old.Engine.IsLeader(n.Now), "the old leader stepped down")
 			assert.Equal(t, next[0].ID, old.Engine.Leader(), "and follows the new one")
 			assert.Equal(t, next, leaders(n))
+			n.RunFor(20 * hb)
+			assert.Equal(t, next, leaders(n), "and nothing else changes")
+			assert.Equal(t, grants, n.Locks.Grants)
 			assert.Empty(t, n.Violations)
 		})
 	}

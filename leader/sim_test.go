@@ -137,6 +137,7 @@ func chaos(mode leader.Mode) func(seed int64) (*sim.Net, string) {
 			faults.Loss = r.Float64() * 0.05
 		}
 		n := newNet(seed, mode, faults)
+		n.DropWhileFrozen = r.Intn(2) == 0 // a hung page loses what it is sent
 		watch(n, mode)
 		for range 2 + r.Intn(4) {
 			n.Join()

@@ -92,6 +92,9 @@ type Net struct {
 	DBTransactions, DBPuts int
 	// Locks is the simulated Web Locks manager of leader election.
 	Locks LockManager
+	// DropWhileFrozen makes messages to a frozen tab get lost instead of
+	// waiting for it, as Chromium does to a page stopped in the debugger.
+	DropWhileFrozen bool
 	// Observe, when set, is called after every event, to check properties
 	// that must hold at all times.
 	Observe func(n *Net)
@@ -370,6 +373,8 @@ func (n *Net) post(from *Tab, msg protocol.Message) {
 func (n *Net) deliver(t *Tab, wire conflict.Value) {
 	switch {
 	case t.Crashed || t.Closed:
+	case t.Frozen && n.DropWhileFrozen:
+		n.tracef("  dropped: %s is frozen", t.ID)
 	case t.Frozen:
 		t.inbox = append(t.inbox, wire)
 	default:
