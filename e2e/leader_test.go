@@ -179,8 +179,19 @@ func (s *electionSuite) waitOneLeader(why string) *leaderTab {
 }
 
 // firstLeaderAfter returns when, at or after at, some tab other than except
-// first sampled itself leader on channel.
+// first sampled itself leader on channel. A leader the test has just seen
+// may not have been sampled yet: it tries again for a while.
 func (s *electionSuite) firstLeaderAfter(channel string, at int64, except *leaderTab) (int64, *leaderTab) {
+	for range 50 {
+		if t, who := s.firstSampled(channel, at, except); who != nil {
+			return t, who
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return -1, nil
+}
+
+func (s *electionSuite) firstSampled(channel string, at int64, except *leaderTab) (int64, *leaderTab) {
 	s.collect()
 	best, who := int64(-1), (*leaderTab)(nil)
 	for _, tab := range s.tabs {
