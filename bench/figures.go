@@ -226,7 +226,7 @@ func (r *run) throughput(impl string) Row {
 }
 
 // convergence is figure 4: both tabs write key c<i> at the same instant,
-// for each round i (the rounds are 40 ms apart, each on its own key), and
+// for each round i (the rounds are 100 ms apart, each on its own key), and
 // a round diverges when the tabs disagree on its key a second after.
 func (r *run) convergence(impl string) Row {
 	pages := r.openPages(2, r.url(implParam[impl], r.channel("conv")))
@@ -235,7 +235,11 @@ func (r *run) convergence(impl string) Row {
 	// Far enough ahead that both tabs have their series set up on a busy
 	// machine: a tab that starts late writes its first rounds at once.
 	t0 := eval[float64](pages[0], "bench.now()") + 2000
-	at := make([][]float64, 2)
+	type series struct {
+		At   []float64
+		Seen []bool
+	}
+	got := make([]series, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i, p := range pages {
@@ -243,7 +247,7 @@ func (r *run) convergence(impl string) Row {
 		go func() {
 			defer wg.Done()
 			errs[i] = catch(func() {
-				at[i] = job[[]float64](p, fmt.Sprintf("bench.writeSeries(%f, %d, 40, %q)", t0, n, fmt.Sprint("tab", i)), time.Minute)
+				got[i] = job[series](p, fmt.Sprintf("bench.writeSeries(%f, %d, 100, %q)", t0, n, fmt.Sprint("tab", i)), 2*time.Minute)
 			})
 		}()
 	}
@@ -264,13 +268,22 @@ func (r *run) convergence(impl string) Row {
 		}
 	}
 	var skew []float64
-	for i := range min(len(at[0]), len(at[1])) {
-		skew = append(skew, math.Abs(at[0][i]-at[1][i]))
+	concurrent := 0
+	for i := range min(len(got[0].At), len(got[1].At)) {
+		skew = append(skew, math.Abs(got[0].At[i]-got[1].At[i]))
+		if !got[0].Seen[i] && !got[1].Seen[i] {
+			concurrent++
+		}
 	}
 	slices.Sort(skew)
 	row := valueRow("", impl, float64(divergent))
 	row.N = n
-	row.Extra = map[string]float64{"writeSkewMedianMs": round(quantile(skew, 0.5))}
+	row.Extra = map[string]float64{
+		"writeSkewMedianMs": round(quantile(skew, 0.5)),
+		// Rounds in which neither tab had the other's write when it
+		// wrote its own: the conflicts proper.
+		"concurrentRounds": float64(concurrent),
+	}
 	return row
 }
 

@@ -165,7 +165,7 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 			for _, impl := range syncImpls {
 				r.try(fig, "2 tabs", impl, func() Row { return r.convergence(impl) })
 			}
-			fig.Notes = append(fig.Notes, "writeSkewMedianMs is how far apart the two writes of a round were.")
+			fig.Notes = append(fig.Notes, "Each round writes its own key, 100 ms after the previous round. writeSkewMedianMs is how far apart the two writes of a round were; concurrentRounds counts the rounds in which neither tab had received the other's write when it made its own (on a loaded machine a tab's timer can fire late, and then the round is no conflict).")
 		})
 	}
 	if want(5) {
@@ -197,7 +197,7 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 			}
 			fig.addRatios(ref)
 			fig.Notes = append(fig.Notes,
-				"First leader: from the first tab's start of its elector until a tab is leader. Handover: from the moment the leader is closed until another tab is leader; mostLeadersAtOnce must be 1; noLeaderAfter10s counts handovers that had not happened 10 s after (not in the samples).",
+				"First leader: from the first tab's start of its elector (for tabsync: its ready, once the wasm has loaded) until a tab is leader. Handover: from the moment the leader is closed until another tab is leader; mostLeadersAtOnce must be 1; noLeaderAfter10s counts handovers that had not happened 10 s after (not in the samples).",
 				"closed: Target.closeTarget (pagehide and unload run); closed hard: the tab's JavaScript is paused first (Debugger.pause), so that none of its handlers runs; crashed: Page.crash kills the renderer.",
 				"broadcast-channel's message elector is used with its defaults (fallbackInterval 3000 ms), in half as many trials; the page hides navigator.locks to select it. Ratios are to its Web Locks elector.")
 		})
