@@ -50,10 +50,18 @@ func main() {
 	verbose := flag.Bool("v", false, "log the harness's details")
 	timeout := flag.Duration("timeout", 15*time.Minute, "stop the run after this long")
 	cpuprofile := flag.String("cpuprofile", "", "write CPU profiles of tabsync's tabs in figures 1 to 3 to this folder\n(with a tabsync.wasm built with its symbols); writes nothing else")
+	render := flag.Bool("render", false, "measure nothing: rewrite the charts and docs/BENCHMARKS.md from docs/bench/results.json")
 	flag.Parse()
 
 	t := &tb{verbose: *verbose}
 	code := 0
+	if *render {
+		if err := catch(func() { code = rerender(t) }); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			code = 1
+		}
+		os.Exit(code)
+	}
 	if err := catch(func() { code = bench(t, *quick, *only, *timeout, *cpuprofile) }); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		code = 1
@@ -265,6 +273,28 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// rerender rewrites the outputs from the results of the last run, for a
+// change to how they are presented.
+func rerender(t *tb) int {
+	root := e2e.RepoRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, "docs", "bench", "results.json"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	var res Results
+	if err := json.Unmarshal(b, &res); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: docs/bench/results.json:", err)
+		return 1
+	}
+	fmt.Println(textReport(&res))
+	if err := writeOutputs(root, &res); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	return 0
 }
 
 // failed returns 1 when a figure or row of the sync implementations broke
