@@ -66,6 +66,11 @@ func TestStatsCountTheExchange(t *testing.T) {
 	b.set("{n: 2}")
 	eventually(t, "a to get n", func() bool { return a.get("n") == "2" })
 
+	// b also gets a's answer to its state request; a, started just
+	// before b, gives it a stagger (60 ms) late, so it may come last.
+	eventually(t, "b to receive a pong, an update and an answer", func() bool {
+		return requireStatsShape(t, b.stats())["received"] >= 3
+	})
 	sa, sb := requireStatsShape(t, a.stats()), requireStatsShape(t, b.stats())
 	// Each sent at least a ping, a state request and an update.
 	assert.GreaterOrEqual(t, sa["sent"], 3)

@@ -80,13 +80,15 @@
 // storm, at most two tabs answer: each ranks itself among the tabs it knows
 // by start time (ties broken by id); the oldest answers at once, the second
 // oldest after Config.StaggerMs unless it has seen the first answer by then,
-// and the others stay silent. When Config.Responder gives an opinion (leader
+// and the others stay silent. A tab started less than a stagger ago may not
+// know the older tabs yet (tabs opened together): it answers a stagger later. When Config.Responder gives an opinion (leader
 // election sets it so that the leader answers) it decides instead. The answer
 // is a STATE_RESPONSE addressed to the requester with every versioned synced
 // key, split into chunks (the last without More) each under 3/4 of
 // Limits.MaxBytes. A request with no complete answer is repeated after
 // RequestRetryMs, then twice that, while peers are known; three attempts in
-// all. Responses are resolved like any other write but never merged (see
+// all. A repeated request is addressed to one known tab (the oldest first),
+// so an answer that is only slow draws one more answer, not another round. Responses are resolved like any other write but never merged (see
 // package conflict), so a late or duplicate response is harmless.
 //
 // # Presence

@@ -32,7 +32,7 @@ type Config struct {
 	PingMs          int64 // presence ping interval (default 5000)
 	PeerTimeoutMs   int64 // a silent peer is gone after this (default 3×PingMs+1000)
 	StaggerMs       int64 // the second responder to a STATE_REQUEST waits this long (default 60)
-	RequestRetryMs  int64 // a STATE_REQUEST with no answer is repeated after this (default 400)
+	RequestRetryMs  int64 // a STATE_REQUEST with no answer is repeated after this (default 1000)
 	ErrorCooldownMs int64 // the same kind of drop is reported at most once per this (default 10000)
 
 	// Responder, when set, decides whether this tab answers a new tab's
@@ -62,7 +62,7 @@ func (c *Config) defaults() {
 		c.StaggerMs = 60
 	}
 	if c.RequestRetryMs <= 0 {
-		c.RequestRetryMs = 400
+		c.RequestRetryMs = 1000
 	}
 	if c.ErrorCooldownMs <= 0 {
 		c.ErrorCooldownMs = 10000

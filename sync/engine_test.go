@@ -266,26 +266,31 @@ func TestStartAnnouncesAndAsks(t *testing.T) {
 	assert.Equal(t, uint64(2), rd.Messages[1].Seq)
 
 	assert.Empty(t, a.start(t0+1).Messages, "Start of a started engine does nothing")
-	assert.Equal(t, t0+400, a.e.NextDeadline(), "next: the request's retry (RequestRetryMs)")
+	assert.Equal(t, t0+1000, a.e.NextDeadline(), "next: the request's retry (RequestRetryMs)")
 }
 
 func TestRequestRetriedWhilePeersAreKnownThenGivenUp(t *testing.T) {
 	a := newTab(t, "a", tsync.Config{})
 	a.start(t0)
 	// Alone on the channel: the request is not repeated.
-	assert.Equal(t, t0+400, a.e.NextDeadline())
-	assert.Empty(t, a.tick(t0+400).Messages)
+	assert.Equal(t, t0+1000, a.e.NextDeadline())
+	assert.Empty(t, a.tick(t0+1000).Messages)
 
+	c := newTab(t, "c", tsync.Config{})
+	c.start(t0 + 1)
 	b := newTab(t, "b", tsync.Config{})
-	b.start(t0)
-	// b hears a ping from a, but nobody answers its request.
-	b.deliver(t0+1, a.sent[0])
-	rd := b.tick(t0 + 400)
+	b.start(t0 + 2)
+	// b hears pings from a and c, but nobody answers its request.
+	b.deliver(t0+3, a.sent[0], c.sent[0])
+	rd := b.tick(t0 + 2 + 1000)
 	require.Len(t, rd.Messages, 1)
 	assert.Equal(t, protocol.StateRequest, rd.Messages[0].Type)
-	rd = b.tick(t0 + 400 + 800)
+	assert.Equal(t, "a", rd.Messages[0].To, "the retry asks the oldest tab alone")
+	rd = b.tick(t0 + 2 + 1000 + 2000)
 	require.Len(t, rd.Messages, 1, "second retry, after twice the interval")
-	assert.Empty(t, b.tick(t0+400+800+1200).Messages, "three attempts, then it stops asking")
+	assert.Equal(t, "c", rd.Messages[0].To, "then the next oldest")
+	b.tick(t0 + 2 + 1000 + 2000 + 3000)
+	assert.Len(t, b.sentOf(protocol.StateRequest), 3, "three attempts, then it stops asking")
 }
 
 // empty reports whether a step asked for nothing.

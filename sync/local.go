@@ -233,5 +233,10 @@ func (e *Engine) retryRequest(now int64, rd *Ready) {
 	e.reqAttempts++
 	e.req = e.newID()
 	e.reqRetry = now + e.cfg.RequestRetryMs*int64(e.reqAttempts)
-	e.send(rd, protocol.Message{Type: protocol.StateRequest, Req: e.req})
+	// Addressed to one known tab, the oldest first: when the first answer
+	// is only slow (a busy machine), a retry draws one more answer, not
+	// another round from the two first answerers.
+	peers := e.Peers()
+	to := peers[(e.reqAttempts-2)%len(peers)]
+	e.send(rd, protocol.Message{Type: protocol.StateRequest, Req: e.req, To: to})
 }

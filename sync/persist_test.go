@@ -63,10 +63,12 @@ func TestRestoreBeforeStartThenNewerPeerWinsOlderLoses(t *testing.T) {
 	c.set(t0+20, "count", 2.0)
 	req := start.Messages[1]
 	c.deliver(t0+21, req)
-	c.tick(t0 + 100) // c ranks second (it heard of a): it answers after the stagger
+	// c ranks second (it heard of a): it answers after the stagger, and,
+	// started 21 ms before, one stagger more.
+	c.tick(t0 + 150)
 	resp := c.sentOf(protocol.StateResponse)
 	require.Len(t, resp, 1)
-	b.deliver(t0+101, resp...)
+	b.deliver(t0+151, resp...)
 	assert.Equal(t, 2.0, b.store["count"], "a newer write from a peer beats the restored one")
 	assert.Equal(t, "dark", b.store["theme"])
 }
@@ -185,15 +187,15 @@ func TestAWriteOfAGoneTabArrivingInAResponseIsStored(t *testing.T) {
 	// count: c stores it (the database keeps it only if newer).
 	c := newTab(t, "c", cfg)
 	h.tabs = append(h.tabs, c)
-	c.start(t0 + 10)
+	c.start(t0 + 100)
 	for _, m := range c.sent {
-		b.deliver(t0+10, m)
+		b.deliver(t0+100, m)
 	}
 	c.read = len(c.sent)
-	b.tick(t0 + 10) // b answers the request
+	b.tick(t0 + 100) // b answers the request
 	var persisted []string
 	for _, m := range b.sent[b.read:] {
-		persisted = append(persisted, persistedKeys(c.deliver(t0+10, m))...)
+		persisted = append(persisted, persistedKeys(c.deliver(t0+100, m))...)
 	}
 	assert.Equal(t, []string{"count"}, persisted)
 	assert.Equal(t, 1.0, c.store["count"])

@@ -225,12 +225,19 @@ func (e *Engine) onRequest(now int64, msg protocol.Message) {
 			rank++
 		}
 	}
-	switch rank {
-	case 0:
-		e.answers[msg.Req] = answer{to: msg.Tab, at: now}
-	case 1:
-		e.answers[msg.Req] = answer{to: msg.Tab, at: now + e.cfg.StaggerMs}
+	if rank > 1 {
+		return
 	}
+	at := now + int64(rank)*e.cfg.StaggerMs
+	if now-e.started < e.cfg.StaggerMs {
+		// This tab has just started (tabs opened together, as when a
+		// browser restores a session): the pongs of older tabs may not
+		// have reached it yet, so it may rank itself first wrongly. It
+		// answers a stagger later, and not at all if a better-informed
+		// tab answers first.
+		at += e.cfg.StaggerMs
+	}
+	e.answers[msg.Req] = answer{to: msg.Tab, at: at}
 }
 
 // respond sends every versioned synced key to the requester, split into

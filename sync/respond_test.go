@@ -24,14 +24,14 @@ func TestResponseInsideAThrottleWindowSendsTheBurstFirst(t *testing.T) {
 	a.set(t0+10, "count", 2.0) // pending in the window
 
 	b := newTab(t, "b", tsync.Config{})
-	start := b.start(t0 + 20)
-	a.deliver(t0+20, start.Messages...)
-	rd := a.tick(t0 + 20)
+	start := b.start(t0 + 90)
+	a.deliver(t0+90, start.Messages...)
+	rd := a.tick(t0 + 90)
 	require.Equal(t, []protocol.Type{protocol.StateUpdate, protocol.StateResponse}, msgTypes(rd.Messages))
 	assert.Equal(t, rd.Messages[0].Entries[0].Version, rd.Messages[1].Entries[0].Version)
 
 	// The burst's next write builds on the published version.
-	a.set(t0+30, "count", 3.0)
+	a.set(t0+95, "count", 3.0)
 	rd = a.tick(t0 + 200)
 	require.Len(t, rd.Messages, 1)
 	assert.Equal(t, rd.Messages[0].Entries[0].Version.Base, a.sentOf(protocol.StateUpdate)[1].Entries[0].Version.Clock)

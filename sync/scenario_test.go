@@ -398,27 +398,27 @@ func TestLateOrDuplicateResponseIsHarmless(t *testing.T) {
 
 	c := newTab(t, "c", tsync.Config{})
 	h.tabs = append(h.tabs, c)
-	c.start(t0 + 20)
-	h.settle(t0 + 20)
-	h.tickAll(t0 + 20)
+	c.start(t0 + 100)
+	h.settle(t0 + 100)
+	h.tickAll(t0 + 100)
 	resp := a.sentOf(protocol.StateResponse)
 	require.Len(t, resp, 1)
 	require.Equal(t, "old", c.store["k"])
 
-	a.set(t0+30, "k", "new")
-	h.settle(t0 + 30)
+	a.set(t0+130, "k", "new")
+	h.settle(t0 + 130)
 	require.Equal(t, "new", c.store["k"])
 
 	// The same response again, under a fresh seq (b answering late with
 	// what a sent, say): older than what c holds, it changes nothing.
 	late := resp[0]
 	late.Seq = 1000
-	rd := c.deliver(t0+40, late)
+	rd := c.deliver(t0+140, late)
 	assert.Nil(t, rd.Patch)
 	assert.Equal(t, "new", c.store["k"])
 	assert.Empty(t, rd.Errors)
 	// And the very same message twice is a duplicate.
-	rd = c.deliver(t0+41, late)
+	rd = c.deliver(t0+141, late)
 	assert.Nil(t, rd.Patch)
 	assert.Equal(t, uint64(1), c.e.Stats().DroppedByReason["duplicate"])
 }
@@ -453,16 +453,16 @@ func TestConnectedTabsUpOnJoinDownOnGoodbyeAndOnExpiry(t *testing.T) {
 func TestPongOnFirstWordFromANewTab(t *testing.T) {
 	a, b := newTab(t, "a", tsync.Config{}), newTab(t, "b", tsync.Config{})
 	a.start(t0)
-	rd := b.start(t0 + 5)
-	out := a.deliver(t0+6, rd.Messages...)
+	rd := b.start(t0 + 100)
+	out := a.deliver(t0+101, rd.Messages...)
 	require.Len(t, out.Messages, 1, "a pong; the answer to the request waits for Tick")
 	assert.Equal(t, protocol.TabPong, out.Messages[0].Type)
 	assert.Equal(t, "b", out.Messages[0].To)
 	assert.Equal(t, t0, out.Messages[0].Started)
-	assert.Equal(t, t0+6, a.e.NextDeadline())
-	a.tick(t0 + 6)
+	assert.Equal(t, t0+101, a.e.NextDeadline())
+	a.tick(t0 + 101)
 	require.Len(t, a.sentOf(protocol.StateResponse), 1)
-	b.deliver(t0+7, a.sent...)
+	b.deliver(t0+102, a.sent...)
 	assert.Equal(t, []string{"a"}, b.e.Peers())
 	assert.Equal(t, 2, b.e.ConnectedTabs())
 }
