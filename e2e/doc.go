@@ -25,6 +25,9 @@
 //     demos as `make demo` serves them. TestDemoInSync draws the two tabs
 //     side by side; docs/images/demo.png is made with
 //     TABSYNC_SCREENSHOT=$PWD/docs/images/demo.png go test -tags e2e -run TestDemoInSync ./e2e/
+//   - TestPackedPackageInAnEmptyApp: npm pack, the tarball installed into
+//     an empty app, used from a script tag and from an ESM import, as the
+//     README says.
 //   - TestPersist, TestMeasureRestore: persistence in IndexedDB across
 //     reloads and tabs.
 //   - TestHostile: a table of hostile and broken messages posted on the
