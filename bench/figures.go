@@ -112,47 +112,57 @@ func (r *run) try(fig *Figure, cas, impl string, f func() Row) {
 	fig.Rows = append(fig.Rows, row)
 }
 
-// latency is figures 1 and 3: tab 0 sets k to 0, 1, 2... one change at a
-// time, each once every other tab has applied the previous one, and a
-// change's latency is the time from its setState in tab 0 until the
-// slowest of the other tabs' stores has it. fill is the size of the other
-// synced state.
-func (r *run) latency(impl string, tabs, changes, fill int) Row {
-	pages := r.openPages(tabs, r.url(implParam[impl], r.channel("lat")))
-	defer r.closePages(pages)
-	sender, receivers := pages[0], pages[1:]
+// latencySet is one implementation's tabs for figures 1 and 3: tab 0 sets
+// k to 0, 1, 2... one change at a time, each once every other tab has
+// applied the previous one, and a change's latency is the time from its
+// setState in tab 0 until the slowest of the other tabs' stores has it.
+type latencySet struct {
+	r      *run
+	impl   string
+	pages  []*page
+	lat    []float64
+	missed int
+	clock  struct{ RTT, Offset float64 }
+}
+
+// openLatency opens the tabs of impl, fills the store with fill bytes of
+// other synced state, and warms up.
+func (r *run) openLatency(impl string, tabs, fill int) *latencySet {
+	ls := &latencySet{r: r, impl: impl}
+	ls.pages = r.openPages(tabs, r.url(implParam[impl], r.channel("lat")))
+	sender, receivers := ls.pages[0], ls.pages[1:]
 	if fill > 0 {
 		info := eval[struct{ Items, JSON int }](sender, fmt.Sprintf("bench.fill(%d)", fill))
 		for _, p := range receivers {
 			p.WaitFor(r.t, fmt.Sprintf("bench.hasFill(%d)", info.Items), time.Minute)
 		}
 	}
-	var ids []string
+	id := eval[string](receivers[0], "bench.startAcking()")
+	ls.clock = job[struct{ RTT, Offset float64 }](sender, fmt.Sprintf("bench.clockOffset(%q)", id), time.Minute)
+	ls.pace(r.sz.warmChanges, false)
+	return ls
+}
+
+// pace makes n paced changes and, if keep, adds their latencies.
+func (ls *latencySet) pace(n int, keep bool) {
+	sender, receivers := ls.pages[0], ls.pages[1:]
 	for _, p := range receivers {
-		ids = append(ids, eval[string](p, "bench.startAcking()"))
+		eval[string](p, "bench.startAcking()")
 	}
-	clock := job[struct{ RTT, Offset float64 }](sender, fmt.Sprintf("bench.clockOffset(%q)", ids[0]), time.Minute)
-	pace := func(n int) ([]float64, int) {
-		for _, p := range receivers {
-			eval[string](p, "bench.startAcking()")
-		}
-		res := job[struct {
-			Sent   []float64
-			Missed int
-		}](sender, fmt.Sprintf("bench.pace(%d, %d)", n, len(receivers)), 3*time.Minute)
-		return res.Sent, res.Missed
-	}
-	pace(r.sz.warmChanges)
-	var sent []float64
-	var missed int
-	r.profiling(impl, fmt.Sprintf("latency-%dtabs-%s", tabs, sizeName(fill)), pages[:2], func() { sent, missed = pace(changes) })
+	res := job[struct {
+		Sent   []float64
+		Missed int
+	}](sender, fmt.Sprintf("bench.pace(%d, %d)", n, len(receivers)), 3*time.Minute)
 	got := make([][]float64, len(receivers))
 	for i, p := range receivers {
 		got[i] = eval[[]float64](p, "bench.received()")
-		p.Eval(r.t, "bench.stopAcking()", nil)
+		p.Eval(ls.r.t, "bench.stopAcking()", nil)
 	}
-	var lat []float64
-	for i, t0 := range sent {
+	if !keep {
+		return
+	}
+	ls.missed += res.Missed
+	for i, t0 := range res.Sent {
 		worst, ok := 0.0, true
 		for _, g := range got {
 			if i >= len(g) || g[i] == 0 {
@@ -162,18 +172,81 @@ func (r *run) latency(impl string, tabs, changes, fill int) Row {
 			worst = max(worst, g[i]-t0)
 		}
 		if ok {
-			lat = append(lat, worst)
+			ls.lat = append(ls.lat, worst)
 		}
 	}
-	row := distRow("", impl, lat)
+}
+
+func (ls *latencySet) row() Row {
+	row := distRow("", ls.impl, ls.lat)
 	row.Extra = map[string]float64{
-		"unanswered": float64(missed),
+		"unanswered": float64(ls.missed),
 		// The other tab's clock minus the sender's, estimated by a
 		// ping-pong: near zero when the shared clock is sound.
-		"clockOffsetMs": round(clock.Offset),
-		"clockRttMs":    round(clock.RTT),
+		"clockOffsetMs": round(ls.clock.Offset),
+		"clockRttMs":    round(ls.clock.RTT),
 	}
 	return row
+}
+
+// latencyRounds is how many turns the implementations take in a case
+// whose tabs are all open at once.
+const latencyRounds = 5
+
+// latencyCase measures one case of figure 1 or 3 for every implementation.
+// When their tabs are few, all are open at once and the implementations take
+// turns, a fifth of the changes each time, in an order that changes every
+// turn: a change in the machine's load then falls on all of them alike.
+// With more tabs, one implementation's tabs are open at a time.
+func (r *run) latencyCase(fig *Figure, cas string, tabs, changes, fill int) {
+	profile := fmt.Sprintf("latency-%dtabs-%s", tabs, sizeName(fill))
+	if tabs*len(syncImpls) > 8 {
+		for _, impl := range syncImpls {
+			r.try(fig, cas, impl, func() Row {
+				ls := r.openLatency(impl, tabs, fill)
+				defer r.closePages(ls.pages)
+				r.profiling(impl, profile, ls.pages[:2], func() { ls.pace(changes, true) })
+				return ls.row()
+			})
+		}
+		return
+	}
+	sets := make([]*latencySet, len(syncImpls))
+	failed := make([]error, len(syncImpls))
+	defer func() {
+		for _, ls := range sets {
+			if ls != nil {
+				r.closePages(ls.pages)
+			}
+		}
+	}()
+	for i, impl := range syncImpls {
+		failed[i] = catch(func() { sets[i] = r.openLatency(impl, tabs, fill) })
+	}
+	per := max(1, changes/latencyRounds)
+	for round := range latencyRounds {
+		for k := range syncImpls {
+			i := (k + round) % len(syncImpls)
+			if failed[i] != nil {
+				continue
+			}
+			failed[i] = catch(func() {
+				if round == 0 {
+					r.profiling(syncImpls[i], profile, sets[i].pages[:2], func() { sets[i].pace(per, true) })
+				} else {
+					sets[i].pace(per, true)
+				}
+			})
+		}
+	}
+	for i, impl := range syncImpls {
+		r.try(fig, cas, impl, func() Row {
+			if failed[i] != nil {
+				panic(failure{failed[i].Error()})
+			}
+			return sets[i].row()
+		})
+	}
 }
 
 // burstResult is what a burst left in the receivers.

@@ -137,13 +137,10 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 	if want(1) {
 		r.figure(1, "Cross-tab latency, one change at a time: setState in tab A until the slowest other tab's store has it", "ms", func(fig *Figure) {
 			for _, tabs := range []int{2, r.sz.manyTabs} {
-				cas := fmt.Sprintf("%d tabs", tabs)
-				for _, impl := range syncImpls {
-					r.try(fig, cas, impl, func() Row { return r.latency(impl, tabs, r.sz.latencyChanges, 0) })
-				}
+				r.latencyCase(fig, fmt.Sprintf("%d tabs", tabs), tabs, r.sz.latencyChanges, 0)
 			}
 			fig.addRatios(implBC)
-			fig.Notes = append(fig.Notes, fmt.Sprintf("%d changes per row after %d not counted; each waits until every other tab has applied the previous one.", r.sz.latencyChanges, r.sz.warmChanges))
+			fig.Notes = append(fig.Notes, fmt.Sprintf("%d changes per row after %d not counted; each waits until every other tab has applied the previous one. With 2 tabs, all implementations' tabs are open at once and take turns of a fifth of the changes, so that the machine's load falls on all alike; with %d tabs, one implementation's tabs at a time.", r.sz.latencyChanges, r.sz.warmChanges, r.sz.manyTabs))
 		})
 	}
 	if want(2) {
@@ -159,10 +156,7 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 	if want(3) {
 		r.figure(3, "Latency of a one-key change while the store holds other synced data (2 tabs)", "ms", func(fig *Figure) {
 			for _, bytes := range r.sz.scaleBytes {
-				cas := sizeName(bytes)
-				for _, impl := range syncImpls {
-					r.try(fig, cas, impl, func() Row { return r.latency(impl, 2, r.sz.scaleChanges, bytes) })
-				}
+				r.latencyCase(fig, sizeName(bytes), 2, r.sz.scaleChanges, bytes)
 			}
 			fig.addRatios(implBC)
 			fig.Notes = append(fig.Notes, fmt.Sprintf("The other data is 10 keys of arrays of small records (about the JSON size named), synced before the %d measured changes.", r.sz.scaleChanges))
