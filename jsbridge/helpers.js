@@ -5,21 +5,25 @@
 // of jsbridge install this same file.
 globalThis.__tabsyncHelpers = {
   // changedKeys lists the own keys whose values differ (!==) between two
-  // states, including keys present in only one of them.
+  // states, including keys present in only one of them: 0 for none, the key
+  // itself for one (the common case, and each array or string returned
+  // costs the Go side a finalizer, see kindOf), an array for more.
   changedKeys(next, prev) {
     const out = [];
-    if (next === prev) return out;
     const isObj = (v) => v !== null && typeof v === 'object';
-    if (!isObj(next) || !isObj(prev)) {
-      return isObj(next) ? Object.keys(next) : isObj(prev) ? Object.keys(prev) : out;
+    if (next === prev) {
+      // nothing changed
+    } else if (!isObj(next) || !isObj(prev)) {
+      out.push(...(isObj(next) ? Object.keys(next) : isObj(prev) ? Object.keys(prev) : []));
+    } else {
+      for (const k of Object.keys(next)) {
+        if (!Object.is(next[k], prev[k])) out.push(k);
+      }
+      for (const k of Object.keys(prev)) {
+        if (!(k in next)) out.push(k);
+      }
     }
-    for (const k of Object.keys(next)) {
-      if (!Object.is(next[k], prev[k])) out.push(k);
-    }
-    for (const k of Object.keys(prev)) {
-      if (!(k in next)) out.push(k);
-    }
-    return out;
+    return out.length === 0 ? 0 : out.length === 1 ? out[0] : out;
   },
 
   // kindOf tells an object apart in one call: 1 for an array, 2 for a plain

@@ -144,6 +144,19 @@ func (m *model) Keys(v conflict.Value) []string {
 	return stringList(jsKeys.Invoke(x))
 }
 
+// ChangedKeys lists the top-level keys whose values differ between two
+// store states (helpers.js changedKeys).
+func (m *model) ChangedKeys(next, prev js.Value) []string {
+	r := m.changedKeys.Invoke(next, prev)
+	switch r.Type() {
+	case js.TypeNumber:
+		return nil
+	case js.TypeString:
+		return []string{r.String()}
+	}
+	return stringList(r)
+}
+
 // stringList copies a JS array of strings into Go.
 func stringList(a js.Value) []string {
 	n := a.Length()

@@ -244,7 +244,7 @@ func (s *Sync) subscribe() {
 			prev = s.last
 		}
 		s.last = next
-		keys := stringList(s.m.changedKeys.Invoke(next, prev))
+		keys := s.m.ChangedKeys(next, prev)
 		if s.applying != nil {
 			keys = s.notApplied(keys)
 		} else if len(s.applied.values) > 0 {
