@@ -26,6 +26,13 @@ globalThis.__tabsyncHelpers = {
     return out.length === 0 ? 0 : out.length === 1 ? out[0] : out;
   },
 
+  // keysOf is Object.keys(o) answered as changedKeys answers: 0, the key
+  // itself, or an array.
+  keysOf(o) {
+    const k = Object.keys(o);
+    return k.length === 0 ? 0 : k.length === 1 ? k[0] : k;
+  },
+
   // kindOf tells an object apart in one call: 1 for an array, 2 for a plain
   // object (its prototype is null or Object.prototype), 0 for anything
   // else. It returns a number because every object or string a call returns

@@ -31,6 +31,7 @@ var (
 // helpers.js.
 type model struct {
 	changedKeys js.Value
+	keysOf      js.Value
 	kindOf      js.Value
 	sizeOf      js.Value
 	// interned holds the strings every message carries (the type names,
@@ -45,12 +46,12 @@ func loadHelpers() (*model, error) {
 	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	for _, name := range []string{"changedKeys", "kindOf", "sizeOf"} {
+	for _, name := range []string{"changedKeys", "keysOf", "kindOf", "sizeOf"} {
 		if h.Get(name).Type() != js.TypeFunction {
 			return nil, errHelpers
 		}
 	}
-	m := &model{changedKeys: h.Get("changedKeys"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), interned: map[string]js.Value{}}
+	m := &model{changedKeys: h.Get("changedKeys"), keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), interned: map[string]js.Value{}}
 	for t := protocol.Type(1); t.String() != "UNKNOWN"; t++ {
 		m.intern(t.String())
 	}
@@ -141,13 +142,18 @@ func (m *model) Keys(v conflict.Value) []string {
 	if typeOf(x) != js.TypeObject {
 		return nil
 	}
-	return stringList(jsKeys.Invoke(x))
+	return keyList(m.keysOf.Invoke(x))
 }
 
 // ChangedKeys lists the top-level keys whose values differ between two
 // store states (helpers.js changedKeys).
 func (m *model) ChangedKeys(next, prev js.Value) []string {
-	r := m.changedKeys.Invoke(next, prev)
+	return keyList(m.changedKeys.Invoke(next, prev))
+}
+
+// keyList reads what changedKeys and keysOf answer: 0, one key, or an
+// array of keys.
+func keyList(r js.Value) []string {
 	switch r.Type() {
 	case js.TypeNumber:
 		return nil
