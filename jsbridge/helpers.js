@@ -89,6 +89,18 @@ globalThis.__tabsyncHelpers = {
     }
     return bytes * 4096 + Math.min(deepest, 4095);
   },
+  // handle builds an instance's Handle (docs/WASM-CONTRACT.md) around call,
+  // the instance's one Go function: call(method, arg). One function rather
+  // than one per method keeps the module smaller.
+  handle(call) {
+    const h = {};
+    for (const name of ['start', 'stop', 'destroy', 'isActive', 'isLeader', 'forceLeader',
+      'getTabId', 'getConnectedTabs', 'requestState', 'broadcastState', 'getStats']) {
+      h[name] = (arg) => call(name, arg);
+    }
+    return h;
+  },
+
   // leaderLock carries out leader election's Web Locks operations for one
   // instance (see package leader): name is the channel's lock, selfName a
   // lock this instance alone holds while it runs, so that query() can tell

@@ -48,7 +48,7 @@ type Sync struct {
 	// page that sync the same store. Set by subscribe.
 	applied *storeApplied
 
-	handleFuncs  []js.Func // the methods of Handle(), released by Destroy
+	handleFunc   js.Func // call(method, arg) behind Handle(), released by Destroy
 	lifecycle    []func()
 	resumeOnShow bool
 	destroyed    bool
@@ -214,10 +214,9 @@ func (s *Sync) Destroy() {
 	// destroys an instance on every mount. The wrapper drops the handle
 	// once destroy() returns; a call after that does nothing (the Go
 	// runtime logs "call to released function").
-	for _, fn := range s.handleFuncs {
-		fn.Release()
+	if !s.handleFunc.IsUndefined() {
+		s.handleFunc.Release()
 	}
-	s.handleFuncs = nil
 }
 
 // Active reports whether the instance is syncing.
