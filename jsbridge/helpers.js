@@ -89,6 +89,120 @@ globalThis.__tabsyncHelpers = {
     }
     return bytes * 4096 + Math.min(deepest, 4095);
   },
+  // config reads the user's config object in one call, for parseConfig in
+  // config_js.go: every field typed, with its default, and problems, every
+  // problem found, so that one report names them all. strategies lists the
+  // conflictStrategy names; strategy is the index of the one given, or -1.
+  // Reading a property runs the application's getters: a throw goes to the
+  // caller.
+  config(cfg, strategies) {
+    const problems = [];
+    const bad = (msg) => { problems.push(msg); };
+    const o = {
+      problems, channelName: '', syncKeys: null, excludeKeys: null, throttleMs: 100, debounceMs: 0,
+      strategy: -1, customResolver: undefined, shouldSync: undefined, onRemoteUpdate: undefined,
+      onSyncStateChange: undefined, onError: undefined, debug: false, appVersion: '',
+      maxMessageBytes: 0, enableLeaderElection: false, leaderHeartbeatMs: 0, leaderElection: '',
+      persist: false, persistDB: '', persistVersion: 1, persistMigrate: undefined,
+    };
+    if (cfg === null || typeof cfg !== 'object') {
+      bad('config must be an object');
+      return o;
+    }
+    const isSet = (v) => v !== undefined && v !== null;
+    const v = cfg.channelName;
+    if (typeof v !== 'string' || v === '') bad('channelName must be a non-empty string');
+    else o.channelName = v;
+    const keyList = (name) => {
+      const v = cfg[name];
+      if (!isSet(v)) return null;
+      if (!Array.isArray(v)) { bad(name + ' must be an array of key names'); return null; }
+      const out = [];
+      for (let i = 0; i < v.length; i++) {
+        const k = v[i];
+        if (typeof k !== 'string') { bad(name + ' must hold only strings'); return null; }
+        out.push(k);
+      }
+      return out;
+    };
+    const number = (name, def) => {
+      const v = cfg[name];
+      if (!isSet(v)) return def;
+      if (typeof v !== 'number' || !(v >= 0) || v === Infinity) {
+        bad(name + ' must be a number of milliseconds, 0 or more');
+        return def;
+      }
+      return v;
+    };
+    const fn = (name) => {
+      const v = cfg[name];
+      if (!isSet(v)) return undefined;
+      if (typeof v !== 'function') { bad(name + ' must be a function'); return undefined; }
+      return v;
+    };
+    o.syncKeys = keyList('syncKeys');
+    o.excludeKeys = keyList('excludeKeys');
+    o.throttleMs = number('throttleMs', 100);
+    o.debounceMs = number('debounceMs', 0);
+    const strategy = cfg.conflictStrategy;
+    if (isSet(strategy)) {
+      if (typeof strategy !== 'string') bad('conflictStrategy must be a string');
+      else if (strategy !== '') {
+        o.strategy = strategies.indexOf(strategy);
+        if (o.strategy < 0) bad('conflictStrategy ' + JSON.stringify(strategy) + ' is not one of ' + strategies.join(', '));
+      }
+    }
+    o.customResolver = fn('customResolver');
+    if (strategy === 'custom' && o.customResolver === undefined) {
+      bad("conflictStrategy 'custom' needs a customResolver(local, remote) function");
+    }
+    o.shouldSync = fn('shouldSync');
+    o.onRemoteUpdate = fn('onRemoteUpdate');
+    o.onSyncStateChange = fn('onSyncStateChange');
+    o.onError = fn('onError');
+    o.debug = Boolean(cfg.debug);
+    const app = cfg.appVersion;
+    if (isSet(app)) {
+      if (typeof app !== 'string') bad('appVersion must be a string');
+      else o.appVersion = app;
+    }
+    o.maxMessageBytes = number('maxMessageBytes', 0);
+    o.enableLeaderElection = Boolean(cfg.enableLeaderElection);
+    o.leaderHeartbeatMs = number('leaderHeartbeatMs', 0);
+    const mode = cfg.leaderElection;
+    if (isSet(mode)) {
+      if (typeof mode !== 'string') bad("leaderElection must be 'auto', 'locks' or 'heartbeat'");
+      else if (mode === 'auto' || mode === 'locks' || mode === 'heartbeat') o.leaderElection = mode;
+      else bad("leaderElection must be 'auto', 'locks' or 'heartbeat', not '" + mode + "'");
+    }
+    o.persistDB = 'tabsync:' + o.channelName;
+    const p = cfg.persist;
+    if (typeof p === 'boolean') {
+      o.persist = p;
+    } else if (p !== null && typeof p === 'object') {
+      o.persist = true;
+      const db = p.dbName;
+      if (isSet(db)) {
+        if (typeof db !== 'string' || db === '') bad('persist.dbName must be a non-empty string');
+        else o.persistDB = db;
+      }
+      const version = p.version;
+      if (isSet(version)) {
+        const f = typeof version === 'number' ? version : 0;
+        if (f < 1 || f > 2 ** 31 || f !== Math.trunc(f)) bad('persist.version must be a whole number, 1 or more');
+        else o.persistVersion = f;
+      }
+      const migrate = p.migrate;
+      if (isSet(migrate)) {
+        if (typeof migrate !== 'function') bad('persist.migrate must be a function (state, fromVersion) => state');
+        else o.persistMigrate = migrate;
+      }
+    } else if (isSet(p)) {
+      bad('persist must be a boolean or an object { dbName, version, migrate }');
+    }
+    return o;
+  },
+
   // handle builds an instance's Handle (docs/WASM-CONTRACT.md) around call,
   // the instance's one Go function: call(method, arg). One function rather
   // than one per method keeps the module smaller.
