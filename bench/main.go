@@ -256,6 +256,9 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 		fmt.Fprintf(os.Stderr, "bench: run done in %v; numbers not written (-quick or -cpuprofile)\n", time.Since(start).Round(time.Second))
 		return failed(r.res)
 	}
+	if len(figures) > 0 {
+		keepOthers(root, r.res)
+	}
 	if err := writeOutputs(root, r.res); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
@@ -267,6 +270,30 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// keepOthers adds to res, measured with -only, the figures of the previous
+// results.json that it did not measure, each marked with the date of its
+// run: the ratios of a figure stay those of one run.
+func keepOthers(root string, res *Results) {
+	b, err := os.ReadFile(filepath.Join(root, "docs", "bench", "results.json"))
+	if err != nil {
+		return
+	}
+	var old Results
+	if json.Unmarshal(b, &old) != nil {
+		return
+	}
+	for _, f := range old.Figures {
+		if _, ok := figureByID(res, f.ID); ok {
+			continue
+		}
+		if f.Date == "" {
+			f.Date = old.Date
+		}
+		res.Figures = append(res.Figures, f)
+	}
+	slices.SortFunc(res.Figures, func(a, b Figure) int { return a.ID - b.ID })
 }
 
 // rerender rewrites the outputs from the results of the last run, for a

@@ -66,6 +66,9 @@ func textReport(res *Results) string {
 		res.Date, res.Machine.CPU, res.Machine.Cores, res.Machine.Browser, res.Machine.LoadStart, res.Machine.LoadEnd, res.Seconds)
 	for _, f := range res.Figures {
 		fmt.Fprintf(&b, "\n%d. %s (%s)\n", f.ID, f.Title, f.Unit)
+		if f.Date != "" {
+			fmt.Fprintf(&b, "   (measured in an earlier run, %s)\n", f.Date)
+		}
 		if f.Error != "" {
 			fmt.Fprintf(&b, "   FAILED: %s\n", f.Error)
 		}
@@ -99,6 +102,9 @@ func markdownReport(res *Results) string {
 	}
 	for _, f := range res.Figures {
 		fmt.Fprintf(&b, "\n### %d. %s (%s)\n\n", f.ID, f.Title, f.Unit)
+		if f.Date != "" {
+			fmt.Fprintf(&b, "Measured in an earlier run, %s.\n\n", f.Date)
+		}
 		if f.Error != "" {
 			fmt.Fprintf(&b, "**This figure failed:** %s\n\n", mdEscape(f.Error))
 		}

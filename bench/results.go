@@ -55,6 +55,9 @@ type Figure struct {
 	Rows  []Row    `json:"rows"`
 	Error string   `json:"error,omitempty"` // the figure broke: why
 	Notes []string `json:"notes,omitempty"`
+	// Date is set on a figure kept from an earlier run when -only
+	// measured the others again.
+	Date string `json:"date,omitempty"`
 }
 
 // Row is one measurement: an implementation in one case of a figure.
