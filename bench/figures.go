@@ -375,8 +375,8 @@ const handoverWait = 10 * time.Second
 
 // leaderState is a page's bench.leader plus whether it leads now.
 type leaderState struct {
-	StartedAt, LeaderAt float64
-	Leader              bool
+	StartedAt, LeaderAt, GrantedAt float64
+	Leader                         bool
 }
 
 func leaders(pages []*page) []leaderState {
@@ -389,17 +389,17 @@ func leaders(pages []*page) []leaderState {
 
 // waitLeader polls the pages until one of them leads and became leader
 // after `after` (page clock), and returns its index and the time it did.
-func waitLeader(pages []*page, after float64, timeout time.Duration) (int, float64, bool) {
+func waitLeader(pages []*page, after float64, timeout time.Duration) (int, leaderState, bool) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		for i, s := range leaders(pages) {
 			if s.Leader && s.LeaderAt > after {
-				return i, s.LeaderAt, true
+				return i, s, true
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return -1, 0, false
+	return -1, leaderState{}, false
 }
 
 // killKinds are the ways a leader goes in figure 5.
@@ -410,9 +410,12 @@ type electionResult struct {
 	elect    []float64            // time to the first leader, per trial
 	handover map[string][]float64 // by kill kind
 	noLeader map[string]int       // handovers that had not happened handoverWait after
-	most     int                  // most tabs leading at once, once settled
-	failed   int                  // trials that broke
-	err      error                // the last failure
+	// afterGrant is the part of each handover after the browser granted
+	// the new leader the Web Lock, by kill kind.
+	afterGrant map[string][]float64
+	most       int   // most tabs leading at once, once settled
+	failed     int   // trials that broke
+	err        error // the last failure
 }
 
 // election is figure 5 for one elector: trials of five tabs opened
@@ -422,7 +425,7 @@ type electionResult struct {
 // breaks keeps what it measured; the first one breaking stops the elector
 // (it does not work here).
 func (r *run) election(impl string) electionResult {
-	res := electionResult{handover: map[string][]float64{}, noLeader: map[string]int{}}
+	res := electionResult{handover: map[string][]float64{}, noLeader: map[string]int{}, afterGrant: map[string][]float64{}}
 	trials := r.sz.trials
 	if impl == "bcl-msg" {
 		// Its crashed leader is found by a 3 s poll: half the trials
@@ -474,19 +477,24 @@ func (r *run) electionTrial(impl string, res *electionResult) {
 		}
 		gone := alive[li]
 		alive = slices.Delete(alive, li, li+1)
+		if kind == "closed hard" {
+			// Before the clock starts: enabling the debugger on a page
+			// with a large wasm module takes a while.
+			gone.Pause(r.t)
+		}
 		offset := pageClock(alive[0])
 		killed := goMillis(time.Now()) + offset
 		switch kind {
-		case "closed":
-			gone.Close(r.t)
-		case "closed hard":
-			gone.Pause(r.t)
+		case "closed", "closed hard":
 			gone.Close(r.t)
 		case "crashed":
 			gone.Crash(r.t)
 		}
-		if _, at, ok := waitLeader(alive, killed, handoverWait); ok {
-			res.handover[kind] = append(res.handover[kind], at-killed)
+		if _, st, ok := waitLeader(alive, killed, handoverWait); ok {
+			res.handover[kind] = append(res.handover[kind], st.LeaderAt-killed)
+			if st.GrantedAt > killed {
+				res.afterGrant[kind] = append(res.afterGrant[kind], st.LeaderAt-st.GrantedAt)
+			}
 		} else {
 			res.noLeader[kind]++
 			r.log("  %s: no new leader within %v after the leader was %s", impl, handoverWait, kind)

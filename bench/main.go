@@ -194,12 +194,16 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 				}
 				add("first leader", res.elect, map[string]float64{"mostLeadersAtOnce": float64(res.most), "failedTrials": float64(res.failed)})
 				for _, kind := range killKinds {
-					add("handover, "+kind, res.handover[kind], map[string]float64{"noLeaderAfter10s": float64(res.noLeader[kind])})
+					extra := map[string]float64{"noLeaderAfter10s": float64(res.noLeader[kind])}
+					if g := slices.Sorted(slices.Values(res.afterGrant[kind])); len(g) > 0 {
+						extra["afterLockGrantMedianMs"] = round(quantile(g, 0.5))
+					}
+					add("handover, "+kind, res.handover[kind], extra)
 				}
 			}
 			fig.addRatios(ref)
 			fig.Notes = append(fig.Notes,
-				"First leader: from the first tab's start of its elector (for tabsync: its ready, once the wasm has loaded) until a tab is leader. Handover: from the moment the leader is closed until another tab is leader; mostLeadersAtOnce must be 1; noLeaderAfter10s counts handovers that had not happened 10 s after (not in the samples).",
+				"First leader: from the first tab's start of its elector (for tabsync: its ready, once the wasm has loaded) until a tab is leader. Handover: from the moment the leader is closed until another tab is leader; mostLeadersAtOnce must be 1; noLeaderAfter10s counts handovers that had not happened 10 s after (not in the samples); afterLockGrantMedianMs is the part of a handover after the browser granted the new leader the Web Lock.",
 				"closed: Target.closeTarget (pagehide and unload run); closed hard: the tab's JavaScript is paused first (Debugger.pause), so that none of its handlers runs; crashed: Page.crash kills the renderer.",
 				"broadcast-channel's message elector is used with its defaults (fallbackInterval 3000 ms), in half as many trials; the page hides navigator.locks to select it. Ratios are to its Web Locks elector.")
 		})

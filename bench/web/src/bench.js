@@ -120,9 +120,22 @@ async function setUp() {
 }
 
 // Election pages: start an elector and note when this tab becomes leader.
-const leader = { startedAt: 0, leaderAt: 0 };
+const leader = { startedAt: 0, leaderAt: 0, grantedAt: 0 };
 let isLeader = () => false;
 async function setUpElection() {
+  // When the browser grants this tab the election's Web Lock (tabsync's is
+  // named after the channel, broadcast-channel's too): the handover splits
+  // into the browser's part, up to the grant, and the library's, after.
+  if (navigator.locks) {
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (name, ...rest) => {
+      const cb = rest.pop();
+      return request(name, ...rest, (lock) => {
+        if (lock && name.endsWith(channelName)) leader.grantedAt = now();
+        return cb(lock);
+      });
+    };
+  }
   if (impl === 'tabsync') {
     const { createBroadcastSync } = await import('/tabsync/tabsync.mjs');
     const store = createStore(() => ({}));
