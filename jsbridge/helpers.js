@@ -125,11 +125,11 @@ globalThis.__tabsyncHelpers = {
       }
       return out;
     };
-    const number = (name, def) => {
+    const number = (name, def, unit = 'milliseconds') => {
       const v = cfg[name];
       if (!isSet(v)) return def;
       if (typeof v !== 'number' || !(v >= 0) || v === Infinity) {
-        bad(name + ' must be a number of milliseconds, 0 or more');
+        bad(name + ' must be a number of ' + unit + ', 0 or more');
         return def;
       }
       return v;
@@ -166,7 +166,7 @@ globalThis.__tabsyncHelpers = {
       if (typeof app !== 'string') bad('appVersion must be a string');
       else o.appVersion = app;
     }
-    o.maxMessageBytes = number('maxMessageBytes', 0);
+    o.maxMessageBytes = number('maxMessageBytes', 0, 'bytes');
     o.enableLeaderElection = Boolean(cfg.enableLeaderElection);
     o.leaderHeartbeatMs = number('leaderHeartbeatMs', 0);
     const mode = cfg.leaderElection;
