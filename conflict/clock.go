@@ -1,6 +1,11 @@
 package conflict
 
-import "strconv"
+import (
+	"math"
+	"strconv"
+
+	"github.com/tabsync/tabsync/internal/decimal"
+)
 
 // Clock is a hybrid logical clock reading: wall-clock milliseconds, a logical
 // counter for events within one millisecond or behind a peer's clock, and the
@@ -63,12 +68,12 @@ func ParseClock(s string) (Clock, bool) {
 		return Clock{}, false
 	}
 	j += i + 1
-	wall, err := strconv.ParseInt(s[:i], 10, 64)
-	if err != nil || wall <= 0 {
+	wall, ok := decimal.ParsePositive(s[:i])
+	if !ok {
 		return Clock{}, false
 	}
-	logical, err := strconv.ParseUint(s[i+1:j], 10, 32)
-	if err != nil {
+	logical, ok := decimal.ParseUint(s[i+1:j], math.MaxUint32)
+	if !ok {
 		return Clock{}, false
 	}
 	tab := s[j+1:]

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall/js"
 	"time"
 
@@ -119,7 +118,7 @@ func (s *Sync) Start() {
 		return
 	}
 	if len(s.problems) > 0 {
-		s.report("start", "not syncing: "+strings.Join(s.problems, "; "), nil)
+		s.report("start", "not syncing: "+join(s.problems, "; "), nil)
 		s.stateChange("disconnected")
 		return
 	}
@@ -425,15 +424,15 @@ func (s *Sync) apply(p *tsync.Patch) {
 	s.applying = nil
 	s.last = s.getState()
 	if err != nil {
-		s.report("apply", "store.setState threw while applying "+strings.Join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err)
+		s.report("apply", "store.setState threw while applying "+join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err)
 		return
 	}
 	if p.Source == "" {
-		s.log("Restored [" + strings.Join(p.Keys, ", ") + "]")
+		s.log("Restored [" + join(p.Keys, ", ") + "]")
 		return // restored from IndexedDB: not a remote update
 	}
 	if s.opt.debug {
-		s.log("Applied remote state from " + short(p.Source) + " [" + strings.Join(p.Keys, ", ") + "]")
+		s.log("Applied remote state from " + short(p.Source) + " [" + join(p.Keys, ", ") + "]")
 	}
 	if !s.opt.onRemoteUpdate.IsUndefined() {
 		keys := make([]any, len(p.Keys))
@@ -604,7 +603,10 @@ func (s *Sync) stateChange(state string) {
 	}
 }
 
-// log writes a debug line; with debug off it writes nothing.
+// log writes a debug line; with debug off it writes nothing. Not inlined:
+// each inlined copy costs the wasm module.
+//
+//go:noinline
 func (s *Sync) log(line string) {
 	if s.opt.debug {
 		jsConsole.Call("log", s.prefix+" "+line)
@@ -649,3 +651,15 @@ func thrownBy(err error) (js.Error, bool) {
 }
 
 func short(tab string) string { return tab[max(0, len(tab)-6):] }
+
+// join is strings.Join, which would cost the wasm module 1 KB gzipped.
+func join(list []string, sep string) string {
+	var b []byte
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, sep...)
+		}
+		b = append(b, s...)
+	}
+	return string(b)
+}

@@ -687,7 +687,10 @@ func (e *Elector) maybeEndorse(now int64, t uint64, l string, out *Output) {
 	out.Messages = append(out.Messages, protocol.Message{Type: protocol.LeaderAnnounce, Term: t, Leader: l})
 }
 
-// finish reports a change of role.
+// finish reports a change of role. Not inlined: called from a dozen
+// places, each inlined copy costs the wasm module.
+//
+//go:noinline
 func (e *Elector) finish(out Output) Output {
 	lead := e.running && e.role == leading
 	if lead != e.reported {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/decimal"
 )
 
 // Limits bound what a receiver accepts. The zero value means the defaults.
@@ -51,6 +52,10 @@ type Error struct {
 
 func (e *Error) Error() string { return "message dropped (" + e.Reason.String() + "): " + e.Detail }
 
+// drop rejects a message. Not inlined: each of its many inlined copies
+// costs the wasm module.
+//
+//go:noinline
 func drop(r Reason, detail string) (Message, *Error) {
 	return Message{}, &Error{Reason: r, Detail: detail}
 }
@@ -278,10 +283,14 @@ func ParseVersion(s string) (conflict.Version, bool) {
 	if len(s) > 3*(maxIDLen+32) {
 		return conflict.Version{}, false
 	}
-	parts := strings.Split(s, "|")
-	if len(parts) != 3 {
+	// Three parts: strings.Split would cost the wasm module about 3 KB
+	// gzipped (its only use).
+	i := strings.IndexByte(s, '|')
+	j := i + 1 + strings.IndexByte(s[i+1:], '|')
+	if i < 0 || j <= i || strings.IndexByte(s[j+1:], '|') >= 0 {
 		return conflict.Version{}, false
 	}
+	parts := [3]string{s[:i], s[i+1 : j], s[j+1:]}
 	c, ok := conflict.ParseClock(parts[0])
 	if !ok || c.IsZero() || !ValidID(c.Tab) {
 		return conflict.Version{}, false
@@ -290,8 +299,8 @@ func ParseVersion(s string) (conflict.Version, bool) {
 	if !ok || (!b.IsZero() && !ValidID(b.Tab)) {
 		return conflict.Version{}, false
 	}
-	d, err := strconv.ParseUint(parts[2], 10, 64)
-	if err != nil || d == 0 {
+	d, ok := decimal.ParseUint(parts[2], math.MaxUint64)
+	if !ok || d == 0 {
 		return conflict.Version{}, false
 	}
 	return conflict.Version{Clock: c, Base: b, Depth: d}, true

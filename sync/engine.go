@@ -388,6 +388,11 @@ func (e *Engine) Tick(now int64) Ready {
 	return rd
 }
 
+// send queues msg with this tab's id and next sequence number. Not
+// inlined (nor are a few other helpers called from many places): each
+// inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (e *Engine) send(rd *Ready, msg protocol.Message) {
 	e.seq++
 	msg.Tab = e.cfg.Tab
