@@ -13,6 +13,10 @@ type Version struct {
 }
 
 // IsZero reports whether v is the version of a key never written.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (v Version) IsZero() bool { return v.Clock.IsZero() }
 
 // Entry is a key's value with its version.

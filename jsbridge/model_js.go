@@ -96,6 +96,9 @@ func getProp(obj js.Value, name string) js.Value {
 	return jsReflectGet.Invoke(obj, name)
 }
 
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func jv(v conflict.Value) js.Value {
 	if x, ok := v.(js.Value); ok {
 		return x

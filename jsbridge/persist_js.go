@@ -5,7 +5,6 @@ package jsbridge
 import (
 	"context"
 	"errors"
-	"strconv"
 	"syscall/js"
 	"time"
 
@@ -163,18 +162,18 @@ func (p *persister) listen(raw js.Value) {
 		p.close()
 		nv := ev.Get("newVersion")
 		if nv.IsNull() || nv.IsUndefined() {
-			p.fail("the database "+strconv.Quote(p.name)+" was deleted while this tab used it; it is created again with this tab's state", nil)
+			p.fail("the database "+quote(p.name)+" was deleted while this tab used it; it is created again with this tab's state", nil)
 			go p.rewrite()
 			return
 		}
-		p.disable("another tab upgraded the database "+strconv.Quote(p.name)+" to version "+strconv.Itoa(nv.Int())+" (this tab has version "+strconv.Itoa(int(p.version))+"): reload this tab", nil)
+		p.disable("another tab upgraded the database "+quote(p.name)+" to version "+itoa(nv.Int())+" (this tab has version "+itoa(int(p.version))+"): reload this tab", nil)
 	})
 	on("close", func(js.Value) {
 		if !raw.Equal(p.raw) {
 			return
 		}
 		p.close()
-		p.fail("the browser closed the database "+strconv.Quote(p.name)+" (storage cleared?); it is opened again at the next change", nil)
+		p.fail("the browser closed the database "+quote(p.name)+" (storage cleared?); it is opened again at the next change", nil)
 	})
 }
 
@@ -239,7 +238,7 @@ func (p *persister) load(ctx context.Context) ([]protocol.Entry, error) {
 		return nil, err
 	}
 	if bad > 0 {
-		p.fail(strconv.Itoa(bad)+" stored records of "+strconv.Quote(p.name)+" are malformed and were ignored", nil)
+		p.fail(itoa(bad)+" stored records of "+quote(p.name)+" are malformed and were ignored", nil)
 	}
 	from := uint(0)
 	if typeOf(schema) == js.TypeNumber {
@@ -249,7 +248,7 @@ func (p *persister) load(ctx context.Context) ([]protocol.Entry, error) {
 	case from == p.version:
 	case from > p.version:
 		_ = tx.Abort()
-		return nil, errors.New("the stored state has schema version " + strconv.Itoa(int(from)) + ", newer than this tab's " + strconv.Itoa(int(p.version)) + ": reload this tab")
+		return nil, errors.New("the stored state has schema version " + itoa(int(from)) + ", newer than this tab's " + itoa(int(p.version)) + ": reload this tab")
 	case from == 0 && len(entries) == 0:
 		// A new database: nothing to migrate.
 		if _, err := meta.PutKey(js.ValueOf(schemaKey), js.ValueOf(p.version)); err != nil {
@@ -300,7 +299,7 @@ func (p *persister) migrateIn(st *idb.ObjectStore, entries []protocol.Entry, fro
 	}
 	for _, en := range mig.Puts {
 		if _, err := st.Put(record(en)); err != nil {
-			return nil, errors.New("cannot store the migrated value of " + strconv.Quote(en.Key) + ": " + err.Error())
+			return nil, errors.New("cannot store the migrated value of " + quote(en.Key) + ": " + err.Error())
 		}
 	}
 	return mig.Puts, nil
@@ -392,14 +391,14 @@ func (p *persister) run() {
 		err := p.open(ctx)
 		p.opening = false
 		if err != nil {
-			p.fail("cannot open the database "+strconv.Quote(p.name)+"; changes are not stored until it opens", err)
+			p.fail("cannot open the database "+quote(p.name)+"; changes are not stored until it opens", err)
 			return
 		}
 	}
 	for batch := p.q.Take(); batch != nil; batch = p.q.Take() {
 		err := p.write(ctx, batch)
 		if err != nil {
-			p.fail("storing "+strconv.Itoa(len(batch))+" keys in "+strconv.Quote(p.name)+" failed; they are stored with the next change", err)
+			p.fail("storing "+itoa(len(batch))+" keys in "+quote(p.name)+" failed; they are stored with the next change", err)
 		}
 		if !p.q.Done(err == nil) || p.db == nil {
 			break
@@ -449,7 +448,7 @@ func (p *persister) write(ctx context.Context, batch []protocol.Entry) error {
 		}
 		if _, err := st.Put(record(en)); err != nil {
 			// DataCloneError: this value cannot be stored; the others can.
-			p.fail("the value of "+strconv.Quote(en.Key)+" cannot be stored", err)
+			p.fail("the value of "+quote(en.Key)+" cannot be stored", err)
 			continue
 		}
 		p.puts++
@@ -478,7 +477,7 @@ func (p *persister) rewrite() {
 	err := p.open(context.Background())
 	p.opening = false
 	if err != nil {
-		p.disable("cannot create the database "+strconv.Quote(p.name)+" again", err)
+		p.disable("cannot create the database "+quote(p.name)+" again", err)
 		return
 	}
 	if p.s.e != nil {
@@ -520,7 +519,7 @@ func (p *persister) restore() {
 	switch {
 	case err != nil:
 		p.close()
-		p.disable("cannot restore the state stored in "+strconv.Quote(p.name), unwrapJS(err))
+		p.disable("cannot restore the state stored in "+quote(p.name), unwrapJS(err))
 	}
 	p.s.restored(entries)
 	p.restoreTook = time.Since(began)

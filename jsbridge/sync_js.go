@@ -69,7 +69,7 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 		return nil, err
 	}
 	if !protocol.ValidID(tab) {
-		return nil, errors.New("tab id " + strconv.Quote(tab) + " must be 1 to 64 letters, digits, - or _")
+		return nil, errors.New("tab id " + quote(tab) + " must be 1 to 64 letters, digits, - or _")
 	}
 	m.intern(tab) // in every message it sends
 	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), unsubscribe: js.Undefined()}
@@ -653,6 +653,8 @@ func thrownBy(err error) (js.Error, bool) {
 func short(tab string) string { return tab[max(0, len(tab)-6):] }
 
 // join is strings.Join, which would cost the wasm module 1 KB gzipped.
+//
+//go:noinline
 func join(list []string, sep string) string {
 	var b []byte
 	for i, s := range list {
@@ -663,3 +665,14 @@ func join(list []string, sep string) string {
 	}
 	return string(b)
 }
+
+// quote is strconv.Quote, not inlined: inlined at each of its uses it
+// costs the wasm module more than the call saves.
+//
+//go:noinline
+func quote(s string) string { return strconv.Quote(s) }
+
+// itoa is strconv.Itoa, not inlined, for the same reason as quote.
+//
+//go:noinline
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -484,6 +484,10 @@ func (e *Elector) checkLease(now int64, out *Output) {
 }
 
 // checkPending lets a pending leader act once nobody else can be acting.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (e *Elector) checkPending(now int64) {
 	if e.role != pending || e.querying {
 		return
@@ -551,6 +555,10 @@ const maxTerm = 1<<53 - 1
 func nextTerm(t uint64) uint64 { return min(t+1, maxTerm) }
 
 // act makes a claimed leadership effective.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (e *Elector) act(now int64) {
 	e.role = leading
 	e.await = nil
@@ -558,6 +566,10 @@ func (e *Elector) act(now int64) {
 }
 
 // beat sends a HEARTBEAT or LEADER_ANNOUNCE and renews the lease.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (e *Elector) beat(now int64, t protocol.Type, out *Output) {
 	e.lease = now + e.b.Lease
 	e.nextBeat = now + e.b.Heartbeat
@@ -679,6 +691,10 @@ func (e *Elector) follow(now int64, t uint64, l string, out *Output) {
 
 // maybeEndorse tells l, once, that this tab, which led until lately, has
 // stepped down.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (e *Elector) maybeEndorse(now int64, t uint64, l string, out *Output) {
 	if now >= e.endorseUntil || e.endorsed[l] >= t {
 		return

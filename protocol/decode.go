@@ -224,6 +224,10 @@ func readID(m conflict.Model, obj conflict.Value, name string) (string, bool) {
 }
 
 // ValidID reports whether s can be a tab or request id.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func ValidID(s string) bool {
 	if len(s) == 0 || len(s) > maxIDLen {
 		return false
@@ -248,6 +252,9 @@ func readShortString(m conflict.Model, v conflict.Value) (string, bool) {
 	return "", false
 }
 
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func readUint(m conflict.Model, v conflict.Value) (uint64, bool) {
 	n, ok := readInt(m, v)
 	return uint64(n), ok && n >= 0

@@ -51,6 +51,9 @@ const (
 
 var typeNames = [...]string{"", "STATE_UPDATE", "STATE_REQUEST", "STATE_RESPONSE", "LEADER_ELECTION", "LEADER_ANNOUNCE", "TAB_PING", "TAB_PONG", "HEARTBEAT"}
 
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (t Type) String() string {
 	if t > 0 && int(t) < len(typeNames) {
 		return typeNames[t]

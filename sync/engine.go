@@ -259,6 +259,10 @@ func fingerprint(cfg Config) string {
 // Synced reports whether key is synced under this tab's SyncKeys and
 // ExcludeKeys. __proto__, constructor and prototype never are: writing them
 // into an object can change its prototype.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (e *Engine) Synced(key string) bool {
 	if e.exclude[key] || key == "__proto__" || key == "constructor" || key == "prototype" {
 		return false
@@ -412,6 +416,10 @@ func (e *Engine) newID() string {
 // about 20 KB to the wasm module (sort.Slice also links internal/reflectlite).
 // A Shell sort is a few lines and fast enough for states of many thousand
 // keys (Keys sorts them for every state response).
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func sortStrings(s []string) {
 	sortFunc(s, func(a, b string) bool { return a < b })
 }
