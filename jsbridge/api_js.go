@@ -6,6 +6,7 @@ import (
 	"syscall/js"
 
 	"github.com/tabsync/tabsync/protocol"
+	tsync "github.com/tabsync/tabsync/sync"
 )
 
 // ContractVersion is the version of the global API described in
@@ -17,7 +18,11 @@ const ContractVersion = 1
 func Install() {
 	api := jsObject.New()
 	api.Set("version", ContractVersion)
-	api.Set("supported", js.FuncOf(func(js.Value, []js.Value) any { return Supported() }))
+	// supported() is JavaScript (helpers.js): without the helpers the
+	// module serves nothing, and create says why.
+	if h := js.Global().Get("__tabsyncHelpers"); h.Type() == js.TypeObject {
+		api.Set("supported", h.Get("supported"))
+	}
 	api.Set("create", js.FuncOf(func(_ js.Value, args []js.Value) (result any) {
 		defer func() {
 			// Reading the store or the config runs the application's
@@ -52,17 +57,6 @@ func throw(kind, message string) js.Value {
 	e := js.Global().Get(kind).New(message)
 	r := jsObject.New()
 	r.Set("error", e)
-	return r
-}
-
-// Supported reports the browser features tabsync uses.
-func Supported() js.Value {
-	g := js.Global()
-	r := jsObject.New()
-	r.Set("broadcastChannel", g.Get("BroadcastChannel").Type() == js.TypeFunction)
-	nav := g.Get("navigator")
-	r.Set("webLocks", nav.Type() == js.TypeObject && nav.Get("locks").Type() == js.TypeObject)
-	r.Set("indexedDB", g.Get("indexedDB").Type() == js.TypeObject)
 	return r
 }
 
@@ -132,26 +126,19 @@ func (s *Sync) method(name string, arg js.Value) any {
 
 // stats builds the getStats() object.
 func (s *Sync) stats() js.Value {
+	var st tsync.Stats
+	if s.e != nil {
+		st = s.e.Stats()
+	}
 	r := jsObject.New()
-	by := jsObject.New()
-	for _, reason := range protocol.Reasons() {
-		by.Set(reason.String(), 0)
-	}
-	if s.e == nil {
-		for _, k := range []string{"sent", "received", "applied", "conflicts", "dropped"} {
-			r.Set(k, 0)
-		}
-		r.Set("droppedByReason", by)
-		return r
-	}
-	st := s.e.Stats()
 	r.Set("sent", st.Sent)
 	r.Set("received", st.Received)
 	r.Set("applied", st.Applied)
 	r.Set("conflicts", st.Conflicts)
 	r.Set("dropped", st.Dropped)
-	for k, n := range st.DroppedByReason {
-		by.Set(k, n)
+	by := jsObject.New()
+	for _, reason := range protocol.Reasons() {
+		by.Set(reason.String(), st.DroppedByReason[reason.String()])
 	}
 	r.Set("droppedByReason", by)
 	return r

@@ -34,47 +34,52 @@ type options struct {
 	persistMigrate js.Value
 }
 
-// parseConfig reads the user's config object. Every problem is listed, so
-// that one report names them all. The reading and checking is JavaScript
-// (config in helpers.js), one call across the boundary: in Go it was some
-// 6 KB of the gzipped module.
-func parseConfig(cfg js.Value, tab string, m *model) (options, []string) {
+// parseConfig reads the user's config object and checks the store. Every
+// problem is listed, so that one report names them all. The reading and
+// checking is JavaScript (config in helpers.js), one call across the
+// boundary: in Go it was some 6 KB of the gzipped module.
+func parseConfig(cfg, store js.Value, tab string, m *model) (options, []string) {
 	var names []any
 	for s := conflict.LastWriteWins; s <= conflict.Custom; s++ {
 		names = append(names, s.String())
 	}
-	c := m.config.Invoke(cfg, names)
+	c := m.config.Invoke(cfg, names, store)
 	keys := func(name string) []string {
-		if v := c.Get(name); !v.IsNull() {
+		if v := field(c, name); !v.IsNull() {
 			return stringList(v)
 		}
 		return nil
 	}
 	o := options{
-		channelName:          c.Get("channelName").String(),
-		debug:                c.Get("debug").Bool(),
-		shouldSync:           c.Get("shouldSync"),
-		customResolver:       c.Get("customResolver"),
-		onRemoteUpdate:       c.Get("onRemoteUpdate"),
-		onSyncStateChange:    c.Get("onSyncStateChange"),
-		onError:              c.Get("onError"),
-		enableLeaderElection: c.Get("enableLeaderElection").Bool(),
-		leaderElection:       c.Get("leaderElection").String(),
-		leaderHeartbeatMs:    c.Get("leaderHeartbeatMs").Float(),
-		persist:              c.Get("persist").Bool(),
-		persistDB:            c.Get("persistDB").String(),
-		persistVersion:       uint(c.Get("persistVersion").Int()),
-		persistMigrate:       c.Get("persistMigrate"),
+		channelName:          field(c, "channelName").String(),
+		debug:                field(c, "debug").Bool(),
+		shouldSync:           field(c, "shouldSync"),
+		customResolver:       field(c, "customResolver"),
+		onRemoteUpdate:       field(c, "onRemoteUpdate"),
+		onSyncStateChange:    field(c, "onSyncStateChange"),
+		onError:              field(c, "onError"),
+		enableLeaderElection: field(c, "enableLeaderElection").Bool(),
+		leaderElection:       field(c, "leaderElection").String(),
+		leaderHeartbeatMs:    field(c, "leaderHeartbeatMs").Float(),
+		persist:              field(c, "persist").Bool(),
+		persistDB:            field(c, "persistDB").String(),
+		persistVersion:       uint(field(c, "persistVersion").Int()),
+		persistMigrate:       field(c, "persistMigrate"),
 	}
 	e := &o.engine
 	e.Tab, e.Model, e.Persist = tab, m, o.persist
 	e.SyncKeys, e.ExcludeKeys = keys("syncKeys"), keys("excludeKeys")
-	e.ThrottleMs = int64(c.Get("throttleMs").Float())
-	e.DebounceMs = int64(c.Get("debounceMs").Float())
-	if i := c.Get("strategy").Int(); i >= 0 {
+	e.ThrottleMs = int64(field(c, "throttleMs").Float())
+	e.DebounceMs = int64(field(c, "debounceMs").Float())
+	if i := field(c, "strategy").Int(); i >= 0 {
 		e.Strategy = conflict.Strategy(i)
 	}
-	e.AppVersion = c.Get("appVersion").String()
-	e.Limits.MaxBytes = int(c.Get("maxMessageBytes").Float())
-	return o, stringList(c.Get("problems"))
+	e.AppVersion = field(c, "appVersion").String()
+	e.Limits.MaxBytes = int(field(c, "maxMessageBytes").Float())
+	return o, stringList(field(c, "problems"))
 }
+
+// field is v.Get(name), not inlined: parseConfig reads twenty fields.
+//
+//go:noinline
+func field(v js.Value, name string) js.Value { return v.Get(name) }

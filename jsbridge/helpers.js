@@ -93,11 +93,22 @@ globalThis.__tabsyncHelpers = {
   // config_js.go: every field typed, with its default, and problems, every
   // problem found, so that one report names them all. strategies lists the
   // conflictStrategy names; strategy is the index of the one given, or -1.
+  // The store's problems come last.
   // Reading a property runs the application's getters: a throw goes to the
   // caller.
-  config(cfg, strategies) {
+  config(cfg, strategies, store) {
     const problems = [];
     const bad = (msg) => { problems.push(msg); };
+    const done = () => {
+      if (typeof store !== 'function' && (typeof store !== 'object' || store === null)) {
+        bad('store must be an object with getState, setState and subscribe');
+      } else {
+        for (const name of ['getState', 'setState', 'subscribe']) {
+          if (typeof store[name] !== 'function') bad('store has no ' + name + ' function');
+        }
+      }
+      return o;
+    };
     const o = {
       problems, channelName: '', syncKeys: null, excludeKeys: null, throttleMs: 100, debounceMs: 0,
       strategy: -1, customResolver: undefined, shouldSync: undefined, onRemoteUpdate: undefined,
@@ -107,7 +118,7 @@ globalThis.__tabsyncHelpers = {
     };
     if (cfg === null || typeof cfg !== 'object') {
       bad('config must be an object');
-      return o;
+      return done();
     }
     const isSet = (v) => v !== undefined && v !== null;
     const v = cfg.channelName;
@@ -200,7 +211,33 @@ globalThis.__tabsyncHelpers = {
     } else if (isSet(p)) {
       bad('persist must be a boolean or an object { dbName, version, migrate }');
     }
-    return o;
+    return done();
+  },
+
+  // supported reports the browser features tabsync uses: it is
+  // __tabsync.supported() (docs/WASM-CONTRACT.md).
+  supported() {
+    const isObj = (v) => typeof v === 'object' && v !== null;
+    return {
+      broadcastChannel: typeof globalThis.BroadcastChannel === 'function',
+      webLocks: isObj(globalThis.navigator) && isObj(globalThis.navigator.locks),
+      indexedDB: isObj(globalThis.indexedDB),
+    };
+  },
+
+  // lifecycle follows the page lifecycle events an instance acts on:
+  // notify(event, flag) for visibilitychange (flag: the page is hidden),
+  // pagehide, freeze, resume and pageshow (flag: persisted). It returns a
+  // function that stops it, or undefined where there is no window or
+  // document (a worker).
+  lifecycle(notify) {
+    if (typeof window !== 'object' || typeof document !== 'object') return undefined;
+    const on = [[document, 'visibilitychange'], [window, 'pagehide'], [document, 'freeze'],
+      [document, 'resume'], [window, 'pageshow']];
+    const handler = (ev) => notify(ev.type,
+      ev.type === 'pageshow' ? Boolean(ev.persisted) : document.visibilityState === 'hidden');
+    for (const [target, event] of on) target.addEventListener(event, handler);
+    return () => { for (const [target, event] of on) target.removeEventListener(event, handler); };
   },
 
   // handle builds an instance's Handle (docs/WASM-CONTRACT.md) around call,

@@ -143,7 +143,7 @@ func TestWithoutBroadcastChannelStartDoesNothing(t *testing.T) {
 	defer js.Global().Set("BroadcastChannel", bc)
 	in := newInstance(t, emptyStore(), jsEval("{channelName: 'no-bc'}"))
 
-	assert.False(t, Supported().Get("broadcastChannel").Bool())
+	assert.False(t, js.Global().Get("__tabsyncHelpers").Call("supported").Get("broadcastChannel").Bool())
 	assert.NotPanics(t, in.start)
 	assert.False(t, in.active())
 	assert.Equal(t, []string{"disconnected"}, in.states())

@@ -35,6 +35,7 @@ type model struct {
 	kindOf      js.Value
 	sizeOf      js.Value
 	config      js.Value // reads the user's config (parseConfig)
+	lifecycle   js.Value // follows the page lifecycle (watchLifecycle)
 	handle      js.Value // builds a Handle around its one Go function
 	// interned holds the strings every message carries (the type names,
 	// the tab's own id) as JavaScript strings made once: js.ValueOf of a
@@ -48,12 +49,12 @@ func loadHelpers() (*model, error) {
 	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	for _, name := range []string{"changedKeys", "keysOf", "kindOf", "sizeOf", "config", "handle"} {
+	for _, name := range []string{"changedKeys", "keysOf", "kindOf", "sizeOf", "config", "lifecycle", "handle"} {
 		if h.Get(name).Type() != js.TypeFunction {
 			return nil, errHelpers
 		}
 	}
-	m := &model{changedKeys: h.Get("changedKeys"), keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), config: h.Get("config"), handle: h.Get("handle"), interned: map[string]js.Value{}}
+	m := &model{changedKeys: h.Get("changedKeys"), keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), interned: map[string]js.Value{}}
 	for t := protocol.Type(1); t.String() != "UNKNOWN"; t++ {
 		m.intern(t.String())
 	}

@@ -142,39 +142,30 @@ func contains(list []string, s string) bool {
 // everything again), and the browser closing the connection (storage
 // cleared): reopen at the next write.
 func (p *persister) listen(raw js.Value) {
-	on := func(event string, f func(ev js.Value)) {
-		fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
-			defer p.s.recover("persist")
-			var ev js.Value
-			if len(args) > 0 {
-				ev = args[0]
-			}
-			f(ev)
+	// One function for both events: each js.FuncOf costs the module.
+	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer p.s.recover("persist")
+		if len(args) == 0 || !raw.Equal(p.raw) {
 			return nil
-		})
-		raw.Call("addEventListener", event, fn)
-		p.events = append(p.events, fn)
-	}
-	on("versionchange", func(ev js.Value) {
-		if !raw.Equal(p.raw) {
-			return
 		}
+		ev := args[0]
 		p.close()
-		nv := ev.Get("newVersion")
+		if ev.Get("type").String() == "close" {
+			p.fail("the browser closed the database "+quote(p.name)+" (storage cleared?); it is opened again at the next change", nil)
+			return nil
+		}
+		nv := ev.Get("newVersion") // versionchange
 		if nv.IsNull() || nv.IsUndefined() {
 			p.fail("the database "+quote(p.name)+" was deleted while this tab used it; it is created again with this tab's state", nil)
 			go p.rewrite()
-			return
+			return nil
 		}
 		p.disable("another tab upgraded the database "+quote(p.name)+" to version "+itoa(nv.Int())+" (this tab has version "+itoa(int(p.version))+"): reload this tab", nil)
+		return nil
 	})
-	on("close", func(js.Value) {
-		if !raw.Equal(p.raw) {
-			return
-		}
-		p.close()
-		p.fail("the browser closed the database "+quote(p.name)+" (storage cleared?); it is opened again at the next change", nil)
-	})
+	raw.Call("addEventListener", "versionchange", fn)
+	raw.Call("addEventListener", "close", fn)
+	p.events = append(p.events, fn)
 }
 
 // close drops the connection (idempotent).

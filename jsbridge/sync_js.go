@@ -75,16 +75,7 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), unsubscribe: js.Undefined()}
 	s.el.lock = js.Undefined()
 	s.prefix = "[tabsync:" + tab[max(0, len(tab)-6):] + "]"
-	s.opt, s.problems = parseConfig(config, tab, m)
-	if t := typeOf(store); t != js.TypeObject && t != js.TypeFunction {
-		s.problems = append(s.problems, "store must be an object with getState, setState and subscribe")
-	} else {
-		for _, name := range []string{"getState", "setState", "subscribe"} {
-			if typeOf(getProp(store, name)) != js.TypeFunction {
-				s.problems = append(s.problems, "store has no "+name+" function")
-			}
-		}
-	}
+	s.opt, s.problems = parseConfig(config, store, tab, m)
 	if len(s.problems) > 0 {
 		return s, nil
 	}
@@ -478,52 +469,53 @@ func (s *Sync) watchLifecycle() {
 	if len(s.lifecycle) > 0 {
 		return
 	}
-	win, doc := js.Global().Get("window"), js.Global().Get("document")
-	if win.Type() != js.TypeObject || doc.Type() != js.TypeObject {
+	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer s.recover("lifecycle")
+		s.lifecycleEvent(args[0].String(), args[1].Bool())
+		return nil
+	})
+	undo := s.m.lifecycle.Invoke(fn)
+	if undo.Type() != js.TypeFunction { // no window or document: a worker
+		fn.Release()
 		return
 	}
-	on := func(target js.Value, event string, f func(js.Value)) {
-		fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
-			defer s.recover("lifecycle")
-			f(args[0])
-			return nil
-		})
-		target.Call("addEventListener", event, fn)
-		s.lifecycle = append(s.lifecycle, func() { target.Call("removeEventListener", event, fn); fn.Release() })
-	}
-	on(doc, "visibilitychange", func(js.Value) {
-		if s.Active() && doc.Get("visibilityState").String() == "hidden" {
+	s.lifecycle = append(s.lifecycle, func() { undo.Invoke(); fn.Release() })
+}
+
+// lifecycleEvent acts on a page lifecycle event (helpers.js lifecycle):
+// flag is whether the page is hidden for visibilitychange, and persisted
+// for pageshow.
+func (s *Sync) lifecycleEvent(event string, flag bool) {
+	switch event {
+	case "visibilitychange":
+		if s.Active() && flag {
 			s.handle(s.e.Flush(now()))
 		}
-	})
-	on(win, "pagehide", func(js.Value) {
+	case "pagehide":
 		if s.Active() {
 			s.resumeOnShow = true
 			s.stopUnloading()
 		}
-	})
-	// A frozen tab runs nothing: a leader would keep its Web Lock until
-	// the others take it. The browser says when it freezes a tab (and it
-	// may discard it next), so stop, which gives leadership up at once,
-	// and start again when it resumes.
-	on(doc, "freeze", func(js.Value) {
+	case "freeze":
+		// A frozen tab runs nothing: a leader would keep its Web Lock
+		// until the others take it. The browser says when it freezes a
+		// tab (and it may discard it next), so stop, which gives
+		// leadership up at once, and start again when it resumes.
 		if s.Active() {
 			s.resumeOnResume = true
 			s.Stop()
 		}
-	})
-	on(doc, "resume", func(js.Value) {
+	case "resume":
 		if s.resumeOnResume {
 			s.resumeOnResume = false
 			s.Start()
 		}
-	})
-	on(win, "pageshow", func(ev js.Value) {
-		if ev.Get("persisted").Truthy() && s.resumeOnShow {
+	case "pageshow":
+		if flag && s.resumeOnShow {
 			s.resumeOnShow = false
 			s.Start()
 		}
-	})
+	}
 }
 
 // call invokes a user function, turning a throw into an error.
