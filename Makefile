@@ -3,6 +3,8 @@
 #   make test    vet, native tests (-race), wasm tests in Chromium, build,
 #                npm tests (node --test), e2e
 #   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build
+#   make size    check the size budget: tabsync.wasm gzipped at most 1.15
+#                times tools/sizefloor (a program using only go-indexeddb)
 #   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/
 #   make bench   build, then measure tabsync next to a plain BroadcastChannel,
 #                broadcast-channel and zustand-sync-tabs in headless Chromium
@@ -36,11 +38,11 @@ SHELL       := bash
 # The steps of `make test` must run in the order given, also under -j.
 .NOTPARALLEL:
 
-.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e build wasm npm demo bench fuzz soak tools clean
+.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e build size wasm npm demo bench fuzz soak tools clean
 
 all: test
 
-test: vet unit fuzz-short wasm-test build npm-test e2e
+test: vet unit fuzz-short wasm-test build size npm-test e2e
 	@echo "test: all passed"
 
 vet:
@@ -106,6 +108,11 @@ npm:
 		exit 0; \
 	fi; \
 	tools/npm-build.sh npm
+
+# The size budget (README.md, Size); make test runs it after build.
+size:
+	@echo "==> size budget"
+	GO=$(GO) tools/sizecheck.sh $(DIST)/tabsync.wasm
 
 demo: build
 	@if [ -f examples/react/package.json ]; then \
