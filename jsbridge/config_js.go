@@ -51,35 +51,46 @@ func parseConfig(cfg, store js.Value, tab string, m *model) (options, []string) 
 		return nil
 	}
 	o := options{
-		channelName:          field(c, "channelName").String(),
-		debug:                field(c, "debug").Bool(),
+		channelName:          fieldString(c, "channelName"),
+		debug:                fieldBool(c, "debug"),
 		shouldSync:           field(c, "shouldSync"),
 		customResolver:       field(c, "customResolver"),
 		onRemoteUpdate:       field(c, "onRemoteUpdate"),
 		onSyncStateChange:    field(c, "onSyncStateChange"),
 		onError:              field(c, "onError"),
-		enableLeaderElection: field(c, "enableLeaderElection").Bool(),
-		leaderElection:       field(c, "leaderElection").String(),
-		leaderHeartbeatMs:    field(c, "leaderHeartbeatMs").Float(),
-		persist:              field(c, "persist").Bool(),
-		persistDB:            field(c, "persistDB").String(),
-		persistVersion:       uint(field(c, "persistVersion").Int()),
+		enableLeaderElection: fieldBool(c, "enableLeaderElection"),
+		leaderElection:       fieldString(c, "leaderElection"),
+		leaderHeartbeatMs:    fieldFloat(c, "leaderHeartbeatMs"),
+		persist:              fieldBool(c, "persist"),
+		persistDB:            fieldString(c, "persistDB"),
+		persistVersion:       uint(fieldFloat(c, "persistVersion")),
 		persistMigrate:       field(c, "persistMigrate"),
 	}
 	e := &o.engine
 	e.Tab, e.Model, e.Persist = tab, m, o.persist
 	e.SyncKeys, e.ExcludeKeys = keys("syncKeys"), keys("excludeKeys")
-	e.ThrottleMs = int64(field(c, "throttleMs").Float())
-	e.DebounceMs = int64(field(c, "debounceMs").Float())
-	if i := field(c, "strategy").Int(); i >= 0 {
+	e.ThrottleMs = int64(fieldFloat(c, "throttleMs"))
+	e.DebounceMs = int64(fieldFloat(c, "debounceMs"))
+	if i := int(fieldFloat(c, "strategy")); i >= 0 {
 		e.Strategy = conflict.Strategy(i)
 	}
-	e.AppVersion = field(c, "appVersion").String()
-	e.Limits.MaxBytes = int(field(c, "maxMessageBytes").Float())
+	e.AppVersion = fieldString(c, "appVersion")
+	e.Limits.MaxBytes = int(fieldFloat(c, "maxMessageBytes"))
 	return o, stringList(field(c, "problems"))
 }
 
-// field is v.Get(name), not inlined: parseConfig reads twenty fields.
+// field is v.Get(name), and fieldString, fieldBool and fieldFloat read it
+// as a string, boolean or number; not inlined: parseConfig reads twenty
+// fields, and js.Value's Bool and Float inline their type checks.
 //
 //go:noinline
 func field(v js.Value, name string) js.Value { return v.Get(name) }
+
+//go:noinline
+func fieldString(v js.Value, name string) string { return v.Get(name).String() }
+
+//go:noinline
+func fieldBool(v js.Value, name string) bool { return v.Get(name).Bool() }
+
+//go:noinline
+func fieldFloat(v js.Value, name string) float64 { return v.Get(name).Float() }
