@@ -39,7 +39,7 @@ type sizes struct {
 var fullSizes = sizes{
 	latencyChanges: 500, warmChanges: 50, manyTabs: 8,
 	burst: 20000, burstTabs: 3,
-	scaleBytes: []int{1 << 10, 100 << 10, 1 << 20}, scaleChanges: 200,
+	scaleBytes: []int{1 << 10, 100 << 10, 1 << 20}, scaleChanges: 300,
 	rounds: 50, trials: 10, memChanges: 10000,
 	persistBytes: []int{1 << 10, 100 << 10, 1 << 20}, persistChanges: 500,
 }

@@ -224,13 +224,13 @@ func targets(res *Results) []target {
 		}
 		a, ok1 := get(3, first, implTabsync)
 		b, ok2 := get(3, last, implTabsync)
-		if ok1 && ok2 && first != last {
-			measured := fmt.Sprintf("%g ms vs %g ms: %.2f×", *b.Median, *a.Median, *b.Median / *a.Median)
-			if a.Ratio != nil && b.Ratio != nil {
-				measured += fmt.Sprintf(" (to BroadcastChannel: %.2f× and %.2f×)", *b.Ratio, *a.Ratio)
-			}
-			add(fmt.Sprintf("one-key latency with %s of other state ≤ 1.2× with %s", last, first),
-				measured, *b.Median <= 1.2**a.Median, true)
+		if ok1 && ok2 && first != last && a.Ratio != nil && b.Ratio != nil {
+			// The sizes are measured a minute apart: compare each to the
+			// plain channel measured alongside it, which the machine's
+			// drift affects alike.
+			add(fmt.Sprintf("one-key latency with %s of other state ≤ 1.2× with %s (each as a ratio to BroadcastChannel)", last, first),
+				fmt.Sprintf("%.2f× vs %.2f×: %.2f× (medians %g ms and %g ms)", *b.Ratio, *a.Ratio, *b.Ratio / *a.Ratio, *b.Median, *a.Median),
+				*b.Ratio <= 1.2**a.Ratio, true)
 		}
 	}
 	if r, ok := get(4, "2 tabs", implTabsync); ok {
