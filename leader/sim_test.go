@@ -1,7 +1,6 @@
 package leader_test
 
 import (
-	"flag"
 	"fmt"
 	"math/rand"
 	"testing"
@@ -11,12 +10,6 @@ import (
 	"github.com/tabsync/tabsync/internal/sim"
 	"github.com/tabsync/tabsync/leader"
 	tsync "github.com/tabsync/tabsync/sync"
-)
-
-var (
-	seeds     = flag.Int("seeds", 1000, "how many seeds each simulation property runs")
-	oneSeed   = flag.Int64("seed", -1, "run the simulation properties with this seed only")
-	firstSeed = flag.Int64("first-seed", 1, "the first seed of the simulation properties")
 )
 
 // hb is the heartbeat of the simulations, in virtual milliseconds.
@@ -32,28 +25,10 @@ const (
 	overlapBound = 3 * hb
 )
 
+// forSeeds runs prop over the seeds of the test flags (see sim.ForSeeds).
 func forSeeds(t *testing.T, prop func(seed int64) (*sim.Net, string)) {
 	t.Helper()
-	forSomeSeeds(t, *seeds, prop)
-}
-
-// forSomeSeeds runs prop for at most limit seeds.
-func forSomeSeeds(t *testing.T, limit int, prop func(seed int64) (*sim.Net, string)) {
-	t.Helper()
-	first, count := *firstSeed, int64(min(*seeds, limit))
-	if *oneSeed >= 0 {
-		first, count = *oneSeed, 1
-	}
-	if testing.Short() && count > 100 {
-		count = 100
-	}
-	for seed := first; seed < first+count; seed++ {
-		n, failure := prop(seed)
-		if failure != "" {
-			t.Fatalf("seed %d: %s\n\nreplay: go test ./leader -run '%s' -seed %d -v\n\ntrace (last lines):\n%s",
-				seed, failure, t.Name(), seed, n.Trace(80))
-		}
-	}
+	sim.ForSeeds(t, 0, prop)
 }
 
 func newNet(seed int64, mode leader.Mode, faults sim.Faults) *sim.Net {
@@ -237,7 +212,7 @@ func TestHeartbeatModeProperties(t *testing.T) {
 func TestThrottledTabsNeverFlap(t *testing.T) {
 	for _, mode := range []leader.Mode{leader.Locks, leader.Heartbeat} {
 		t.Run(mode.String(), func(t *testing.T) {
-			forSomeSeeds(t, 100, func(seed int64) (*sim.Net, string) {
+			sim.ForSeeds(t, 100, func(seed int64) (*sim.Net, string) {
 				r := rand.New(rand.NewSource(seed))
 				n := newNet(seed, mode, sim.Faults{MaxDelayMs: int64(r.Intn(40))})
 				watch(n, mode)

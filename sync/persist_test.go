@@ -224,14 +224,9 @@ func TestVersionedListsEveryWriteForARewrite(t *testing.T) {
 // one more tab, ten more seconds), so it runs a tenth of -seeds (at least
 // 100) per strategy.
 func TestPersistedStateIsTheConvergedState(t *testing.T) {
-	if *oneSeed < 0 {
-		saved := *seeds
-		*seeds = max(100, saved/10)
-		defer func() { *seeds = saved }()
-	}
 	for _, s := range []conflict.Strategy{conflict.LastWriteWins, conflict.FirstWriteWins, conflict.Merge} {
 		t.Run(s.String(), func(t *testing.T) {
-			forSeeds(t, func(seed int64) (*sim.Net, string) {
+			sim.ForSeeds(t, max(100, sim.Seeds()/10), func(seed int64) (*sim.Net, string) {
 				r := rand.New(rand.NewSource(seed))
 				w := randomWorkload(r, s)
 				w.persist = true

@@ -1,7 +1,6 @@
 package sync_test
 
 import (
-	"flag"
 	"fmt"
 	"math/rand"
 	"testing"
@@ -14,31 +13,10 @@ import (
 	tsync "github.com/tabsync/tabsync/sync"
 )
 
-var traceLines = 60
-
-var (
-	seeds   = flag.Int("seeds", 1000, "how many seeds each simulation property runs")
-	oneSeed = flag.Int64("seed", -1, "run the simulation properties with this seed only")
-)
-
-// forSeeds runs prop for every seed, stopping at the first failure with the
-// seed and the tail of its trace.
+// forSeeds runs prop over the seeds of the test flags (see sim.ForSeeds).
 func forSeeds(t *testing.T, prop func(seed int64) (*sim.Net, string)) {
 	t.Helper()
-	first, count := int64(1), int64(*seeds)
-	if *oneSeed >= 0 {
-		first, count = *oneSeed, 1
-	}
-	if testing.Short() && count > 100 {
-		count = 100
-	}
-	for seed := first; seed < first+count; seed++ {
-		n, failure := prop(seed)
-		if failure != "" {
-			t.Fatalf("seed %d: %s\n\nreplay: go test ./sync -run '%s' -seed %d -v\n\ntrace (last lines):\n%s",
-				seed, failure, t.Name(), seed, n.Trace(traceLines))
-		}
-	}
+	sim.ForSeeds(t, 0, prop)
 }
 
 const excluded = "secret"
@@ -293,8 +271,6 @@ func TestSimulationReplaysFromSeed(t *testing.T) {
 	a, b := w.run(42), w.run(42)
 	require.Equal(t, a.Trace(1<<30), b.Trace(1<<30), "the same seed must replay the same run")
 }
-
-func init() { flag.IntVar(&traceLines, "tracelines", 60, "how many trace lines a failure prints") }
 
 // objectWorkload is a merge or custom run: 2 to 4 tabs write plain objects
 // such as {"x": n} or {"y": n} to one key, on a channel that delays but never
