@@ -133,7 +133,7 @@ bench: build
 # Every fuzz target, FUZZTIME each (make test runs them for FUZZTIME_TEST).
 # New interesting inputs are kept in Go's cache; copy the ones worth keeping
 # from $(go env GOCACHE)/fuzz into the package's testdata/fuzz/<Target>/.
-FUZZ_TARGETS := ./protocol:FuzzDecode ./conflict:FuzzResolve ./conflict:FuzzDeepMerge ./sync:FuzzEngine ./internal/decimal:FuzzParse
+FUZZ_TARGETS := ./protocol:FuzzDecode ./tableproto:FuzzDecode ./conflict:FuzzResolve ./conflict:FuzzDeepMerge ./sync:FuzzEngine ./internal/decimal:FuzzParse
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
