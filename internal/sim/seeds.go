@@ -28,6 +28,16 @@ func Seeds() int { return *seeds }
 // command that replays it and the last lines of the run's trace.
 func ForSeeds(t testing.TB, limit int, prop func(seed int64) (*Net, string)) {
 	t.Helper()
+	ForSeedsOf(t, limit, prop)
+}
+
+// Tracer is a simulated run that can print the tail of its trace.
+type Tracer interface{ Trace(lines int) string }
+
+// ForSeedsOf is ForSeeds for any simulator whose runs have a trace (such
+// as internal/tablesim's World).
+func ForSeedsOf[T Tracer](t testing.TB, limit int, prop func(seed int64) (T, string)) {
+	t.Helper()
 	first, count := *firstSeed, int64(*seeds)
 	if limit > 0 {
 		count = min(count, int64(limit))
