@@ -97,7 +97,11 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(DIST)/tabsync.wasm ./wasm; \
 	cp -f "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js; \
 	tools/precompress.sh $(DIST)/tabsync.wasm; \
-	ls -l $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br | awk '{ printf "    %9d  %s\n", $$5, $$9 }'
+	ls -l $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br | awk '{ printf "    %9d  %s\n", $$5, $$9 }'; \
+	echo "==> build $(DIST)/tabsync-tables.wasm (tables across devices, loaded by createTableSync)"; \
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(DIST)/tabsync-tables.wasm ./wasm/tables; \
+	tools/precompress.sh $(DIST)/tabsync-tables.wasm; \
+	ls -l $(DIST)/tabsync-tables.wasm $(DIST)/tabsync-tables.wasm.gz $(DIST)/tabsync-tables.wasm.br | awk '{ printf "    %9d  %s\n", $$5, $$9 }'
 
 # The npm package, once npm/ exists. npm ci runs only when node_modules is
 # missing or older than package-lock.json (npm writes

@@ -73,6 +73,7 @@ const scriptWasmUrl = {
   name: 'script-wasm-url',
   setup(build) {
     build.onResolve({ filter: /^\.\/wasm-url\.js$/ }, () => ({ path: join(src, 'wasm-url-script.js') }));
+    build.onResolve({ filter: /^\.\/tables-wasm-url\.js$/ }, () => ({ path: join(src, 'tables-wasm-url-script.js') }));
   },
 };
 
@@ -120,7 +121,7 @@ await esbuild.build({
   plugins: [inlineGoGlue, scriptWasmUrl],
 });
 
-for (const f of ['index.d.ts', 'react.d.ts']) copyFileSync(join(src, f), join(dist, f));
+for (const f of ['index.d.ts', 'react.d.ts', 'tables.d.ts']) copyFileSync(join(src, f), join(dist, f));
 
 // The bundlers' asset detection depends on this exact shape surviving the build.
 const esm = readFileSync(join(dist, 'tabsync.mjs'), 'utf8');
@@ -128,7 +129,11 @@ if (!/new URL\(["']\.\/tabsync\.wasm["'], import\.meta\.url\)/.test(esm)) {
   console.error('build: dist/tabsync.mjs lost the literal new URL("./tabsync.wasm", import.meta.url)');
   process.exit(1);
 }
+if (!/new URL\(["']\.\/tabsync-tables\.wasm["'], import\.meta\.url\)/.test(esm)) {
+  console.error('build: dist/tabsync.mjs lost the literal new URL("./tabsync-tables.wasm", import.meta.url)');
+  process.exit(1);
+}
 
-for (const f of ['tabsync.mjs', 'react.mjs', 'tabsync.js', 'index.d.ts', 'react.d.ts']) {
+for (const f of ['tabsync.mjs', 'react.mjs', 'tabsync.js', 'index.d.ts', 'react.d.ts', 'tables.d.ts']) {
   console.log(`dist/${f}  ${statSync(join(dist, f)).size} bytes`);
 }

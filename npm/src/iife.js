@@ -1,3 +1,3 @@
 // Entry of the script-tag build (dist/tabsync.js → window.TabSync): the public
 // names only.
-export { init, isSupported, createBroadcastSync } from './index.js';
+export { init, isSupported, createBroadcastSync, createTableSync, IndexedDBSync } from './index.js';

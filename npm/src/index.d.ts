@@ -175,3 +175,13 @@ export function createBroadcastSync<T extends object>(
   store: StoreApi<T>,
   config: BroadcastSyncConfig<T>,
 ): BroadcastSyncInstance<T>;
+
+export {
+  createTableSync,
+  IndexedDBSync,
+  TableSyncOptions,
+  TableSyncError,
+  TableSyncStatus,
+  TableSyncOrigin,
+  TableSyncEventDetail,
+} from './tables';

@@ -3,6 +3,8 @@
 import { loadModule } from './loader.js';
 import { createInstance } from './instance.js';
 
+export { createTableSync, IndexedDBSync } from './tables.js';
+
 let initUrl; // the wasmUrl given to the first init() that passed one
 
 /**

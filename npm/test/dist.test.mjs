@@ -95,7 +95,7 @@ test('the IIFE build defines TabSync and takes the wasm URL from its script tag'
   sandbox.window = sandbox;
   vm.createContext(sandbox);
   vm.runInContext(readFileSync(dist + 'tabsync.js', 'utf8'), sandbox);
-  assert.deepEqual(Object.keys(sandbox.TabSync).sort(), ['createBroadcastSync', 'init', 'isSupported']);
+  assert.deepEqual(Object.keys(sandbox.TabSync).sort(), ['IndexedDBSync', 'createBroadcastSync', 'createTableSync', 'init', 'isSupported']);
   sandbox.document.currentScript = null; // as after the script ran
   await assert.rejects(sandbox.TabSync.init(), /404/);
   assert.deepEqual(fetched, ['https://cdn.example/tabsync@0.1.0/dist/tabsync.wasm']);

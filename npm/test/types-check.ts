@@ -102,3 +102,28 @@ const useBound = create<{ n: number; bump: () => void }>()((set) => ({ n: 0, bum
 createBroadcastSync(useBound, { channelName: 'bound', syncKeys: ['n'] });
 // @ts-expect-error a store must have the three methods
 createBroadcastSync({ getState: () => ({}) }, { channelName: 'bad' });
+
+// Tables across devices (TABLES.md).
+import { createTableSync, IndexedDBSync, type TableSyncEventDetail } from '../src/index.js';
+const tdb: IndexedDBSync = createTableSync({ serverUrl: 'ws://localhost:8081/sync', dbName: 'sync-db', tables: ['game_scores'] });
+const tdb2 = new IndexedDBSync({ token: 'secret', onError: (e) => console.log(e.phase, e.message, e.tabId) });
+void tdb2;
+async function tablesUsage(): Promise<void> {
+  await tdb.connect();
+  await tdb.set('game_scores', 'player1', { name: 'player1', score: 1500 });
+  const p = await tdb.get<{ score: number }>('game_scores', 'player1');
+  const n: number | undefined = p?.score;
+  const all: Record<string, unknown> = await tdb.getAll('game_scores');
+  await tdb.delete('game_scores', 'player1');
+  const s: 'offline' | 'connecting' | 'online' = tdb.status;
+  const pending: number = tdb.pending;
+  tdb.disconnect();
+  void n, all, s, pending;
+}
+void tablesUsage;
+window.addEventListener('idb-sync-update', (e) => {
+  const d: TableSyncEventDetail = e.detail;
+  const o: 'local' | 'local-tab' | 'server' | 'server-tab' = d.origin;
+  const v: number | undefined = d.meta.tableVersion;
+  void o, v;
+});

@@ -1,0 +1,247 @@
+// Tables across devices: createTableSync and IndexedDBSync (TABLES.md). The
+// table sync is its own wasm module, tabsync-tables.wasm, loaded on first
+// use, so pages that only sync a store never fetch it.
+import { prepareGlue } from './go-glue.js';
+import { defaultTablesWasmUrl } from './tables-wasm-url.js';
+
+const API_VERSION = 1;
+const DEFAULTS = { serverUrl: 'ws://localhost:8081/sync', dbName: 'sync-db' };
+
+let loading = null; // Promise<api>
+
+function registered() {
+  const api = globalThis.__tabsyncTables;
+  return api && api.version === API_VERSION && typeof api.create === 'function' ? api : null;
+}
+
+function loadTables(wasmUrl) {
+  if (!loading) {
+    loading = load(wasmUrl);
+    loading.catch(() => {
+      loading = null;
+    });
+  }
+  return loading;
+}
+
+async function load(wasmUrl) {
+  const existing = registered();
+  if (existing) return existing;
+  if (typeof WebAssembly !== 'object' || typeof fetch !== 'function') {
+    throw new Error('tabsync: WebAssembly and fetch are required');
+  }
+  const url = wasmUrl != null && wasmUrl !== '' ? wasmUrl : defaultTablesWasmUrl();
+  const Go = prepareGlue();
+  const go = new Go();
+  const ready = new Promise((resolve) => {
+    globalThis.__tabsyncTablesOnReady = () => resolve();
+  });
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`tabsync: fetching ${url} failed: HTTP ${res.status}`);
+  const type = (res.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();
+  const { instance } =
+    type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function'
+      ? await WebAssembly.instantiateStreaming(res, go.importObject)
+      : await WebAssembly.instantiate(await res.arrayBuffer(), go.importObject);
+  const exited = go.run(instance).then(
+    () => {
+      throw new Error('tabsync: the tables wasm module exited before it was ready');
+    },
+    (err) => {
+      throw new Error(`tabsync: the tables wasm module failed: ${(err && err.message) || err}`, { cause: err });
+    },
+  );
+  await Promise.race([ready, exited]);
+  exited.catch((err) => console.error(err));
+  const api = registered();
+  if (!api) throw new Error(`tabsync: the tables module did not register version ${API_VERSION}`);
+  return api;
+}
+
+/** IndexedDB tables kept in step across tabs and devices through tabsync-server. */
+export class IndexedDBSync {
+  constructor(options = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('tabsync: IndexedDBSync(options) needs an options object');
+    }
+    const o = { ...DEFAULTS, ...options };
+    for (const name of ['serverUrl', 'dbName']) {
+      if (typeof o[name] !== 'string' || o[name] === '') {
+        throw new TypeError(`tabsync: options.${name} must be a non-empty string`);
+      }
+    }
+    if (o.token != null && typeof o.token !== 'string') throw new TypeError('tabsync: options.token must be a string');
+    if (o.tables != null && (!Array.isArray(o.tables) || o.tables.some((t) => typeof t !== 'string'))) {
+      throw new TypeError('tabsync: options.tables must be an array of table names');
+    }
+    if (o.onError != null && typeof o.onError !== 'function') {
+      throw new TypeError('tabsync: options.onError must be a function');
+    }
+    this.serverUrl = o.serverUrl;
+    this.dbName = o.dbName;
+    this._options = o;
+    this._tabId = newId();
+    this._starting = null;
+    this._status = 'offline';
+    this._pending = 0;
+    this._waiters = [];
+  }
+
+  /** 'offline' | 'connecting' | 'online': this browser's connection, in every tab. */
+  get status() {
+    return this._status;
+  }
+
+  /** This browser's local writes the server has not acknowledged yet. */
+  get pending() {
+    return this._pending;
+  }
+
+  _start() {
+    if (!this._starting) {
+      this._starting = loadTables(this._options.wasmUrl).then(async (api) => {
+        const o = this._options;
+        const handle = api.create(
+          {
+            serverUrl: o.serverUrl,
+            dbName: o.dbName,
+            token: o.token == null ? undefined : o.token,
+            tables: o.tables || [],
+            tabId: this._tabId,
+            clientId: newId(),
+          },
+          {
+            onEvent: (table, operation, key, value, origin, version, opId, timestamp) =>
+              dispatch(table, operation, key, value, origin, version, opId, timestamp),
+            onStatus: (status, pending) => {
+              this._status = status;
+              this._pending = pending;
+              if (status !== 'connecting') {
+                const w = this._waiters;
+                this._waiters = [];
+                w.forEach((f) => f());
+              }
+            },
+            onError: (err) => this._report(err),
+          },
+        );
+        await handle.start();
+        return handle;
+      });
+      this._starting.catch(() => {
+        this._starting = null;
+      });
+    }
+    return this._starting;
+  }
+
+  _report(err) {
+    const f = this._options.onError;
+    if (typeof f !== 'function') {
+      console.warn(`tabsync: ${err.phase}: ${err.message}`);
+      return;
+    }
+    try {
+      f(err);
+    } catch (e) {
+      console.error('tabsync: onError threw', e);
+    }
+  }
+
+  /**
+   * Start syncing. Resolves once this browser is connected and subscribed,
+   * or once it is known to be offline (see status); writes work either way.
+   */
+  async connect() {
+    await this._start();
+    if (this._status !== 'connecting') return;
+    await new Promise((resolve) => this._waiters.push(resolve));
+  }
+
+  /** Stop syncing in this tab; another tab of this browser takes over the connection. */
+  disconnect() {
+    const starting = this._starting;
+    this._starting = null;
+    this._status = 'offline';
+    if (starting) starting.then((h) => h.stop(), () => {});
+  }
+
+  /** Write value to key: resolves once it is stored locally with its outbox entry. */
+  async set(table, key, value) {
+    checkName(table, key);
+    let json;
+    try {
+      json = JSON.stringify(value);
+      structuredClone(value);
+    } catch (e) {
+      throw new TypeError(`tabsync: the value of ${JSON.stringify(key)} cannot be stored: ${(e && e.message) || e}`);
+    }
+    if (typeof json !== 'string') {
+      throw new TypeError(`tabsync: the value of ${JSON.stringify(key)} cannot be stored: JSON has no form for it`);
+    }
+    const h = await this._start();
+    await h.set(table, key, json);
+  }
+
+  /** Delete key: resolves once the delete is stored locally with its outbox entry. */
+  async delete(table, key) {
+    checkName(table, key);
+    const h = await this._start();
+    await h.delete(table, key);
+  }
+
+  /** The value of key in this browser (pending writes included), or undefined. */
+  async get(table, key) {
+    checkName(table, key);
+    const h = await this._start();
+    const v = h.get(table, key);
+    return v === undefined ? undefined : JSON.parse(v);
+  }
+
+  /** Every key of table in this browser: { key: value, ... }. */
+  async getAll(table) {
+    checkName(table, '-');
+    const h = await this._start();
+    const all = h.getAll(table);
+    const out = {};
+    for (const k of Object.keys(all)) out[k] = JSON.parse(all[k]);
+    return out;
+  }
+}
+
+/** createTableSync(options) is new IndexedDBSync(options). */
+export function createTableSync(options) {
+  return new IndexedDBSync(options);
+}
+
+function checkName(table, key) {
+  if (typeof table !== 'string' || table === '') throw new TypeError('tabsync: the table name must be a non-empty string');
+  if (typeof key !== 'string' || key === '') throw new TypeError('tabsync: the key must be a non-empty string');
+}
+
+function dispatch(table, operation, key, value, origin, version, opId, timestamp) {
+  if (typeof window === 'undefined' || typeof CustomEvent !== 'function') return;
+  const op = { operation, key };
+  if (operation === 'set') op.value = JSON.parse(value);
+  const meta = { opId, timestamp };
+  if (version > 0) meta.tableVersion = version;
+  try {
+    window.dispatchEvent(new CustomEvent('idb-sync-update', { detail: { table, op, origin, meta } }));
+  } catch (e) {
+    console.error('tabsync: an idb-sync-update listener threw', e);
+  }
+}
+
+function newId() {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === 'function') {
+    try {
+      return c.randomUUID();
+    } catch {
+      // not a secure context
+    }
+  }
+  let s = '';
+  for (let i = 0; i < 32; i++) s += Math.floor(Math.random() * 16).toString(16);
+  return s;
+}

@@ -1,0 +1,470 @@
+//go:build js && wasm
+
+package tablebridge
+
+import (
+	"context"
+	"strconv"
+	"syscall/js"
+
+	"github.com/tabsync/tabsync/leader"
+	"github.com/tabsync/tabsync/tables"
+)
+
+// APIVersion is globalThis.__tabsyncTables.version.
+const APIVersion = 1
+
+var (
+	jsPromise = js.Global().Get("Promise")
+	jsDate    = js.Global().Get("Date")
+)
+
+func now() int64 { return int64(jsDate.Call("now").Float()) }
+
+// Install registers globalThis.__tabsyncTables = {version, create} and calls
+// globalThis.__tabsyncTablesOnReady if the loader set it.
+func Install() {
+	api := jsObject.New()
+	api.Set("version", APIVersion)
+	api.Set("create", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) < 2 {
+			panic("create(options, hooks)")
+		}
+		return newInstance(args[0], args[1]).handle()
+	}))
+	js.Global().Set("__tabsyncTables", api)
+	if f := js.Global().Get("__tabsyncTablesOnReady"); f.Type() == js.TypeFunction {
+		f.Invoke()
+	}
+}
+
+type job struct {
+	r    tables.Ready
+	done func(error) // called once the Store committed (or failed)
+}
+
+// instance is one IndexedDBSync in one tab: the engine and its I/O.
+type instance struct {
+	tab, dbName, serverURL, clientID, token string
+	tableNames                              []string
+	hooks                                   js.Value // onEvent, onStatus, onError
+
+	e       *tables.Engine
+	db      *database
+	started bool
+	stopped bool
+
+	queue []job
+	busy  bool
+
+	timer   js.Value
+	timerAt int64
+	tick    js.Func
+
+	bc    js.Value
+	onMsg js.Func
+
+	ws      js.Value
+	wsFuncs []js.Func
+
+	lock lockState
+}
+
+func newInstance(opts, hooks js.Value) *instance {
+	s := &instance{
+		tab: opts.Get("tabId").String(), dbName: opts.Get("dbName").String(),
+		serverURL: opts.Get("serverUrl").String(), clientID: opts.Get("clientId").String(),
+		hooks: hooks, ws: js.Undefined(), timer: js.Undefined(),
+	}
+	if t := opts.Get("token"); t.Type() == js.TypeString {
+		s.token = t.String()
+	}
+	if ts := opts.Get("tables"); ts.Type() == js.TypeObject {
+		for i := 0; i < ts.Length(); i++ {
+			s.tableNames = append(s.tableNames, ts.Index(i).String())
+		}
+	}
+	return s
+}
+
+// channelName is shared by the tabs of one database and server: the
+// BroadcastChannel and the Web Lock of the election.
+func (s *instance) channelName() string {
+	return "tabsync-tables:" + s.dbName + ":" + s.serverURL
+}
+
+func (s *instance) report(phase, message string) {
+	e := jsObject.New()
+	e.Set("phase", phase)
+	e.Set("message", message)
+	e.Set("tabId", s.tab)
+	s.call("onError", e)
+}
+
+func (s *instance) call(name string, args ...any) {
+	defer func() {
+		if r := recover(); r != nil {
+			// The application's callback threw: it must not stop syncing.
+			js.Global().Get("console").Call("error", "tabsync: "+name+" threw", jsErr(r))
+		}
+	}()
+	if f := s.hooks.Get(name); f.Type() == js.TypeFunction {
+		f.Invoke(args...)
+	}
+}
+
+func jsErr(r any) any {
+	if e, ok := r.(js.Error); ok {
+		return e.Value
+	}
+	if e, ok := r.(error); ok {
+		return e.Error()
+	}
+	return "panic"
+}
+
+// promise returns a JavaScript promise and the functions that settle it.
+func promise() (js.Value, func(any), func(string)) {
+	var resolve, reject js.Value
+	p := jsPromise.New(js.FuncOf(func(_ js.Value, args []js.Value) any {
+		resolve, reject = args[0], args[1]
+		return nil
+	}))
+	return p, func(v any) { resolve.Invoke(v) }, func(msg string) {
+		reject.Invoke(js.Global().Get("Error").New("tabsync: " + msg))
+	}
+}
+
+// handle returns the object the npm wrapper calls.
+func (s *instance) handle() js.Value {
+	h := jsObject.New()
+	fn := func(name string, f func(args []js.Value) any) {
+		h.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any { return f(args) }))
+	}
+	fn("start", func([]js.Value) any { return s.start() })
+	fn("set", func(a []js.Value) any { return s.write(a[0].String(), a[1].String(), a[2].String(), false) })
+	fn("delete", func(a []js.Value) any { return s.write(a[0].String(), a[1].String(), "", true) })
+	fn("get", func(a []js.Value) any {
+		s.touch(a[0].String())
+		if v, ok := s.e.Get(a[0].String(), a[1].String()); ok {
+			return v
+		}
+		return js.Undefined()
+	})
+	fn("getAll", func(a []js.Value) any {
+		tbl := a[0].String()
+		s.touch(tbl)
+		out := jsObject.New()
+		for _, k := range s.e.Keys(tbl) {
+			v, _ := s.e.Get(tbl, k)
+			out.Set(k, v)
+		}
+		return out
+	})
+	fn("status", func([]js.Value) any { return s.e.Status() })
+	fn("pending", func([]js.Value) any { return s.e.Pending() })
+	fn("leading", func([]js.Value) any { return s.e.Leading() })
+	fn("stop", func([]js.Value) any { s.stop(); return nil })
+	return h
+}
+
+func (s *instance) touch(tbl string) {
+	r, err := s.e.Touch(now(), tbl)
+	if err == nil {
+		s.handleReady(r, nil)
+	}
+}
+
+// start opens the database, restores the engine from it and starts it;
+// the promise resolves once the engine runs.
+func (s *instance) start() js.Value {
+	p, resolve, reject := promise()
+	go func() {
+		db, err := openDB(context.Background(), s.dbName)
+		if err != nil {
+			reject("cannot open IndexedDB database " + strconv.Quote(s.dbName) + ": " + err.Error())
+			return
+		}
+		stored, clientID, err := db.load(s.clientID)
+		if err != nil {
+			db.close()
+			reject("cannot read IndexedDB database " + strconv.Quote(s.dbName) + ": " + err.Error())
+			return
+		}
+		e, err := tables.New(tables.Config{Tab: s.tab, ClientID: clientID, Token: s.token, Tables: s.tableNames,
+			Seed: uint64(js.Global().Get("Math").Call("random").Float() * (1 << 53))})
+		if err != nil {
+			db.close()
+			reject(err.Error())
+			return
+		}
+		s.db, s.e = db, e
+		e.Restore(stored)
+		s.listen()
+		s.started = true
+		s.handleReady(e.Start(now()), nil)
+		resolve(nil)
+	}()
+	return p
+}
+
+// write is set or delete; the promise resolves with the opId once the value
+// and its outbox entry are committed.
+func (s *instance) write(tbl, key, value string, del bool) js.Value {
+	p, resolve, reject := promise()
+	if s.stopped {
+		reject("this instance was disconnected")
+		return p
+	}
+	var r tables.Ready
+	var id string
+	var err error
+	if del {
+		r, id, err = s.e.Delete(now(), tbl, key)
+	} else {
+		r, id, err = s.e.Set(now(), tbl, key, value)
+	}
+	if err != nil {
+		reject(err.Error())
+		return p
+	}
+	s.handleReady(r, func(err error) {
+		if err != nil {
+			reject("storing " + strconv.Quote(key) + " failed: " + err.Error())
+			return
+		}
+		resolve(id)
+	})
+	return p
+}
+
+// handleReady carries out a Ready: at once when nothing is queued and it
+// needs no transaction, else in order after the transactions before it.
+func (s *instance) handleReady(r tables.Ready, done func(error)) {
+	if r.Store == nil && !s.busy && len(s.queue) == 0 {
+		s.carryOut(r)
+		if done != nil {
+			done(nil)
+		}
+		s.arm()
+		return
+	}
+	s.queue = append(s.queue, job{r: r, done: done})
+	if !s.busy {
+		s.busy = true
+		go s.drain()
+	}
+}
+
+// drain runs the queued Readies in order. It runs in a goroutine, woken
+// only by IndexedDB events.
+func (s *instance) drain() {
+	for len(s.queue) > 0 {
+		j := s.queue[0]
+		s.queue = s.queue[1:]
+		var err error
+		if j.r.Store != nil && s.db != nil {
+			err = s.db.commit(context.Background(), j.r.Store)
+		}
+		if err != nil {
+			s.report(tables.PhaseStore, "an IndexedDB transaction failed: "+err.Error())
+		} else {
+			s.carryOut(j.r)
+		}
+		if j.done != nil {
+			j.done(err)
+		}
+		s.arm()
+	}
+	s.busy = false
+	if s.stopped && s.db != nil {
+		s.db.close()
+	}
+}
+
+func (s *instance) carryOut(r tables.Ready) {
+	for _, ev := range r.Events {
+		s.call("onEvent", ev.Table, ev.Operation, ev.Key, ev.Value, ev.Origin, float64(ev.Version), ev.OpID, float64(ev.Timestamp))
+	}
+	if !s.bc.IsUndefined() && s.bc.Truthy() {
+		for _, m := range r.Posts {
+			s.bc.Call("postMessage", msgToJS(m))
+		}
+	}
+	for _, f := range r.Frames {
+		s.send(f)
+	}
+	for _, op := range r.Locks {
+		s.lockOp(op)
+	}
+	if r.Close {
+		s.closeSocket()
+	}
+	if r.Dial {
+		s.dial()
+	}
+	if r.LoadOutbox && s.db != nil {
+		go func() {
+			ops, names, err := s.db.loadOutbox()
+			if err != nil {
+				s.report(tables.PhaseStore, "reading the outbox failed: "+err.Error())
+				return
+			}
+			if !s.stopped {
+				s.handleReady(s.e.OutboxLoaded(now(), ops, names), nil)
+			}
+		}()
+	}
+	for _, e := range r.Errors {
+		s.report(e.Phase, e.Message)
+	}
+	s.call("onStatus", s.e.Status(), s.e.Pending())
+}
+
+// arm sets the one timer for the engine's next deadline.
+func (s *instance) arm() {
+	if s.e == nil || s.stopped {
+		return
+	}
+	d := s.e.NextDeadline()
+	if d == s.timerAt {
+		return
+	}
+	if !s.timer.IsUndefined() {
+		js.Global().Call("clearTimeout", s.timer)
+		s.timer = js.Undefined()
+	}
+	s.timerAt = d
+	if d == 0 {
+		return
+	}
+	s.timer = js.Global().Call("setTimeout", s.tick, max(d-now(), 0))
+}
+
+// listen opens the BroadcastChannel and the timer callback.
+func (s *instance) listen() {
+	s.tick = js.FuncOf(func(js.Value, []js.Value) any {
+		s.timer, s.timerAt = js.Undefined(), 0
+		if !s.stopped {
+			s.handleReady(s.e.Tick(now()), nil)
+		}
+		return nil
+	})
+	s.onMsg = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if s.stopped || len(args) == 0 {
+			return nil
+		}
+		m, ok := msgFromJS(args[0].Get("data"))
+		if !ok {
+			s.report(tables.PhaseReceive, "a malformed message on the tables' BroadcastChannel was dropped")
+			return nil
+		}
+		s.handleReady(s.e.ReceiveTab(now(), m), nil)
+		return nil
+	})
+	s.bc = js.Global().Get("BroadcastChannel").New(s.channelName())
+	s.bc.Call("addEventListener", "message", s.onMsg)
+}
+
+// stop leaves: the lock goes to another tab, which takes the connection.
+func (s *instance) stop() {
+	if s.stopped || !s.started {
+		s.stopped = true
+		return
+	}
+	r := s.e.Stop(now())
+	s.carryOut(tables.Ready{Locks: r.Locks, Close: r.Close, Posts: r.Posts})
+	s.stopped = true
+	s.closeSocket()
+	if !s.timer.IsUndefined() {
+		js.Global().Call("clearTimeout", s.timer)
+	}
+	s.bc.Call("close")
+	s.bc = js.Undefined()
+	if !s.busy {
+		s.db.close()
+	} // else drain closes it when done
+}
+
+// lockState carries out the election's Web Locks operations: a granted
+// lock's callback returns a promise that releasing resolves; a lock stolen
+// from this tab rejects its request with an AbortError.
+type lockState struct {
+	gen     int
+	held    bool
+	abort   js.Value // cancels the queued request
+	release js.Value // resolves the held lock's promise
+}
+
+func (s *instance) lockOp(op leader.Op) {
+	l := &s.lock
+	switch op {
+	case leader.RequestLock:
+		s.cancelLock()
+		s.askLock(false)
+	case leader.StealLock:
+		s.cancelLock()
+		s.askLock(true)
+	case leader.ReleaseLock:
+		s.cancelLock()
+	case leader.QueryLock:
+		held := l.held
+		js.Global().Call("queueMicrotask", js.FuncOf(func(js.Value, []js.Value) any {
+			if !s.stopped {
+				s.handleReady(s.e.LockHeld(now(), held && s.lock.held), nil)
+			}
+			return nil
+		}))
+	}
+}
+
+func (s *instance) cancelLock() {
+	l := &s.lock
+	l.gen++
+	if !l.abort.IsUndefined() && l.abort.Truthy() {
+		l.abort.Call("abort")
+	}
+	if !l.release.IsUndefined() && l.release.Truthy() {
+		l.release.Invoke()
+	}
+	l.abort, l.release, l.held = js.Undefined(), js.Undefined(), false
+}
+
+func (s *instance) askLock(steal bool) {
+	l := &s.lock
+	g := l.gen
+	opts := jsObject.New()
+	opts.Set("mode", "exclusive")
+	if steal {
+		opts.Set("steal", true)
+	} else {
+		l.abort = js.Global().Get("AbortController").New()
+		opts.Set("signal", l.abort.Get("signal"))
+	}
+	granted := js.FuncOf(func(js.Value, []js.Value) any {
+		if g != l.gen || s.stopped {
+			return js.Undefined() // cancelled meanwhile: give it back
+		}
+		l.abort = js.Undefined()
+		p, resolve, _ := promise()
+		l.release = js.FuncOf(func(js.Value, []js.Value) any { resolve(nil); return nil }).Value
+		l.held = true
+		s.handleReady(s.e.LockGranted(now()), nil)
+		return p
+	})
+	failed := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if g != l.gen || s.stopped {
+			return nil // one we cancelled
+		}
+		wasHeld := l.held
+		l.held, l.release = false, js.Undefined()
+		if wasHeld {
+			s.handleReady(s.e.LockLost(now()), nil)
+		} else if len(args) > 0 {
+			s.report("leader", "a Web Locks request failed: "+js.Global().Get("String").Invoke(args[0]).String())
+		}
+		return nil
+	})
+	js.Global().Get("navigator").Get("locks").Call("request", s.channelName(), opts, granted).
+		Call("then", js.FuncOf(func(js.Value, []js.Value) any { return nil }), failed)
+}

@@ -1,0 +1,103 @@
+//go:build js && wasm
+
+package tablebridge
+
+import (
+	"syscall/js"
+
+	"github.com/tabsync/tabsync/tableproto"
+	"github.com/tabsync/tabsync/tables"
+)
+
+// dial opens the browser's WebSocket to the server; its events step the
+// engine (Connected, Receive, Disconnected) until closeSocket, after which
+// they are ignored.
+func (s *instance) dial() {
+	s.closeSocket()
+	var ws js.Value
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ws = js.Undefined() // a malformed URL throws
+			}
+		}()
+		ws = js.Global().Get("WebSocket").New(s.serverURL)
+	}()
+	if ws.IsUndefined() {
+		s.handleReady(s.e.Disconnected(now(), "cannot open a WebSocket to "+s.serverURL), nil)
+		return
+	}
+	s.ws = ws
+	on := func(name string, f func(ev js.Value)) {
+		fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			if !s.ws.Equal(ws) || s.stopped {
+				return nil
+			}
+			f(args[0])
+			return nil
+		})
+		s.wsFuncs = append(s.wsFuncs, fn)
+		ws.Call("addEventListener", name, fn)
+	}
+	on("open", func(js.Value) { s.handleReady(s.e.Connected(now()), nil) })
+	on("message", func(ev js.Value) {
+		data := ev.Get("data")
+		if data.Type() != js.TypeString {
+			s.report(tables.PhaseProtocol, "the server sent a binary message; dropped")
+			return
+		}
+		var parsed js.Value
+		ok := func() (ok bool) {
+			defer func() {
+				if recover() != nil {
+					ok = false
+				}
+			}()
+			parsed = jsJSON.Call("parse", data)
+			return true
+		}()
+		if !ok {
+			s.report(tables.PhaseProtocol, "the server sent a message that is not JSON; dropped")
+			return
+		}
+		f, err := decodeFrame(parsed)
+		if err != nil {
+			s.report(tables.PhaseProtocol, "the server sent a malformed frame ("+err.Error()+"); dropped")
+			return
+		}
+		s.handleReady(s.e.Receive(now(), f), nil)
+	})
+	on("close", func(ev js.Value) {
+		reason := "the connection closed"
+		if c := ev.Get("code"); c.Type() == js.TypeNumber && c.Int() != 1000 {
+			reason += " (code " + js.Global().Get("String").Invoke(c).String() + ")"
+		}
+		s.dropSocket()
+		s.handleReady(s.e.Disconnected(now(), reason), nil)
+	})
+}
+
+func (s *instance) send(f tableproto.Frame) {
+	if s.ws.IsUndefined() || s.ws.Get("readyState").Int() != 1 {
+		return // the engine resends what matters on the next connection
+	}
+	s.ws.Call("send", encodeFrame(f))
+}
+
+// closeSocket closes the socket (if any) and forgets it.
+func (s *instance) closeSocket() {
+	if s.ws.IsUndefined() {
+		return
+	}
+	ws := s.ws
+	s.dropSocket()
+	ws.Call("close", 1000)
+}
+
+func (s *instance) dropSocket() {
+	s.ws = js.Undefined()
+	for _, fn := range s.wsFuncs {
+		fn.Release()
+	}
+	s.wsFuncs = nil
+}
