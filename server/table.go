@@ -1,0 +1,364 @@
+//go:build !js
+
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tabsync/tabsync/tableproto"
+)
+
+// Storage layout: table T is the KV bucket "tabsync_T" (stream
+// "KV_tabsync_T"), History 1, no TTL. A key K is stored under the subject
+// "$KV.tabsync_T.<base64url(K)>"; the stream sequence of its message is the
+// change's tableVersion. Headers: Nats-Msg-Id (the opId, for JetStream's
+// dedupe), Tabsync-Origin (the writer's clientId), KV-Operation: DEL for a
+// delete.
+const (
+	bucketPrefix = "tabsync_"
+	originHeader = "Tabsync-Origin"
+	kvOpHeader   = "KV-Operation"
+)
+
+var b64 = base64.RawURLEncoding
+
+// row is the latest change of one key; deletes stay as tombstones so that
+// a resume from an older version reports them.
+type row struct {
+	rev     uint64
+	ts      int64 // ms since the epoch, JetStream's time of storing
+	value   []byte
+	deleted bool
+	origin  string
+	opID    string
+}
+
+// table is one table as this relay sees it: its bucket, and, once someone
+// subscribed here, a copy of its latest rows kept current by one ordered
+// JetStream consumer, from which it fans updates out to its subscribers.
+type table struct {
+	s      *Server
+	name   string
+	bucket string
+	stream string
+	subj   string // "$KV.<bucket>."
+
+	ensureMu sync.Mutex
+	ensured  bool
+
+	startMu sync.Mutex
+	started bool
+	loaded  chan struct{}
+	cc      jetstream.ConsumeContext
+
+	mu      sync.Mutex
+	version uint64
+	rows    map[string]*row
+	subs    map[*conn]struct{}
+	// log holds the changes after logStart in version order (at most
+	// Options.ResumeLog), so that a resume from since >= logStart gets every
+	// change, not only each key's latest.
+	log      []logEntry
+	logStart uint64
+}
+
+type logEntry struct {
+	key string
+	r   *row
+}
+
+func (s *Server) table(name string) *table {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tables[name]
+	if t == nil {
+		b := bucketPrefix + name
+		t = &table{s: s, name: name, bucket: b, stream: "KV_" + b, subj: "$KV." + b + ".",
+			loaded: make(chan struct{}), rows: map[string]*row{}, subs: map[*conn]struct{}{}}
+		s.tables[name] = t
+	}
+	return t
+}
+
+// ensure creates the table's bucket if it does not exist and makes sure its
+// stream remembers message ids for the dedupe window.
+func (t *table) ensure(ctx context.Context) error {
+	t.ensureMu.Lock()
+	defer t.ensureMu.Unlock()
+	if t.ensured {
+		return nil
+	}
+	js := t.s.js
+	_, err := js.KeyValue(ctx, t.bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: t.bucket, History: uint8(t.s.opts.History), Storage: jetstream.FileStorage, Replicas: t.s.opts.Replicas,
+			Description: "tabsync table " + t.name,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			_, err = js.KeyValue(ctx, t.bucket) // another relay created it
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("table %s: bucket: %w", t.name, err)
+	}
+	// The dedupe window is a stream setting that KV config calls reset to
+	// 2 minutes (see SERVER-NOTES): set it after them, every time.
+	st, err := js.Stream(ctx, t.stream)
+	if err != nil {
+		return fmt.Errorf("table %s: stream: %w", t.name, err)
+	}
+	cfg := st.CachedInfo().Config
+	if cfg.Duplicates < t.s.opts.DedupeWindow {
+		cfg.Duplicates = t.s.opts.DedupeWindow
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("table %s: setting the dedupe window: %w", t.name, err)
+		}
+	}
+	t.ensured = true
+	return nil
+}
+
+// load starts the table's consumer if it is not running and waits until
+// the copy holds every change stored before the call.
+func (t *table) load(ctx context.Context) error {
+	if err := t.ensure(ctx); err != nil {
+		return err
+	}
+	t.startMu.Lock()
+	if !t.started {
+		if err := t.startConsumer(ctx); err != nil {
+			t.startMu.Unlock()
+			return err
+		}
+		t.started = true
+	}
+	t.startMu.Unlock()
+	select {
+	case <-t.loaded:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("table %s: loading: %w", t.name, ctx.Err())
+	}
+}
+
+func (t *table) startConsumer(ctx context.Context) error {
+	st, err := t.s.js.Stream(ctx, t.stream)
+	if err != nil {
+		return fmt.Errorf("table %s: stream: %w", t.name, err)
+	}
+	state := st.CachedInfo().State
+	cons, err := t.s.js.OrderedConsumer(ctx, t.stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{t.subj + ">"},
+		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("table %s: consumer: %w", t.name, err)
+	}
+	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
+		// Nothing to load: the table's version is the stream's last sequence.
+		t.mu.Lock()
+		if !isClosed(t.loaded) {
+			t.version = max(t.version, state.LastSeq)
+			t.logStart = t.version
+			close(t.loaded)
+		}
+		t.mu.Unlock()
+	}
+	cc, err := cons.Consume(t.receive, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		t.s.log.Debug("table consumer", "table", t.name, "err", err)
+	}))
+	if err != nil {
+		return fmt.Errorf("table %s: consume: %w", t.name, err)
+	}
+	t.cc = cc
+	return nil
+}
+
+func (t *table) stop() {
+	t.startMu.Lock()
+	defer t.startMu.Unlock()
+	if t.cc != nil {
+		t.cc.Stop()
+		t.cc = nil
+	}
+}
+
+// receive applies one stored change to the copy and sends it to every
+// subscriber, in stream order (the ordered consumer delivers in order, one
+// at a time).
+func (t *table) receive(m jetstream.Msg) {
+	meta, err := m.Metadata()
+	if err != nil {
+		return
+	}
+	seq := meta.Sequence.Stream
+	key, kerr := b64.DecodeString(strings.TrimPrefix(m.Subject(), t.subj))
+	h := m.Headers()
+	r := &row{rev: seq, ts: meta.Timestamp.UnixMilli(), origin: h.Get(originHeader), opID: h.Get(jetstream.MsgIDHeader)}
+	switch h.Get(kvOpHeader) {
+	case "DEL", "PURGE":
+		r.deleted = true
+	default:
+		r.value = m.Data()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if seq <= t.version {
+		return
+	}
+	loaded := isClosed(t.loaded)
+	if loaded && seq != t.version+1 {
+		// JetStream dropped the versions between (History older changes
+		// of their keys) before this relay read them.
+		t.s.metrics.compacted.Add(int64(seq - t.version - 1))
+	}
+	t.version = seq
+	if kerr != nil || tableproto.ValidKey(string(key)) != nil {
+		// Not written by tabsync: it takes a version but is no row.
+		t.s.log.Warn("table holds a key tabsync did not write; ignored", "table", t.name, "subject", m.Subject())
+	} else {
+		t.rows[string(key)] = r
+		if loaded {
+			t.log = append(t.log, logEntry{string(key), r})
+			if over := len(t.log) - t.s.opts.ResumeLog; over > 0 {
+				t.logStart = t.log[over-1].r.rev
+				t.log = slices.Delete(t.log, 0, over)
+			}
+		}
+		if loaded && len(t.subs) > 0 {
+			b, err := tableproto.Encode(t.updateFrame(string(key), r))
+			if err == nil {
+				for c := range t.subs {
+					c.send(b, false)
+				}
+				t.s.metrics.fanout.observe(time.Since(meta.Timestamp).Seconds())
+			}
+		}
+	}
+	if !loaded && meta.NumPending == 0 {
+		t.logStart = t.version
+		close(t.loaded)
+	}
+}
+
+func (t *table) updateFrame(key string, r *row) tableproto.Frame {
+	f := tableproto.Frame{Type: tableproto.Update, Table: t.name, TableVersion: r.rev, Timestamp: r.ts,
+		OriginID: r.origin, OpID: r.opID, Change: tableproto.Change{Operation: tableproto.Set, Key: key, Value: r.value}}
+	if r.deleted {
+		f.Change = tableproto.Change{Operation: tableproto.Delete, Key: key}
+	}
+	return f
+}
+
+// subscribe sends c the catch-up for since (a snapshot, or the changes after
+// since), then synced, and adds c to the subscribers, all under the table's
+// lock so that live updates follow with no gap and no duplicate.
+func (t *table) subscribe(c *conn, since uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	snapshot := since == 0
+	if since > t.version {
+		c.sendFrame(tableproto.Frame{Type: tableproto.Error, Code: tableproto.CodeSinceAhead, Table: t.name, TableVersion: t.version,
+			Message: "since " + fmt.Sprint(since) + " is ahead of the table's version " + fmt.Sprint(t.version) + "; a snapshot follows"}, true)
+		t.s.metrics.refused(tableproto.CodeSinceAhead)
+		snapshot = true
+	}
+	if snapshot {
+		t.sendSnapshot(c)
+	} else if since >= t.logStart {
+		// Every change after since, from the log.
+		i, _ := slices.BinarySearchFunc(t.log, since+1, func(e logEntry, v uint64) int { return compareRev(e.r.rev, v) })
+		for _, e := range t.log[i:] {
+			c.sendFrame(t.updateFrame(e.key, e.r), true)
+		}
+	} else {
+		// Older than the log: each key's latest change after since.
+		var keys []string
+		for k, r := range t.rows {
+			if r.rev > since {
+				keys = append(keys, k)
+			}
+		}
+		slices.SortFunc(keys, func(a, b string) int { return compareRev(t.rows[a].rev, t.rows[b].rev) })
+		for _, k := range keys {
+			c.sendFrame(t.updateFrame(k, t.rows[k]), true)
+		}
+	}
+	c.sendFrame(tableproto.Frame{Type: tableproto.Synced, Table: t.name, TableVersion: t.version}, true)
+	t.subs[c] = struct{}{}
+}
+
+// sendSnapshot sends the rows in chunks that stay well below the message
+// limit, in version order.
+func (t *table) sendSnapshot(c *conn) {
+	keys := make([]string, 0, len(t.rows))
+	for k, r := range t.rows {
+		if !r.deleted {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b string) int { return compareRev(t.rows[a].rev, t.rows[b].rev) })
+	budget := t.s.opts.MaxMessageBytes / 2
+	now := time.Now().UnixMilli()
+	var rows []tableproto.Row
+	size := 0
+	flush := func(more bool) {
+		c.sendFrame(tableproto.Frame{Type: tableproto.Snapshot, Table: t.name, TableVersion: t.version, Timestamp: now, Rows: rows, More: more}, true)
+		rows, size = nil, 0
+	}
+	for _, k := range keys {
+		r := t.rows[k]
+		n := len(k)*2 + len(r.value) + 8
+		if size > 0 && size+n > budget {
+			flush(true)
+		}
+		rows = append(rows, tableproto.Row{Key: k, Value: r.value})
+		size += n
+	}
+	flush(false)
+}
+
+func compareRev(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (t *table) unsubscribe(c *conn) {
+	t.mu.Lock()
+	delete(t.subs, c)
+	t.mu.Unlock()
+}
+
+// publish stores one change and returns its version; duplicate reports that
+// the opId was seen within the dedupe window (the version is the original).
+func (t *table) publish(ctx context.Context, f *tableproto.Frame, origin string) (version uint64, duplicate bool, err error) {
+	m := nats.NewMsg(t.subj + b64.EncodeToString([]byte(f.Change.Key)))
+	m.Header.Set(jetstream.MsgIDHeader, f.OpID)
+	m.Header.Set(originHeader, origin)
+	if f.Change.Operation == tableproto.Delete {
+		m.Header.Set(kvOpHeader, "DEL")
+	} else {
+		m.Data = f.Change.Value
+	}
+	ack, err := t.s.js.PublishMsg(ctx, m)
+	if err != nil {
+		return 0, false, err
+	}
+	return ack.Sequence, ack.Duplicate, nil
+}
