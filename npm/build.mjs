@@ -1,6 +1,10 @@
 // Builds dist/ from src/ with esbuild:
 //   dist/tabsync.mjs  ESM entry (wasm_exec.js inlined)
 //   dist/react.mjs    the hook; imports ./tabsync.mjs, react stays external
+//   dist/devtools.mjs config.devtools, imported by tabsync.mjs only when on
+//   dist/{redux,pinia,vue,svelte,valtio,jotai}.mjs  the store adapters; each
+//                     imports ./tabsync.mjs and ./adapter.mjs (what they
+//                     share), its framework stays external
 //   dist/tabsync.js   script-tag build defining window.TabSync (wasm_exec.js inlined)
 //   dist/*.d.ts       copied from src/
 // dist/tabsync.wasm(.gz/.br) and dist/wasm_exec.js are put there beforehand by
@@ -85,6 +89,18 @@ const reactImportsMain = {
   },
 };
 
+// The main entry loads devtools.js only when asked for: a file of its own.
+const devtoolsApart = {
+  name: 'devtools-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/devtools\.js$/ }, () => ({ path: './devtools.mjs', external: true }));
+  },
+};
+
+// The adapters, each a subpath export; their frameworks are peers.
+const adapters = ['redux', 'pinia', 'vue', 'svelte', 'valtio', 'jotai'];
+const frameworks = ['redux', 'pinia', 'vue', 'svelte', 'svelte/*', 'valtio', 'valtio/*', 'jotai', 'jotai/*'];
+
 const common = {
   bundle: true,
   target: 'es2020',
@@ -99,8 +115,38 @@ await esbuild.build({
   entryPoints: [join(src, 'index.js')],
   outfile: join(dist, 'tabsync.mjs'),
   format: 'esm',
-  plugins: [inlineGoGlue],
+  plugins: [inlineGoGlue, devtoolsApart],
 });
+
+await esbuild.build({
+  ...common,
+  entryPoints: [join(src, 'devtools.js')],
+  outfile: join(dist, 'devtools.mjs'),
+  format: 'esm',
+});
+
+// Each adapter imports the main entry, the shared adapter.mjs and (pinia)
+// vue.mjs as files of their own, so an app with two adapters has one copy.
+const adapterImports = {
+  name: 'adapter-imports',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(index|adapter|vue)\.js$/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      const name = args.path.slice(2, -3);
+      return { path: `./${name === 'index' ? 'tabsync' : name}.mjs`, external: true };
+    });
+  },
+};
+for (const name of ['adapter', ...adapters]) {
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(src, `${name}.js`)],
+    outfile: join(dist, `${name}.mjs`),
+    format: 'esm',
+    external: frameworks,
+    plugins: [adapterImports],
+  });
+}
 
 await esbuild.build({
   ...common,
@@ -121,7 +167,8 @@ await esbuild.build({
   plugins: [inlineGoGlue, scriptWasmUrl],
 });
 
-for (const f of ['index.d.ts', 'react.d.ts', 'tables.d.ts']) copyFileSync(join(src, f), join(dist, f));
+const declarations = ['index.d.ts', 'react.d.ts', 'tables.d.ts', ...adapters.map((a) => `${a}.d.ts`)];
+for (const f of declarations) copyFileSync(join(src, f), join(dist, f));
 
 // The bundlers' asset detection depends on this exact shape surviving the build.
 const esm = readFileSync(join(dist, 'tabsync.mjs'), 'utf8');
@@ -134,6 +181,6 @@ if (!/new URL\(["']\.\/tabsync-tables\.wasm["'], import\.meta\.url\)/.test(esm))
   process.exit(1);
 }
 
-for (const f of ['tabsync.mjs', 'react.mjs', 'tabsync.js', 'index.d.ts', 'react.d.ts', 'tables.d.ts']) {
+for (const f of ['tabsync.mjs', 'react.mjs', 'devtools.mjs', 'adapter.mjs', ...adapters.map((a) => `${a}.mjs`), 'tabsync.js', ...declarations]) {
   console.log(`dist/${f}  ${statSync(join(dist, f)).size} bytes`);
 }

@@ -2,7 +2,8 @@
 # sizecheck.sh WASM checks the size budget: WASM (npm/dist/tabsync.wasm),
 # gzipped with gzip -9, must be at most 1.15 times the floor, the program
 # tools/sizefloor built the same way (-trimpath -ldflags='-s -w'). Both are
-# built by the same Go, so the ratio holds across Go versions.
+# built by the same Go, so the ratio holds across Go versions. Then the
+# adapters' and other JavaScript files' budgets (tools/jssize.mjs).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,4 +25,10 @@ printf 'sizecheck: %s is %d B gzipped, the floor %d B: %s times (budget 1.15: %d
 if [ "$ours" -gt "$limit" ]; then
 	echo "sizecheck: over the budget by $((ours - limit)) B gzipped; see README.md, Size" >&2
 	exit 1
+fi
+
+# The adapters and the other JavaScript files an app may import beside the
+# core, minified and gzipped, each within its budget (tools/jssize.mjs).
+if [ -f "$root/npm/dist/adapter.mjs" ]; then
+	node "$root/tools/jssize.mjs" "$root/npm/dist"
 fi

@@ -110,6 +110,15 @@ export interface BroadcastSyncConfig<T> {
   /** Log each sent, received and applied message to the console, prefixed `[tabsync:<last 6 of tabId>]`. */
   debug?: boolean;
 
+  /**
+   * Show sync in the browser's DevTools: each sent and applied update as an action in the Redux
+   * DevTools extension (when installed; this tab as its own instance), and performance.measure
+   * entries `tabsync:send`, `tabsync:receive`, `tabsync:apply` on the Performance panel's Timings
+   * track. `'auto'`: on when the bundler's `process.env.NODE_ENV` is not `'production'`. Off
+   * (default): nothing is loaded.
+   */
+  devtools?: boolean | 'auto';
+
   /** Called when this tab's sync state changes. */
   onSyncStateChange?: (state: SyncState) => void;
 

@@ -53,7 +53,65 @@ export function createBroadcastSync(store, config) {
  */
 export function _createBroadcastSync(store, config, eager) {
   validate(store, config);
-  return createInstance(store, config, newTabId(), () => loadModule(initUrl), { eager });
+  const tabId = newTabId();
+  if (!devtoolsOn(config.devtools)) return createInstance(store, config, tabId, () => loadModule(initUrl), { eager });
+  const [tapped, tappedConfig, close] = devtoolsTap(store, config, tabId);
+  const sync = createInstance(tapped, tappedConfig, tabId, () => loadModule(initUrl), { eager });
+  const destroy = sync.destroy;
+  sync.destroy = () => {
+    destroy();
+    close();
+  };
+  return sync;
+}
+
+// config.devtools: true, or 'auto' where the bundler says development
+// (process.env.NODE_ENV, which bundlers replace; without one it is off).
+function devtoolsOn(option) {
+  if (option !== 'auto') return option === true;
+  try {
+    return process.env.NODE_ENV !== 'production';
+  } catch {
+    return false;
+  }
+}
+
+// The store and config seen by the core, with DevTools hooks around them;
+// devtools.js, loaded only here, receives the events.
+function devtoolsTap(store, config, tabId) {
+  let on = null;
+  const tap = (event, arg) => on && on(event, arg);
+  import('./devtools.js').then(
+    (m) => (on = m.attach(store, config, tabId)),
+    (err) => console.error('tabsync: loading devtools failed', err),
+  );
+  const user = config.onRemoteUpdate;
+  return [
+    {
+      getState: () => store.getState(),
+      setState(patch, replace) {
+        tap('apply', patch);
+        try {
+          store.setState(patch, replace);
+        } finally {
+          tap('applied', patch);
+        }
+      },
+      subscribe: (listener) =>
+        store.subscribe((next, prev) => {
+          tap('change');
+          listener(next, prev);
+        }),
+    },
+    {
+      ...config,
+      onRemoteUpdate(keys, source) {
+        tap('remote', [keys, source]);
+        if (typeof user === 'function') user(keys, source);
+      },
+    },
+    () => tap('close'),
+  ];
 }
 
 function validate(store, config) {

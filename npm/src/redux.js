@@ -1,0 +1,79 @@
+// tabsync/redux: sync a Redux (or Redux Toolkit) store's top-level keys,
+// the slices of a combined reducer, across tabs.
+//
+// A Redux store changes only by dispatch, so the root reducer is wrapped:
+// a remote update arrives as one `tabsync/remote` action whose payload names
+// the keys and the source tab (visible in the Redux DevTools), and the
+// wrapped reducer merges payload.state into the state. The core hands the
+// values over by setState; the action is dispatched from onRemoteUpdate,
+// which the core calls at once after it, so it carries the source tab
+// (values restored from IndexedDB come with source '').
+import { connect } from './adapter.js';
+
+export const REMOTE = 'tabsync/remote';
+
+/** Wrap a root reducer so that it applies `tabsync/remote` actions. */
+export function withTabsync(reducer) {
+  return (state, action) =>
+    action && action.type === REMOTE ? { ...state, ...action.payload.state } : reducer(state, action);
+}
+
+/** Sync a store whose root reducer was wrapped with withTabsync; started. */
+export function syncRedux(store, config) {
+  let pending = null;
+  let applying = false;
+  const flush = (source) => {
+    if (!pending) return;
+    const state = pending;
+    pending = null;
+    applying = true;
+    try {
+      store.dispatch({ type: REMOTE, payload: { keys: Object.keys(state), source, state } });
+    } finally {
+      applying = false;
+    }
+  };
+  const user = config.onRemoteUpdate;
+  return connect(
+    {
+      getState: () => (pending ? { ...store.getState(), ...pending } : store.getState()),
+      setState(patch) {
+        pending = { ...pending, ...patch };
+        queueMicrotask(() => flush(''));
+      },
+      subscribe(listener) {
+        let prev = store.getState();
+        return store.subscribe(() => {
+          const next = store.getState();
+          const p = prev;
+          prev = next;
+          if (!applying && next !== p) listener(next, p);
+        });
+      },
+    },
+    {
+      ...config,
+      onRemoteUpdate(keys, source) {
+        flush(source);
+        if (typeof user === 'function') user(keys, source);
+      },
+    },
+  );
+}
+
+/**
+ * A store enhancer: createStore(reducer, tabsyncEnhancer(config)), or Redux
+ * Toolkit's configureStore({ reducer, enhancers: (d) => d().concat(tabsyncEnhancer(config)) }).
+ * The store gets a `tabsync` property, the sync instance.
+ */
+export function tabsyncEnhancer(config) {
+  return (createStore) =>
+    (reducer, ...rest) => {
+      const store = createStore(withTabsync(reducer), ...rest);
+      return {
+        ...store,
+        replaceReducer: (next) => store.replaceReducer(withTabsync(next)),
+        tabsync: syncRedux(store, config),
+      };
+    };
+}

@@ -1,0 +1,305 @@
+// The adapters with the real frameworks and the real wasm, two "tabs" in one
+// Node process syncing over Node's BroadcastChannel (as dist.test.mjs does
+// for the core). The browser tests (e2e/adapters_test.go) run the example
+// apps in Chromium; these check each adapter's contract quickly: a change
+// reaches the other side, a remote apply is not echoed (messages counted on
+// the channel), excluded keys, functions and getters stay local, nothing of
+// the framework goes on the wire, and destroy() detaches the framework
+// listener. Skipped until `make build` has made dist/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const built = ['tabsync.mjs', 'adapter.mjs', 'tabsync.wasm'].every((f) => existsSync(dist + f));
+const skip = built ? false : 'dist/ not built (run `make build` at the repo root)';
+
+if (built) {
+  globalThis.fetch = async () =>
+    new Response(readFileSync(dist + 'tabsync.wasm'), { headers: { 'Content-Type': 'application/wasm' } });
+}
+
+async function until(check, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  return check();
+}
+const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+
+let n = 0;
+/** A fresh channel, and every STATE_UPDATE on it (its payload), by sender. */
+function channel(t) {
+  const name = `adapters-${process.pid}-${n++}`;
+  const bc = new BroadcastChannel(name);
+  const updates = [];
+  bc.onmessage = ({ data }) => {
+    if (data && data.type === 'STATE_UPDATE') updates.push({ tabId: data.tabId, state: data.payload.state });
+  };
+  t.after(() => bc.close());
+  return { name, updates, from: (sync) => updates.filter((m) => m.tabId === sync.getTabId()) };
+}
+
+/**
+ * The checks every adapter passes. make(channelName, i) returns
+ * { sync, set(count), count(), setDraft(s), draft(), wire? } for "tab" i,
+ * with keys count and draft synced except draft (excludeKeys).
+ */
+async function contract(t, make) {
+  const ch = channel(t);
+  const a = make(ch.name, 0);
+  const b = make(ch.name, 1);
+  t.after(() => {
+    a.sync.destroy();
+    b.sync.destroy();
+  });
+  await Promise.all([a.sync.ready, b.sync.ready]);
+  assert.ok(await until(() => a.sync.getConnectedTabs() === 2 && b.sync.getConnectedTabs() === 2), 'both see two tabs');
+
+  a.set(5);
+  assert.ok(await until(() => b.count() === 5), 'b gets the change');
+  b.setDraft('b only');
+  await settle();
+  assert.equal(a.draft(), '', 'the excluded key stays local');
+  assert.equal(ch.from(b.sync).length, 0, 'b echoed nothing back');
+  for (const m of ch.updates) {
+    assert.deepEqual(Object.keys(m.state), ['count'], 'only the changed synced key travels');
+    assert.equal(typeof m.state.count, 'number');
+  }
+
+  b.set(7);
+  assert.ok(await until(() => a.count() === 7), 'a gets b\'s change');
+  await settle();
+  assert.equal(ch.from(a.sync).length, 1, 'a sent once, no echo of b\'s change');
+  assert.equal(ch.from(b.sync).length, 1);
+
+  a.sync.destroy();
+  a.set(9);
+  await settle();
+  assert.equal(b.count(), 7, 'a destroyed: its change stays');
+  assert.equal(ch.from(a.sync).length, 1);
+  b.sync.destroy();
+}
+
+test('redux: an enhancer, remote updates as tabsync/remote actions', { skip }, async (t) => {
+  const { createStore, combineReducers, compose } = await import('redux');
+  const { tabsyncEnhancer, REMOTE } = await import(dist + 'redux.mjs');
+  const dispatched = [];
+  let subs = 0;
+  // Inside tabsync's enhancer: sees what it dispatches and subscribes.
+  const spy = (i) => (create) => (reducer, preloaded) => {
+    const store = create(reducer, preloaded);
+    return {
+      ...store,
+      dispatch(action) {
+        if (action.type === REMOTE) dispatched.push([i, action]);
+        return store.dispatch(action);
+      },
+      subscribe(listener) {
+        subs++;
+        const off = store.subscribe(listener);
+        return () => {
+          subs--;
+          off();
+        };
+      },
+    };
+  };
+  await contract(t, (channelName, i) => {
+    const reducer = combineReducers({
+      count: (s = 0, a) => (a.type === 'set' ? a.count : s),
+      draft: (s = '', a) => (a.type === 'draft' ? a.draft : s),
+    });
+    const enhancer = compose(tabsyncEnhancer({ channelName, throttleMs: 0, excludeKeys: ['draft'] }), spy(i));
+    const store = createStore(reducer, enhancer);
+    return {
+      sync: store.tabsync,
+      set: (count) => store.dispatch({ type: 'set', count }),
+      count: () => store.getState().count,
+      setDraft: (draft) => store.dispatch({ type: 'draft', draft }),
+      draft: () => store.getState().draft,
+    };
+  });
+  assert.equal(subs, 0, 'destroy() unsubscribed from both stores');
+  const remote = dispatched.filter(([, a]) => a.payload.source !== '');
+  assert.deepEqual(
+    remote.map(([i, a]) => [i, a.payload.keys, a.payload.state]),
+    [
+      [1, ['count'], { count: 5 }],
+      [0, ['count'], { count: 7 }],
+    ],
+    'one tabsync/remote action per applied update',
+  );
+  for (const [, a] of remote) assert.match(a.payload.source, /^[0-9a-f-]{36}$/, 'the source tab id');
+});
+
+test('vue: reactive() with a nested ref, a getter and a function', { skip }, async (t) => {
+  const { reactive, ref, nextTick } = await import('vue');
+  const { syncReactive } = await import(dist + 'vue.mjs');
+  await contract(t, (channelName) => {
+    const state = reactive({
+      count: 0,
+      draft: '',
+      get twice() {
+        return this.count * 2;
+      },
+      greet() {},
+    });
+    return {
+      sync: syncReactive(state, { channelName, throttleMs: 0, excludeKeys: ['draft'] }),
+      set: (c) => (state.count = c),
+      count: () => state.count,
+      setDraft: (d) => (state.draft = d),
+      draft: () => state.draft,
+    };
+  });
+  // A ref of an object, deep changes included; a nested ref is unwrapped.
+  const ch = channel(t);
+  const a = ref({ todos: [{ text: 'x', done: false }], inner: ref(1) });
+  const b = ref({ todos: [], inner: 0 });
+  const sa = syncReactive(a, { channelName: ch.name, throttleMs: 0 });
+  const sb = syncReactive(b, { channelName: ch.name, throttleMs: 0 });
+  await Promise.all([sa.ready, sb.ready]);
+  await until(() => sa.getConnectedTabs() === 2);
+  a.value.todos[0].done = true;
+  assert.ok(await until(() => b.value.todos.length === 1 && b.value.todos[0].done === true), 'a deep change travels');
+  a.value.inner = 4;
+  assert.ok(await until(() => b.value.inner === 4), 'the unwrapped ref value travels');
+  await nextTick();
+  await settle();
+  assert.equal(ch.from(sb).length, 0, 'b echoed nothing');
+  sa.destroy();
+  sb.destroy();
+});
+
+test('pinia: option and setup stores opt in with sync', { skip }, async (t) => {
+  const { createApp, ref, computed } = await import('vue');
+  const { createPinia, defineStore } = await import('pinia');
+  const { tabsyncPlugin } = await import(dist + 'pinia.mjs');
+  const prefix = `pinia-${process.pid}-`;
+  const tab = () => {
+    const pinia = createPinia();
+    pinia.use(tabsyncPlugin({ channelPrefix: prefix, throttleMs: 0 }));
+    createApp({}).use(pinia);
+    const useCart = defineStore('cart', {
+      state: () => ({ count: 0, draft: '' }),
+      getters: { twice: (s) => s.count * 2 },
+      actions: {
+        set(c) {
+          this.count = c;
+        },
+      },
+      sync: { excludeKeys: ['draft'] },
+    });
+    const useTheme = defineStore(
+      'theme',
+      () => {
+        const theme = ref('light');
+        const dark = computed(() => theme.value === 'dark');
+        return { theme, dark, toggle: () => (theme.value = dark.value ? 'light' : 'dark') };
+      },
+      { sync: true },
+    );
+    const usePlain = defineStore('plain', { state: () => ({ x: 1 }) });
+    return { cart: useCart(pinia), theme: useTheme(pinia), plain: usePlain(pinia) };
+  };
+  const watch = new BroadcastChannel(`${prefix}pinia:cart`);
+  t.after(() => watch.close());
+  const a = tab();
+  const b = tab();
+  assert.equal(a.plain.$tabsync, undefined, 'a store without sync is left alone');
+  await Promise.all([a.cart.$tabsync.ready, b.cart.$tabsync.ready, a.theme.$tabsync.ready, b.theme.$tabsync.ready]);
+  await until(() => a.cart.$tabsync.getConnectedTabs() === 2);
+  const seen = [];
+  watch.onmessage = ({ data }) => data.type === 'STATE_UPDATE' && seen.push({ tabId: data.tabId, state: data.payload.state });
+  a.cart.set(3);
+  a.cart.draft = 'mine';
+  assert.ok(await until(() => b.cart.count === 3 && b.cart.twice === 6), 'option store: state and getter follow');
+  a.theme.toggle();
+  assert.ok(await until(() => b.theme.theme === 'dark' && b.theme.dark), 'setup store follows');
+  await settle();
+  assert.equal(b.cart.draft, '', 'excluded key stays');
+  assert.deepEqual(
+    seen.map((m) => [m.tabId === a.cart.$tabsync.getTabId(), Object.keys(m.state)]),
+    [[true, ['count']]],
+    'one message on the cart channel, from a, with count only: no getter, no echo',
+  );
+  a.cart.$dispose();
+  assert.equal(a.cart.$tabsync.isActive(), false, '$dispose destroys the instance');
+  for (const s of [a.theme, b.cart, b.theme]) s.$tabsync.destroy();
+});
+
+test('svelte: a writable', { skip }, async (t) => {
+  const { writable } = await import('svelte/store');
+  const { syncWritable } = await import(dist + 'svelte.mjs');
+  let live = 0;
+  await contract(t, (channelName) => {
+    const store = writable({ count: 0, draft: '' }, () => {
+      live++;
+      return () => live--;
+    });
+    let value;
+    const unsub = store.subscribe((v) => (value = v));
+    t.after(unsub);
+    return {
+      sync: syncWritable(store, { channelName, throttleMs: 0, excludeKeys: ['draft'] }),
+      set: (count) => store.update((s) => ({ ...s, count })),
+      count: () => value.count,
+      setDraft: (draft) => store.update((s) => ({ ...s, draft })),
+      draft: () => value.draft,
+    };
+  });
+  assert.equal(live, 2, "destroy() unsubscribed: only the test's own subscriptions keep the writables live");
+});
+
+test('valtio: a proxy, snapshots out and Object.assign in', { skip }, async (t) => {
+  const { proxy, subscribe } = await import('valtio/vanilla');
+  const { syncProxy } = await import(dist + 'valtio.mjs');
+  await contract(t, (channelName) => {
+    const state = proxy({ count: 0, draft: '', nested: { list: [1] } });
+    return {
+      sync: syncProxy(state, { channelName, throttleMs: 0, excludeKeys: ['draft', 'nested'] }),
+      set: (c) => (state.count = c),
+      count: () => state.count,
+      setDraft: (d) => (state.draft = d),
+      draft: () => state.draft,
+    };
+  });
+  // A remote object value becomes proxied state and is not sent back.
+  const ch = channel(t);
+  const a = proxy({ todos: [] });
+  const b = proxy({ todos: [] });
+  const sa = syncProxy(a, { channelName: ch.name, throttleMs: 0 });
+  const sb = syncProxy(b, { channelName: ch.name, throttleMs: 0 });
+  await Promise.all([sa.ready, sb.ready]);
+  await until(() => sa.getConnectedTabs() === 2);
+  let bChanges = 0;
+  subscribe(b, () => bChanges++);
+  a.todos.push({ text: 'x' });
+  assert.ok(await until(() => b.todos.length === 1), 'b gets the pushed item');
+  b.todos[0].text = 'y';
+  assert.ok(await until(() => a.todos[0].text === 'y'), 'a deep change on the applied value travels back');
+  await settle();
+  assert.equal(ch.from(sb).length, 1, 'b sent its own change only');
+  assert.equal(ch.from(sa).length, 1, 'a did not echo');
+  assert.ok(bChanges >= 2);
+  sa.destroy();
+  sb.destroy();
+});
+
+test('jotai: chosen atoms', { skip }, async (t) => {
+  const { atom, createStore } = await import('jotai/vanilla');
+  const { syncAtoms } = await import(dist + 'jotai.mjs');
+  const countAtom = atom(0);
+  const draftAtom = atom('');
+  await contract(t, (channelName) => {
+    const store = createStore();
+    return {
+      sync: syncAtoms({ count: countAtom, draft: draftAtom }, { channelName, throttleMs: 0, excludeKeys: ['draft'] }, store),
+      set: (c) => store.set(countAtom, c),
+      count: () => store.get(countAtom),
+      setDraft: (d) => store.set(draftAtom, d),
+      draft: () => store.get(draftAtom),
+    };
+  });
+});
