@@ -2,7 +2,8 @@
 #
 #   make test    vet, native tests (-race), wasm tests in Chromium, build,
 #                npm tests (node --test), e2e
-#   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build
+#   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build;
+#                the framework demos (examples/frameworks/dist, Vite)
 #   make size    check the size budget: tabsync.wasm gzipped at most 1.15
 #                times tools/sizefloor (a program using only go-indexeddb)
 #   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/
@@ -103,15 +104,17 @@ wasm:
 	tools/precompress.sh $(DIST)/tabsync-tables.wasm; \
 	ls -l $(DIST)/tabsync-tables.wasm $(DIST)/tabsync-tables.wasm.gz $(DIST)/tabsync-tables.wasm.br | awk '{ printf "    %9d  %s\n", $$5, $$9 }'
 
-# The npm package, once npm/ exists. npm ci runs only when node_modules is
-# missing or older than package-lock.json (npm writes
-# node_modules/.package-lock.json at the end of every install).
+# The npm package, once npm/ exists, then the framework demos built on it
+# (the e2e tests run them). npm ci runs only when node_modules is missing or
+# older than package-lock.json (npm writes node_modules/.package-lock.json at
+# the end of every install).
 npm:
 	@if [ ! -f npm/package.json ]; then \
 		echo "==> npm: skipped, npm/package.json does not exist yet"; \
 		exit 0; \
 	fi; \
 	tools/npm-build.sh npm
+	tools/npm-build.sh examples/frameworks
 
 # The size budget (README.md, Size); make test runs it after build.
 size:
@@ -164,4 +167,4 @@ tools:
 clean:
 	rm -rf $(BIN) $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br $(DIST)/wasm_exec.js
 	@if [ -f npm/package.json ]; then rm -rf $(DIST); fi
-	rm -rf examples/react/dist bench/web/dist
+	rm -rf examples/react/dist examples/frameworks/dist bench/web/dist

@@ -8,7 +8,7 @@
 // values over by setState; the action is dispatched from onRemoteUpdate,
 // which the core calls at once after it, so it carries the source tab
 // (values restored from IndexedDB come with source '').
-import { connect } from './adapter.js';
+import { createBroadcastSync } from './index.js';
 
 export const REMOTE = 'tabsync/remote';
 
@@ -34,7 +34,7 @@ export function syncRedux(store, config) {
     }
   };
   const user = config.onRemoteUpdate;
-  return connect(
+  const sync = createBroadcastSync(
     {
       getState: () => (pending ? { ...store.getState(), ...pending } : store.getState()),
       setState(patch) {
@@ -59,6 +59,8 @@ export function syncRedux(store, config) {
       },
     },
   );
+  sync.start();
+  return sync;
 }
 
 /**

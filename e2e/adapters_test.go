@@ -1,0 +1,270 @@
+//go:build e2e && !(js && wasm)
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The framework demos of examples/frameworks, built with Vite from its lock
+// file by `make build` (tools/npm-build.sh examples/frameworks): one page per
+// adapter of the npm package, each a real app of its framework.
+var frameworkDemos = []string{"redux", "pinia", "vue", "svelte", "valtio", "jotai"}
+
+// serveFrameworkDemos serves examples/ at / (the demos' build in
+// /frameworks/dist/) and returns the base URL; the test is skipped when the
+// demos are not built.
+func serveFrameworkDemos(t *testing.T, b *Browser) string {
+	t.Helper()
+	root := RepoRoot(t)
+	for _, fw := range frameworkDemos {
+		if _, err := os.Stat(filepath.Join(root, "examples", "frameworks", "dist", fw+".html")); err != nil {
+			t.Skipf("the framework demos are not built (%v): run `make build` first", err)
+		}
+	}
+	return b.Serve(map[string]string{"/": filepath.Join(root, "examples")})
+}
+
+// demoJS is what the tests run in a demo page: type into an input as a user
+// would (the native value setter, so React sees it too), and count the
+// STATE_UPDATE messages on a channel by sender.
+const demoJS = `
+window.typeInto = (sel, text) => {
+  const el = document.querySelector(sel);
+  Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, text);
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+  return true;
+};
+window.countUpdates = (name) => {
+  window.updates = {};
+  const bc = new BroadcastChannel(name);
+  bc.onmessage = ({ data }) => {
+    if (data && data.type === 'STATE_UPDATE') updates[data.tabId] = (updates[data.tabId] || 0) + 1;
+  };
+  return true;
+};
+`
+
+// TestFrameworkDemos opens each framework's demo in three tabs: a change in
+// one re-renders the others; the todo draft (excludeKeys) stays in its tab;
+// no tab sends anything back for a remote change (every STATE_UPDATE on the
+// channel counted by sender); a stopped tab takes nothing until started
+// again; a destroyed tab neither sends nor takes; and with every tab closed,
+// a new one restores the state from IndexedDB (persist). The Pinia and
+// Svelte demos also sync a second store (a setup store; a Svelte 5 $state
+// object) on a channel of its own.
+func TestFrameworkDemos(t *testing.T) {
+	b := NewBrowser(t)
+	base := serveFrameworkDemos(t, b)
+
+	// The landing page links each demo.
+	index := b.OpenTab(t, base+"/")
+	var statuses []int
+	index.Eval(t, `Promise.all(`+jsList(frameworkDemos)+`.map((k) =>
+		fetch(document.getElementById("demo-" + k).href).then((r) => r.status)))`, &statuses)
+	assert.Equal(t, []int{200, 200, 200, 200, 200, 200}, statuses, "the index page's links to the demos")
+	index.Close(t)
+
+	for _, fw := range frameworkDemos {
+		t.Run(fw, func(t *testing.T) {
+			ch := "e2e-" + fw
+			channel := ch
+			if fw == "pinia" {
+				channel = ch + "-pinia:demo"
+			}
+			url := base + "/frameworks/dist/" + fw + ".html?throttle=0&ch=" + ch
+			tabs := []*Tab{b.OpenTab(t, url), b.OpenTab(t, url), b.OpenTab(t, url)}
+			a, bb, c := tabs[0], tabs[1], tabs[2]
+			for _, tab := range tabs {
+				tab.Eval(t, demoJS+"true", nil)
+				tab.WaitFor(t, `document.getElementById("tab-count").textContent === "3"`, 20*time.Second)
+			}
+			a.Eval(t, `countUpdates(`+strconv.Quote(channel)+`)`, nil)
+			ids := map[*Tab]string{}
+			for _, tab := range tabs {
+				var id string
+				tab.Eval(t, `sync.getTabId()`, &id)
+				ids[tab] = id
+			}
+			click := func(tab *Tab, sel string) {
+				t.Helper()
+				tab.Eval(t, `document.querySelector(`+strconv.Quote(sel)+`).click(), true`, nil)
+			}
+			shows := func(tab *Tab, sel, want string) {
+				t.Helper()
+				tab.WaitFor(t, `document.querySelector(`+strconv.Quote(sel)+`)?.textContent.trim() === `+strconv.Quote(want), 10*time.Second)
+			}
+			settle := func() { a.Eval(t, `new Promise((r) => setTimeout(r, 300))`, nil) }
+			text := func(tab *Tab, js string) string {
+				t.Helper()
+				var s string
+				tab.Eval(t, js, &s)
+				return s
+			}
+
+			click(a, "#inc")
+			for _, tab := range tabs {
+				shows(tab, "#count", "1")
+			}
+			bb.Eval(t, `typeInto("#draft", "milk")`, nil)
+			click(bb, "#add")
+			for _, tab := range tabs {
+				shows(tab, "#todos li", "milk")
+			}
+			click(c, "#todos input")
+			a.WaitFor(t, `document.querySelector("#todos li").className === "done"`, 10*time.Second)
+			settle()
+			assert.Equal(t, "milk", text(bb, `document.querySelector("#draft").value`), "the draft stays in its tab")
+			for _, tab := range []*Tab{a, c} {
+				assert.Empty(t, text(tab, `document.querySelector("#draft").value`), "the draft (excludeKeys) stays in its tab")
+			}
+			var sent map[string]int
+			a.Eval(t, `updates`, &sent)
+			assert.Equal(t, map[string]int{ids[a]: 1, ids[bb]: 1, ids[c]: 1}, sent,
+				"one STATE_UPDATE per change and none for a remote change (no echo)")
+
+			if fw == "pinia" || fw == "svelte" {
+				click(bb, "#toggle-theme")
+				for _, tab := range tabs {
+					shows(tab, "#theme", "dark")
+				}
+			}
+
+			// A stopped tab takes nothing, then catches up when started.
+			click(c, "#toggle-sync")
+			shows(c, "#toggle-sync", "Start sync")
+			click(a, "#inc")
+			shows(bb, "#count", "2")
+			settle()
+			assert.Equal(t, "1", text(c, `document.querySelector("#count").textContent`), "a stopped tab takes no changes")
+			click(c, "#toggle-sync")
+			shows(c, "#count", "2")
+
+			// A destroyed tab neither takes nor sends.
+			click(bb, "#destroy")
+			shows(bb, "#active", "destroyed")
+			click(a, "#inc")
+			shows(c, "#count", "3")
+			click(bb, "#inc")
+			settle()
+			assert.Equal(t, "3", text(bb, `document.querySelector("#count").textContent`), "the destroyed tab took nothing")
+			assert.Equal(t, "3", text(a, `document.querySelector("#count").textContent`), "the destroyed tab sent nothing")
+			a.Eval(t, `updates`, &sent)
+			assert.Equal(t, 1, sent[ids[bb]], "nothing more from the destroyed tab")
+
+			for _, tab := range tabs {
+				assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
+				tab.Close(t)
+			}
+
+			// Persisted: a tab opened alone restores the last state.
+			d := b.OpenTab(t, url)
+			shows(d, "#count", "3")
+			shows(d, "#todos li", "milk")
+			if fw == "pinia" || fw == "svelte" {
+				shows(d, "#theme", "dark")
+			}
+			assert.Empty(t, d.Exceptions())
+			d.Close(t)
+		})
+	}
+}
+
+// jsList writes a JavaScript array of strings.
+func jsList(items []string) string {
+	out := "["
+	for i, s := range items {
+		if i > 0 {
+			out += ", "
+		}
+		out += strconv.Quote(s)
+	}
+	return out + "]"
+}
+
+// devtoolsStub stands in for the Redux DevTools extension's connect API and
+// records the performance measures, from before the page's own scripts run.
+const devtoolsStub = `
+window.devtoolsLog = { connected: [], actions: [], measures: [] };
+window.__REDUX_DEVTOOLS_EXTENSION__ = {
+  connect(options) {
+    devtoolsLog.connected.push(options.name);
+    return {
+      init() {},
+      send(action) { devtoolsLog.actions.push(action); },
+      subscribe() { return () => {}; },
+      unsubscribe() {},
+    };
+  },
+};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (e.name.startsWith('tabsync:')) devtoolsLog.measures.push(e.name);
+}).observe({ entryTypes: ['measure'] });
+`
+
+// TestDevtools runs the Vue demo with ?devtools=1 in two tabs under a stub
+// of the Redux DevTools extension: each tab connects as its own instance
+// named with its short tab id; the sender records a tabsync/sent action and
+// a tabsync:send measure, the receiver a tabsync/applied action naming the
+// keys and the source tab and tabsync:receive and tabsync:apply measures.
+// Without devtools, the extension is never called and devtools.mjs is never
+// fetched.
+func TestDevtools(t *testing.T) {
+	b := NewBrowser(t)
+	base := serveFrameworkDemos(t, b)
+	open := func(query string) *Tab {
+		tab := b.OpenTab(t, "about:blank")
+		Call(t, tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: devtoolsStub})
+		tab.url = base + "/frameworks/dist/vue.html?throttle=0&persist=0&ch=e2e-devtools" + query
+		tab.Eval(t, `location.href = `+strconv.Quote(tab.url)+`, true`, nil)
+		tab.WaitFor(t, `window.sync && document.getElementById("count")`, LoadTimeout)
+		return tab
+	}
+	a, c := open("&devtools=1"), open("&devtools=1")
+	plain := open("")
+	for _, tab := range []*Tab{a, c, plain} {
+		tab.WaitFor(t, `document.getElementById("tab-count").textContent === "3"`, 20*time.Second)
+	}
+	var idA, idC string
+	a.Eval(t, `sync.getTabId()`, &idA)
+	c.Eval(t, `sync.getTabId()`, &idC)
+
+	a.Eval(t, `document.getElementById("inc").click(), true`, nil)
+	c.WaitFor(t, `devtoolsLog.actions.some((x) => x.type === "tabsync/applied")`, 10*time.Second)
+	a.WaitFor(t, `devtoolsLog.measures.includes("tabsync:send")`, 10*time.Second)
+
+	type log struct {
+		Connected []string         `json:"connected"`
+		Actions   []map[string]any `json:"actions"`
+		Measures  []string         `json:"measures"`
+	}
+	var la, lc, lp log
+	a.Eval(t, `devtoolsLog`, &la)
+	c.Eval(t, `devtoolsLog`, &lc)
+	plain.Eval(t, `devtoolsLog`, &lp)
+
+	assert.Equal(t, []string{"tabsync e2e-devtools " + idA[len(idA)-6:]}, la.Connected, "one instance per tab, named by its short id")
+	assert.Equal(t, []string{"tabsync e2e-devtools " + idC[len(idC)-6:]}, lc.Connected)
+	assert.Contains(t, la.Actions, map[string]any{"type": "tabsync/sent", "message": "STATE_UPDATE", "keys": []any{"count"}})
+	assert.Contains(t, lc.Actions, map[string]any{"type": "tabsync/applied", "keys": []any{"count"}, "source": idA})
+	assert.Contains(t, la.Measures, "tabsync:send")
+	assert.Subset(t, lc.Measures, []string{"tabsync:receive", "tabsync:apply"})
+
+	assert.Empty(t, lp.Connected, "devtools off: the extension is not called")
+	assert.Empty(t, lp.Measures, "devtools off: no measures")
+	var fetched bool
+	plain.Eval(t, `performance.getEntriesByType("resource").some((e) => e.name.includes("devtools"))`, &fetched)
+	assert.False(t, fetched, "devtools off: its module is not fetched")
+	a.Eval(t, `performance.getEntriesByType("resource").some((e) => e.name.includes("devtools"))`, &fetched)
+	assert.True(t, fetched, "devtools on: its module is fetched")
+	require.Empty(t, a.Exceptions())
+	require.Empty(t, c.Exceptions())
+}
