@@ -17,8 +17,8 @@ const esbuild = createRequire(join(dist, '..', 'package.json'))('esbuild');
 
 // Bytes gzipped; what each file adds to an app that imports it.
 const budgets = {
-  'adapter.mjs': 700,
-  'redux.mjs': 520,
+  'adapter.mjs': 760,
+  'redux.mjs': 600,
   'pinia.mjs': 400,
   'vue.mjs': 300,
   'svelte.mjs': 400,

@@ -55,7 +55,12 @@ export function mutableStore(read, write, watch, unwrap) {
   const listeners = new Set();
   let last = {};
   let applying = false;
+  let paused = false;
   let unwatch = null;
+  const detach = () => {
+    if (unwatch) unwatch();
+    unwatch = null;
+  };
   const fresh = () => {
     const next = snap(read(), unwrap);
     for (const k in next) if (eq(next[k], last[k])) next[k] = last[k];
@@ -84,24 +89,46 @@ export function mutableStore(read, write, watch, unwrap) {
     },
     subscribe(listener) {
       listeners.add(listener);
-      if (!unwatch) {
+      if (!unwatch && !paused) {
         last = fresh();
         unwatch = watch(changed);
       }
       return () => {
         listeners.delete(listener);
-        if (listeners.size === 0 && unwatch) {
-          unwatch();
-          unwatch = null;
-        }
+        if (listeners.size === 0) detach();
       };
+    },
+    // While the instance is stopped, nothing watches the framework; on
+    // start, what changed meanwhile is reported as one change.
+    pause() {
+      paused = true;
+      detach();
+    },
+    resume() {
+      paused = false;
+      if (!unwatch && listeners.size > 0) {
+        unwatch = watch(changed);
+        changed();
+      }
     },
   };
 }
 
-/** createBroadcastSync(store, config), started. */
+/**
+ * createBroadcastSync(store, config), started; its stop() and start() also
+ * detach and reattach the framework listener (store.pause/resume).
+ */
 export function connect(store, config) {
   const sync = createBroadcastSync(store, config);
-  sync.start();
+  const { start, stop } = sync;
+  sync.start = () => {
+    start();
+    store.resume();
+  };
+  sync.stop = () => {
+    stop();
+    store.pause();
+  };
+  start();
   return sync;
 }

@@ -22,6 +22,8 @@ export function withTabsync(reducer) {
 export function syncRedux(store, config) {
   let pending = null;
   let applying = false;
+  let off = () => {}; // detaches the store listener (on stop and destroy)
+  let attach = null; // attaches it again (on start)
   const flush = (source) => {
     if (!pending) return;
     const state = pending;
@@ -43,12 +45,21 @@ export function syncRedux(store, config) {
       },
       subscribe(listener) {
         let prev = store.getState();
-        return store.subscribe(() => {
+        const changed = () => {
           const next = store.getState();
           const p = prev;
           prev = next;
           if (!applying && next !== p) listener(next, p);
-        });
+        };
+        attach = () => {
+          off = store.subscribe(changed);
+          changed(); // what changed while stopped
+        };
+        attach();
+        return () => {
+          off();
+          attach = null;
+        };
       },
     },
     {
@@ -59,7 +70,20 @@ export function syncRedux(store, config) {
       },
     },
   );
-  sync.start();
+  const { start, stop } = sync;
+  sync.stop = () => {
+    stop();
+    off();
+    off = () => {};
+  };
+  sync.start = () => {
+    start();
+    if (attach) {
+      off();
+      attach();
+    }
+  };
+  start();
   return sync;
 }
 

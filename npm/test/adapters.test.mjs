@@ -73,11 +73,25 @@ async function contract(t, make) {
   assert.equal(ch.from(a.sync).length, 1, 'a sent once, no echo of b\'s change');
   assert.equal(ch.from(b.sync).length, 1);
 
+  // Stopped: the framework listener is detached (where the test can count
+  // them: attached()), and what changed meanwhile goes out on start.
+  a.sync.stop();
+  if (a.attached) assert.equal(a.attached(), 0, 'stop() detached the framework listener');
+  a.set(8);
+  await settle();
+  assert.equal(b.count(), 7, 'a stopped: its change stays');
+  a.sync.start();
+  if (a.attached) assert.equal(a.attached(), 1, 'start() attached it again');
+  assert.ok(await until(() => b.count() === 8), 'the change made while stopped goes out on start');
+  await settle();
+  assert.equal(ch.from(a.sync).length, 2);
+
   a.sync.destroy();
+  if (a.attached) assert.equal(a.attached(), 0, 'destroy() detached the framework listener');
   a.set(9);
   await settle();
-  assert.equal(b.count(), 7, 'a destroyed: its change stays');
-  assert.equal(ch.from(a.sync).length, 1);
+  assert.equal(b.count(), 8, 'a destroyed: its change stays');
+  assert.equal(ch.from(a.sync).length, 2);
   b.sync.destroy();
 }
 
@@ -85,7 +99,7 @@ test('redux: an enhancer, remote updates as tabsync/remote actions', { skip }, a
   const { createStore, combineReducers, compose } = await import('redux');
   const { tabsyncEnhancer, REMOTE } = await import(dist + 'redux.mjs');
   const dispatched = [];
-  let subs = 0;
+  const subs = [0, 0];
   // Inside tabsync's enhancer: sees what it dispatches and subscribes.
   const spy = (i) => (create) => (reducer, preloaded) => {
     const store = create(reducer, preloaded);
@@ -96,10 +110,10 @@ test('redux: an enhancer, remote updates as tabsync/remote actions', { skip }, a
         return store.dispatch(action);
       },
       subscribe(listener) {
-        subs++;
+        subs[i]++;
         const off = store.subscribe(listener);
         return () => {
-          subs--;
+          subs[i]--;
           off();
         };
       },
@@ -118,15 +132,17 @@ test('redux: an enhancer, remote updates as tabsync/remote actions', { skip }, a
       count: () => store.getState().count,
       setDraft: (draft) => store.dispatch({ type: 'draft', draft }),
       draft: () => store.getState().draft,
+      attached: () => subs[i],
     };
   });
-  assert.equal(subs, 0, 'destroy() unsubscribed from both stores');
+  assert.deepEqual(subs, [0, 0], 'destroy() unsubscribed from both stores');
   const remote = dispatched.filter(([, a]) => a.payload.source !== '');
   assert.deepEqual(
     remote.map(([i, a]) => [i, a.payload.keys, a.payload.state]),
     [
       [1, ['count'], { count: 5 }],
       [0, ['count'], { count: 7 }],
+      [1, ['count'], { count: 8 }],
     ],
     'one tabsync/remote action per applied update',
   );
@@ -232,16 +248,24 @@ test('pinia: option and setup stores opt in with sync', { skip }, async (t) => {
 test('svelte: a writable', { skip }, async (t) => {
   const { writable } = await import('svelte/store');
   const { syncWritable } = await import(dist + 'svelte.mjs');
-  let live = 0;
   await contract(t, (channelName) => {
-    const store = writable({ count: 0, draft: '' }, () => {
-      live++;
-      return () => live--;
-    });
+    // The test's own subscription, then tabsync's: the writable counts them.
+    let subscribers = 0;
+    const store = writable({ count: 0, draft: '' });
+    const subscribe = store.subscribe;
+    store.subscribe = (run) => {
+      subscribers++;
+      const off = subscribe(run);
+      return () => {
+        subscribers--;
+        off();
+      };
+    };
     let value;
     const unsub = store.subscribe((v) => (value = v));
     t.after(unsub);
     return {
+      attached: () => subscribers - 1,
       sync: syncWritable(store, { channelName, throttleMs: 0, excludeKeys: ['draft'] }),
       set: (count) => store.update((s) => ({ ...s, count })),
       count: () => value.count,
@@ -249,7 +273,6 @@ test('svelte: a writable', { skip }, async (t) => {
       draft: () => value.draft,
     };
   });
-  assert.equal(live, 2, "destroy() unsubscribed: only the test's own subscriptions keep the writables live");
 });
 
 test('valtio: a proxy, snapshots out and Object.assign in', { skip }, async (t) => {
@@ -302,4 +325,45 @@ test('jotai: chosen atoms', { skip }, async (t) => {
       draft: () => store.get(draftAtom),
     };
   });
+});
+
+test('strategies through the adapters: merge (vue) and first-write-wins (redux) on concurrent writes', { skip }, async (t) => {
+  const { reactive } = await import('vue');
+  const { syncReactive } = await import(dist + 'vue.mjs');
+  const { createStore } = await import('redux');
+  const { tabsyncEnhancer } = await import(dist + 'redux.mjs');
+
+  // merge: both tabs add a different field to one object at once; merge
+  // deep-merges the two objects (see docs/API.md), so both fields stay.
+  let ch = channel(t);
+  const va = reactive({ settings: {} });
+  const vb = reactive({ settings: {} });
+  const config = { channelName: ch.name, throttleMs: 0, conflictStrategy: 'merge' };
+  const sa = syncReactive(va, config);
+  const sb = syncReactive(vb, config);
+  t.after(() => [sa, sb].forEach((s) => s.destroy()));
+  await Promise.all([sa.ready, sb.ready]);
+  assert.ok(await until(() => sa.getConnectedTabs() === 2 && sb.getConnectedTabs() === 2));
+  va.settings = { theme: 'dark' };
+  vb.settings = { size: 16 };
+  const both = (s) => s.theme === 'dark' && s.size === 16;
+  assert.ok(
+    await until(() => both(va.settings) && both(vb.settings)),
+    `both tabs hold the merge: ${JSON.stringify([va.settings, vb.settings])}`,
+  );
+  assert.ok(sa.getStats().conflicts + sb.getStats().conflicts >= 1, 'decided as a conflict');
+
+  // first-write-wins: both tabs write count at once; they end equal.
+  ch = channel(t);
+  const reducer = (s = { count: 0 }, a) => (a.type === 'set' ? { count: a.count } : s);
+  const ra = createStore(reducer, tabsyncEnhancer({ channelName: ch.name, throttleMs: 0, conflictStrategy: 'first-write-wins' }));
+  const rb = createStore(reducer, tabsyncEnhancer({ channelName: ch.name, throttleMs: 0, conflictStrategy: 'first-write-wins' }));
+  t.after(() => [ra, rb].forEach((s) => s.tabsync.destroy()));
+  await Promise.all([ra.tabsync.ready, rb.tabsync.ready]);
+  assert.ok(await until(() => ra.tabsync.getConnectedTabs() === 2 && rb.tabsync.getConnectedTabs() === 2));
+  ra.dispatch({ type: 'set', count: 1 });
+  rb.dispatch({ type: 'set', count: 2 });
+  await settle(300);
+  assert.equal(ra.getState().count, rb.getState().count, 'both tabs end with the same value');
+  assert.ok(ra.tabsync.getStats().conflicts + rb.tabsync.getStats().conflicts >= 1, 'decided as a conflict');
 });
