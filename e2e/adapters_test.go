@@ -215,8 +215,8 @@ new PerformanceObserver((list) => {
 // named with its short tab id; the sender records a tabsync/sent action and
 // a tabsync:send measure, the receiver a tabsync/applied action naming the
 // keys and the source tab and tabsync:receive and tabsync:apply measures.
-// Without devtools, the extension is never called and devtools.mjs is never
-// fetched.
+// With devtools 'auto' in the demos' production build, the extension is
+// never called and devtools.mjs is never fetched.
 func TestDevtools(t *testing.T) {
 	b := NewBrowser(t)
 	base := serveFrameworkDemos(t, b)
@@ -229,7 +229,7 @@ func TestDevtools(t *testing.T) {
 		return tab
 	}
 	a, c := open("&devtools=1"), open("&devtools=1")
-	plain := open("")
+	plain := open("&devtools=auto") // a production build: auto is off
 	for _, tab := range []*Tab{a, c, plain} {
 		tab.WaitFor(t, `document.getElementById("tab-count").textContent === "3"`, 20*time.Second)
 	}
@@ -258,8 +258,8 @@ func TestDevtools(t *testing.T) {
 	assert.Contains(t, la.Measures, "tabsync:send")
 	assert.Subset(t, lc.Measures, []string{"tabsync:receive", "tabsync:apply"})
 
-	assert.Empty(t, lp.Connected, "devtools off: the extension is not called")
-	assert.Empty(t, lp.Measures, "devtools off: no measures")
+	assert.Empty(t, lp.Connected, "devtools auto in production: the extension is not called")
+	assert.Empty(t, lp.Measures, "devtools auto in production: no measures")
 	var fetched bool
 	plain.Eval(t, `performance.getEntriesByType("resource").some((e) => e.name.includes("devtools"))`, &fetched)
 	assert.False(t, fetched, "devtools off: its module is not fetched")

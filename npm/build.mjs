@@ -102,6 +102,9 @@ const adapters = ['redux', 'pinia', 'vue', 'svelte', 'valtio', 'jotai'];
 const frameworks = ['redux', 'pinia', 'vue', 'svelte', 'svelte/*', 'valtio', 'valtio/*', 'jotai', 'jotai/*'];
 
 const common = {
+  // Left for the app's bundler to replace (config.devtools 'auto'); esbuild
+  // would otherwise put in "development" here, "production" when minifying.
+  define: { 'process.env.NODE_ENV': 'process.env.NODE_ENV' },
   bundle: true,
   target: 'es2020',
   platform: 'browser',
