@@ -6,7 +6,9 @@
 #                the framework demos (examples/frameworks/dist, Vite)
 #   make size    check the size budget: tabsync.wasm gzipped at most 1.15
 #                times tools/sizefloor (a program using only go-indexeddb)
-#   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/
+#   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/,
+#                and run tabsync-server on 127.0.0.1:8081 for the tables demo
+#                (storage in DEMO_DATA=.demo-data, printed at start)
 #   make bench   build, then measure tabsync next to a plain BroadcastChannel,
 #                broadcast-channel and zustand-sync-tabs in headless Chromium
 #                (under 10 minutes): docs/BENCHMARKS.md and docs/bench/
@@ -19,7 +21,7 @@
 # Every target installs what it needs (Chromium from Debian, Go tools into
 # .bin/), so a fresh clone on a machine with Go, Node.js and apt works.
 #
-# Variables: GO, FUZZTIME, FUZZTIME_TEST, SOAK_DURATION, SOAK_DURATION_TEST, PORT (demo), BENCHFLAGS, CHROME (browser to use; found or
+# Variables: GO, FUZZTIME, FUZZTIME_TEST, SOAK_DURATION, SOAK_DURATION_TEST, PORT and DEMO_DATA (demo), BENCHFLAGS, CHROME (browser to use; found or
 # installed by tools/ensure-chromium.sh when unset).
 
 GO       ?= go
@@ -28,6 +30,7 @@ FUZZTIME_TEST ?= 5s
 SOAK_DURATION ?= 60s
 SOAK_DURATION_TEST ?= 12s
 PORT     ?= 8080
+DEMO_DATA ?= $(CURDIR)/.demo-data
 BIN      := $(CURDIR)/.bin
 DIST     := npm/dist
 
@@ -125,7 +128,12 @@ demo: build
 	@if [ -f examples/react/package.json ]; then \
 		tools/npm-build.sh examples/react; \
 	fi
-	@echo "==> demo server (Ctrl-C to stop)"
+	@mkdir -p $(BIN) "$(DEMO_DATA)"
+	$(GO) build -o $(BIN)/tabsync-server ./cmd/tabsync-server
+	@echo "==> tabsync-server on ws://127.0.0.1:8081/sync, tables stored in $(DEMO_DATA)"
+	@echo "==> demo server (Ctrl-C stops both)"
+	@$(BIN)/tabsync-server --data "$(DEMO_DATA)" & srv=$$!; \
+	trap 'kill $$srv 2>/dev/null; wait $$srv 2>/dev/null' EXIT INT TERM; \
 	PORT=$(PORT) $(GO) run ./tools/devserver -dir examples -mount /tabsync/=$(DIST)
 
 # Not part of `make test`: it takes minutes and its numbers depend on the
