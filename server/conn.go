@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -30,13 +31,14 @@ const (
 // conn is one client connection: a reader (the handler's goroutine) and a
 // writer goroutine draining a queue of encoded frames.
 type conn struct {
-	s      *Server
-	ws     *websocket.Conn
-	ctx    context.Context
-	cancel context.CancelFunc
-	id     string
-	token  *Token // nil with open access
-	hello  bool   // reader only
+	s        *Server
+	ws       *websocket.Conn
+	ctx      context.Context
+	cancel   context.CancelFunc
+	id       string
+	token    *Token      // nil with open access
+	hello    bool        // reader only
+	welcomed atomic.Bool // hello accepted: the timer is the idle timeout
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -103,7 +105,13 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.connections.Add(1)
 	c.timer = time.AfterFunc(s.opts.HelloTimeout, func() {
-		c.fail(tableproto.CodeAuthTimeout, "no hello within "+s.opts.HelloTimeout.String(), websocket.StatusPolicyViolation)
+		if c.welcomed.Load() {
+			s.metrics.refused(tableproto.CodeIdleTimeout)
+			c.fail(tableproto.CodeIdleTimeout, "nothing received for "+s.opts.IdleTimeout.String(), websocket.StatusGoingAway)
+		} else {
+			s.metrics.refused(tableproto.CodeAuthTimeout)
+			c.fail(tableproto.CodeAuthTimeout, "no hello within "+s.opts.HelloTimeout.String(), websocket.StatusPolicyViolation)
+		}
 	})
 	writerDone := make(chan struct{})
 	go func() { c.writeLoop(); close(writerDone) }()
@@ -215,6 +223,7 @@ func (c *conn) doHello(f *tableproto.Frame) bool {
 		c.id = "c-" + b64.EncodeToString(rnd[:])
 	}
 	c.hello = true
+	c.welcomed.Store(true)
 	c.timer.Reset(s.opts.IdleTimeout)
 	c.sendFrame(tableproto.Frame{Type: tableproto.Welcome, V: tableproto.Version, ClientID: c.id, Limits: &tableproto.Limits{
 		MaxMessageBytes: s.opts.MaxMessageBytes, MaxValueBytes: s.opts.MaxValueBytes, MaxTables: s.opts.MaxTables,

@@ -125,7 +125,13 @@ func (r *raw) expectClosed(status websocket.StatusCode) {
 
 func (r *raw) hello(token string) tableproto.Frame {
 	r.t.Helper()
-	r.send(tableproto.Frame{Type: tableproto.Hello, V: tableproto.Version, Token: token, ClientID: "raw-" + r.t.Name()[:min(20, len(r.t.Name()))]})
+	id := []byte("raw-" + r.t.Name())
+	for i, c := range id {
+		if tableproto.ValidClientID(string(c)) != nil {
+			id[i] = '-'
+		}
+	}
+	r.send(tableproto.Frame{Type: tableproto.Hello, V: tableproto.Version, Token: token, ClientID: string(id[:min(len(id), 24)])})
 	return r.expect(tableproto.Welcome)
 }
 
