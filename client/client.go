@@ -332,7 +332,7 @@ func (c *Client) receive(f *tableproto.Frame) {
 			t.dupes++
 			c.stats.Duplicates++
 		default:
-			if t.synced && f.TableVersion != t.version+1 {
+			if f.TableVersion != t.version+1 {
 				t.gaps++
 				c.stats.Gaps++
 			}
@@ -375,10 +375,23 @@ func (c *Client) receive(f *tableproto.Frame) {
 			}
 		}
 		if t != nil && f.OpID == "" && !t.synced && f.Code != tableproto.CodeSinceAhead {
-			for _, w := range t.waiters {
-				w <- err
+			if f.Code.Retry() {
+				// The subscribe failed for now (storage busy): again, shortly.
+				ws, since := c.ws, t.version
+				go func() {
+					select {
+					case <-time.After(200 * time.Millisecond):
+						write(c.ctx, ws, tableproto.Frame{Type: tableproto.Subscribe, Table: f.Table, Since: since})
+					case <-c.ctx.Done():
+					}
+				}()
+			} else {
+				for _, w := range t.waiters {
+					w <- err
+				}
+				t.waiters = nil
+				delete(c.tables, f.Table)
 			}
-			t.waiters = nil
 		}
 		c.mu.Unlock()
 		c.report(err)
@@ -561,6 +574,18 @@ func (c *Client) WaitVersion(ctx context.Context, table string, version uint64) 
 			return fmt.Errorf("client: table %s did not reach version %d: %w", table, version, ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// Reconnect drops the current connection; the client reconnects at once
+// (to the next URL if the dial fails), resumes every table with since and
+// sends again what is not acknowledged, as after a network failure.
+func (c *Client) Reconnect() {
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	if ws != nil {
+		ws.CloseNow()
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -153,28 +152,30 @@ func TestLimits(t *testing.T) {
 		r.expectClosed(websocket.StatusGoingAway)
 	})
 	t.Run("slow consumer", func(t *testing.T) {
-		s := start(t, &server.Options{MaxMessageBytes: 16 << 10, MaxValueBytes: 8 << 10, MaxQueueBytes: 64 << 10, OpsPerSecond: 100000})
+		s := start(t, &server.Options{MaxMessageBytes: 16 << 10, MaxValueBytes: 8 << 10, MaxQueueBytes: 256 << 10, OpsPerSecond: 100000})
 		slow := dialRaw(t, s) // subscribes, then never reads
 		slow.hello("")
 		slow.send(tableproto.Frame{Type: tableproto.Subscribe, Table: "big"})
 		slow.expect(tableproto.Snapshot)
 		slow.expect(tableproto.Synced)
-		c := dial(t, s)
-		value := `"` + strings.Repeat("v", 8000) + `"`
-		deadline := time.Now().Add(20 * time.Second)
-		var wg sync.WaitGroup
-		for i := 0; s.ErrorCount(tableproto.CodeSlowConsumer) == 0 && time.Now().Before(deadline); i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.SetRaw(ctx, "big", "k"+strconv.Itoa(i%50), []byte(value))
-			}()
-			if i%64 == 63 {
-				wg.Wait()
+		w := dialRaw(t, s)
+		w.hello("")
+		go func() { // drain the writer's acks
+			for {
+				if _, _, err := w.ws.Read(context.Background()); err != nil {
+					return
+				}
+			}
+		}()
+		value := tableproto.RawValue(`"` + strings.Repeat("v", 8000) + `"`)
+		for i := 0; i < 4000 && s.ErrorCount(tableproto.CodeSlowConsumer) == 0; i++ {
+			w.send(tableproto.Frame{Type: tableproto.Operation, Table: "big", OpID: "o" + strconv.Itoa(i),
+				Change: tableproto.Change{Operation: tableproto.Set, Key: "k" + strconv.Itoa(i%50), Value: value}})
+			if i%100 == 99 {
+				time.Sleep(5 * time.Millisecond)
 			}
 		}
-		wg.Wait()
-		assert.Equal(t, int64(1), s.ErrorCount(tableproto.CodeSlowConsumer))
+		require.Eventually(t, func() bool { return s.ErrorCount(tableproto.CodeSlowConsumer) == 1 }, 10*time.Second, 10*time.Millisecond)
 	})
 }
 

@@ -83,6 +83,9 @@ func New(opts *Options) (*Server, error) {
 	return s, nil
 }
 
+// Options returns the options in effect, defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
 // ServeHTTP serves /sync (WebSocket), /healthz and /metrics. Before Start
 // has connected to NATS, /sync and /healthz answer 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

@@ -146,9 +146,29 @@ func (t *table) load(ctx context.Context) error {
 	t.startMu.Unlock()
 	select {
 	case <-t.loaded:
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("table %s: loading: %w", t.name, ctx.Err())
+	}
+	// Fresh, not only consistent: wait until the copy holds every change
+	// stored before the subscribe (the consumer may be catching up, or
+	// recovering from a lost NATS node).
+	st, err := t.s.js.Stream(ctx, t.stream)
+	if err != nil {
+		return fmt.Errorf("table %s: stream: %w", t.name, err)
+	}
+	last := st.CachedInfo().State.LastSeq
+	for {
+		t.mu.Lock()
+		v := t.version
+		t.mu.Unlock()
+		if v >= last {
+			return nil
+		}
+		select {
+		case <-time.After(2 * time.Millisecond):
+		case <-ctx.Done():
+			return fmt.Errorf("table %s: at version %d, stored %d: %w", t.name, v, last, ctx.Err())
+		}
 	}
 }
 
@@ -175,7 +195,9 @@ func (t *table) startConsumer(ctx context.Context) error {
 		}
 		t.mu.Unlock()
 	}
-	cc, err := cons.Consume(t.receive, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	// Short pulls and heartbeats: a consumer lost with a NATS node is
+	// noticed and recreated (from the next version) within seconds.
+	cc, err := cons.Consume(t.receive, jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		t.s.log.Debug("table consumer", "table", t.name, "err", err)
 	}))
 	if err != nil {

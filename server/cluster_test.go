@@ -1,0 +1,152 @@
+//go:build !js
+
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/client"
+	"github.com/tabsync/tabsync/server"
+)
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startCluster starts three clustered NATS servers with JetStream on
+// loopback (SERVER-NOTES §7) and waits for a JetStream meta leader.
+func startCluster(t *testing.T) []*natsserver.Server {
+	ports := []int{freePort(t), freePort(t), freePort(t)}
+	var routes []*url.URL
+	for _, p := range ports {
+		routes = append(routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+	}
+	nodes := make([]*natsserver.Server, 3)
+	for i := range nodes {
+		ns, err := natsserver.NewServer(&natsserver.Options{
+			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: -1,
+			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+			Cluster: natsserver.ClusterOpts{Name: "c", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  routes,
+		})
+		require.NoError(t, err)
+		ns.Start()
+		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+		nodes[i] = ns
+	}
+	for _, ns := range nodes {
+		require.True(t, ns.ReadyForConnections(20*time.Second))
+	}
+	require.Eventually(t, func() bool {
+		for _, ns := range nodes {
+			if ns.JetStreamIsLeader() {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 10*time.Millisecond, "no JetStream meta leader")
+	return nodes
+}
+
+// Two relays on a three-node cluster with --replicas 3. A write through one
+// relay reaches a subscriber on the other. Then one NATS node and one relay
+// are killed in the middle of a stream of writes: the clients move to the
+// other relay, every acked write is there exactly once, and the subscribers
+// see gap-free versions.
+func TestClusterTwoRelays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a NATS cluster")
+	}
+	nodes := startCluster(t)
+	urls := func(order ...int) []string {
+		var out []string
+		for _, i := range order {
+			out = append(out, nodes[i].ClientURL())
+		}
+		return out
+	}
+	r1 := start(t, &server.Options{NATSURLs: urls(0, 1, 2), Replicas: 3})
+	r2 := start(t, &server.Options{NATSURLs: urls(1, 2, 0), Replicas: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	a := dial(t, r1)
+	b := dial(t, r2)
+	require.NoError(t, b.Subscribe(ctx, "shared"))
+	v, err := a.Set(ctx, "shared", "hello", "from relay 1")
+	require.NoError(t, err)
+	require.NoError(t, b.WaitVersion(ctx, "shared", v))
+	assert.Equal(t, map[string]any{"hello": "from relay 1"}, rowsOf(t, b, "shared"))
+
+	// Subscribers on each relay, and a writer on relay 1; all may move.
+	both1 := []string{r1.URL(), r2.URL()}
+	both2 := []string{r2.URL(), r1.URL()}
+	sub1 := dialURLs(t, both1)
+	sub2 := dialURLs(t, both2)
+	require.NoError(t, sub1.Subscribe(ctx, "shared"))
+	require.NoError(t, sub2.Subscribe(ctx, "shared"))
+	w := dialURLs(t, both1)
+
+	const n = 120
+	acked := make(chan uint64, n)
+	errs := make(chan error, 1)
+	go func() {
+		for i := 0; i < n; i++ {
+			v, err := w.Set(ctx, "shared", "k"+strconv.Itoa(i), i)
+			if err != nil {
+				errs <- err
+				return
+			}
+			acked <- v
+		}
+		close(acked)
+	}()
+	var versions []uint64
+	for v := range acked {
+		versions = append(versions, v)
+		if len(versions) == n/3 {
+			// Kill the NATS node relay 1 is connected to, and relay 1.
+			nodes[0].Shutdown()
+			cctx, ccancel := context.WithCancel(context.Background())
+			ccancel() // no grace: connections are cut, acks in flight are lost
+			r1.Shutdown(cctx)
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	require.Len(t, versions, n)
+	for i := 1; i < n; i++ {
+		require.Greater(t, versions[i], versions[i-1], "versions of one writer's sequential writes increase")
+	}
+
+	fresh := dialURLs(t, []string{r2.URL()})
+	require.NoError(t, fresh.Subscribe(ctx, "shared"))
+	want, last := fresh.Rows("shared")
+	assert.Equal(t, uint64(n+1), last, "every write stored exactly once, no version lost or doubled")
+	assert.Len(t, want, n+1)
+	for _, c := range []*client.Client{sub1, sub2} {
+		require.NoError(t, c.WaitVersion(ctx, "shared", last))
+		got, _ := c.Rows("shared")
+		assert.Equal(t, want, got)
+		st := c.Stats()
+		assert.Zero(t, st.Gaps, "gap-free versions")
+		assert.Zero(t, st.Duplicates)
+	}
+	assert.GreaterOrEqual(t, sub1.Stats().Connects, 2, "sub1 moved to relay 2")
+}
