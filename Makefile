@@ -11,7 +11,9 @@
 #                (storage in DEMO_DATA=.demo-data, printed at start)
 #   make bench   build, then measure tabsync next to a plain BroadcastChannel,
 #                broadcast-channel and zustand-sync-tabs in headless Chromium
-#                (under 10 minutes): docs/BENCHMARKS.md and docs/bench/
+#                (under 10 minutes): docs/BENCHMARKS.md and docs/bench/;
+#                then tables across devices next to a bare WebSocket hub
+#                (e2e TestTablesBench): docs/bench/tables.json
 #   make fuzz    FUZZTIME=60s of every fuzz target (make test: FUZZTIME_TEST=5s)
 #   make soak    8 tabs writing, crashing, freezing and reloading for
 #                SOAK_DURATION=60s, then a report (make test: SOAK_DURATION_TEST=12s)
@@ -70,7 +72,9 @@ wasm-test:
 		exit 0; \
 	fi; \
 	echo "==> go test (js/wasm in Chromium) ./jsbridge/..."; \
-	tools/wasmtest.sh -timeout 5m ./jsbridge/...
+	tools/wasmtest.sh -timeout 5m ./jsbridge/...; \
+	echo "==> go test (js/wasm in Chromium) ./tablebridge against a real tabsync-server"; \
+	TABSYNC_WASM_TEST=1 $(GO) test -count=1 -timeout 5m -run TestWasm ./tablebridge
 
 # The npm package's own tests (Node's test runner), on the fresh build.
 npm-test:
@@ -144,6 +148,9 @@ bench: build
 	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
 	echo "==> bench (browser: $$CHROME)"; \
 	$(GO) run ./bench $(BENCHFLAGS)
+	@echo "==> bench: tables across devices (docs/bench/tables.json)"
+	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
+	TABSYNC_TABLES_BENCH=1 $(GO) test -tags e2e -count=1 -timeout 15m -run TestTablesBench -v ./e2e/ 2>&1 | grep -v -e dbus -e 'chromium: 9'
 
 # Every fuzz target, FUZZTIME each (make test runs them for FUZZTIME_TEST).
 # New interesting inputs are kept in Go's cache; copy the ones worth keeping

@@ -50,7 +50,11 @@ func TestTablesDemoAcrossDevices(t *testing.T) {
 	add(tabs[1], "grace", 1700)
 	add(tabs[0], "linus", 900)
 	for _, tab := range tabs {
-		tab.WaitFor(t, `document.querySelectorAll("#rows tr").length === 3 && db.pending === 0`, 20*time.Second)
+		// A change may show in getAll a moment before its event (the tab's
+		// copy is updated as the frame arrives, the event fires once the
+		// change is in IndexedDB): wait for both.
+		tab.WaitFor(t, `document.querySelectorAll("#rows tr").length === 3 && db.pending === 0 &&
+			document.querySelectorAll("#log li").length === 3`, 20*time.Second)
 		tab.WaitFor(t, `document.getElementById("status").textContent === "online"`, 5*time.Second)
 	}
 	var origins []string

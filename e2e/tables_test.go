@@ -51,7 +51,7 @@ func TestTablesOfflineWritesReachTheOtherTab(t *testing.T) {
 	a := b.OpenTab(t, base)
 	c := b.OpenTab(t, base)
 	for _, tab := range []*Tab{a, c} {
-		tab.WaitFor(t, `window.db && window.db.status === 'offline'`, 20*time.Second)
+		tab.WaitFor(t, `window.isConnected === true && db.status === 'offline'`, 20*time.Second)
 	}
 	a.Eval(t, `db.set('scores', 'p1', {name: 'p1', score: 1500}).then(() => true)`, nil)
 	c.WaitFor(t, `events.length === 1`, 5*time.Second)

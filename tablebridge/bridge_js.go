@@ -257,22 +257,32 @@ func (s *instance) handleReady(r tables.Ready, done func(error)) {
 }
 
 // drain runs the queued Readies in order. It runs in a goroutine, woken
-// only by IndexedDB events.
+// only by IndexedDB events. The transactions of the Readies waiting at one
+// time are merged into one (a burst of writes costs one IndexedDB
+// transaction, not one each); a Ready that prunes a table starts a new one,
+// since its prune must not run after the rows queued before it.
 func (s *instance) drain() {
 	for len(s.queue) > 0 {
-		j := s.queue[0]
-		s.queue = s.queue[1:]
+		n := 1
+		for n < len(s.queue) && n < maxBatch && (s.queue[n].r.Store == nil || len(s.queue[n].r.Store.Prune) == 0) {
+			n++
+		}
+		batch := s.queue[:n:n]
+		s.queue = s.queue[n:]
 		var err error
-		if j.r.Store != nil && s.db != nil {
-			err = s.db.commit(context.Background(), j.r.Store)
+		if tx := merge(batch); tx != nil && s.db != nil {
+			err = s.db.commit(context.Background(), tx)
 		}
 		if err != nil {
 			s.report(tables.PhaseStore, "an IndexedDB transaction failed: "+err.Error())
-		} else {
-			s.carryOut(j.r)
 		}
-		if j.done != nil {
-			j.done(err)
+		for _, j := range batch {
+			if err == nil {
+				s.carryOut(j.r)
+			}
+			if j.done != nil {
+				j.done(err)
+			}
 		}
 		s.arm()
 	}
@@ -280,6 +290,50 @@ func (s *instance) drain() {
 	if s.stopped && s.db != nil {
 		s.db.close()
 	}
+}
+
+// maxBatch bounds how many Readies share one transaction.
+const maxBatch = 1000
+
+// merge joins the transactions of a batch: prunes first (only the first
+// Ready may prune), then for each key the newest row, the outbox entries
+// added and removed, and each table's highest version.
+func merge(batch []job) *tables.Txn {
+	var out *tables.Txn
+	rowAt := map[[2]string]int{}
+	verAt := map[string]int{}
+	for _, j := range batch {
+		tx := j.r.Store
+		if tx == nil {
+			continue
+		}
+		if out == nil {
+			out = &tables.Txn{}
+		}
+		out.Prune = append(out.Prune, tx.Prune...)
+		for _, r := range tx.Rows {
+			k := [2]string{r.Table, r.Key}
+			if i, ok := rowAt[k]; ok {
+				if r.Version > out.Rows[i].Version {
+					out.Rows[i] = r
+				}
+				continue
+			}
+			rowAt[k] = len(out.Rows)
+			out.Rows = append(out.Rows, r)
+		}
+		out.AddOps = append(out.AddOps, tx.AddOps...)
+		out.DelOps = append(out.DelOps, tx.DelOps...)
+		for _, v := range tx.Versions {
+			if i, ok := verAt[v.Table]; ok {
+				out.Versions[i].Version = max(out.Versions[i].Version, v.Version)
+				continue
+			}
+			verAt[v.Table] = len(out.Versions)
+			out.Versions = append(out.Versions, v)
+		}
+	}
+	return out
 }
 
 func (s *instance) carryOut(r tables.Ready) {

@@ -1,0 +1,175 @@
+//go:build e2e && !(js && wasm)
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+)
+
+// hubPage exchanges values through the bare WebSocket hub, with plain
+// WebSocket code: the physical limit the tables' latency is compared with.
+const hubPage = `<!doctype html>
+<meta charset="utf-8"><title>hub</title><link rel="icon" href="data:,">
+<script>
+const q = new URLSearchParams(location.search);
+window.lat = [];
+window.ws = new WebSocket(q.get('hub'));
+ws.onmessage = (e) => { const m = JSON.parse(e.data); lat.push(performance.timeOrigin + performance.now() - m.t); };
+window.open_ = new Promise((r) => ws.onopen = r);
+</script>`
+
+// TestTablesBench measures tables across devices (make bench runs it with
+// TABSYNC_TABLES_BENCH=1; make test skips it): set-to-event latency between
+// two devices next to the bare WebSocket hub in the same run, sets per
+// second from one tab, the drain of 10,000 offline writes, and the start-up
+// of a page restoring 10,000 records. It writes docs/bench/tables.json
+// (or $TABSYNC_TABLES_BENCH_OUT).
+func TestTablesBench(t *testing.T) {
+	if os.Getenv("TABSYNC_TABLES_BENCH") == "" {
+		t.Skip("a benchmark: make bench runs it (TABSYNC_TABLES_BENCH=1)")
+	}
+	const rounds = 200
+	res := map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "rounds": rounds}
+
+	// The bare hub: every message to every other connection.
+	var mu sync.Mutex
+	conns := map[*websocket.Conn]bool{}
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		mu.Lock()
+		conns[c] = true
+		mu.Unlock()
+		defer func() { mu.Lock(); delete(conns, c); mu.Unlock() }()
+		for {
+			_, msg, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			for o := range conns {
+				if o != c {
+					_ = o.Write(context.Background(), websocket.MessageText, msg)
+				}
+			}
+			mu.Unlock()
+		}
+	}))
+	t.Cleanup(hub.Close)
+	hubURL := "ws" + strings.TrimPrefix(hub.URL, "http")
+
+	srv := newRestartable(t)
+	devs := devices(t, 2, 1, srv.url(), "bench")
+	a, b := devs[0].tabs[0], devs[1].tabs[0]
+	for _, d := range devs {
+		d.waitStatus(t, "online", 20*time.Second)
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hub.html"), []byte(hubPage), 0o644))
+	hubA := devs[0].b.OpenTab(t, devs[0].b.Serve(map[string]string{"/": dir})+"/hub.html?hub="+url.QueryEscape(hubURL))
+	hubB := devs[1].b.OpenTab(t, devs[1].b.Serve(map[string]string{"/": dir})+"/hub.html?hub="+url.QueryEscape(hubURL))
+	hubA.Eval(t, `open_.then(() => true)`, nil)
+	hubB.Eval(t, `open_.then(() => true)`, nil)
+
+	// Latency, one change at a time, alternating the two paths.
+	b.Eval(t, `(() => { window.lat = []; window.addEventListener('idb-sync-update', (e) => {
+		if (e.detail.origin.startsWith('server')) lat.push(performance.timeOrigin + performance.now() - e.detail.op.value.t);
+	}); return true; })()`, nil)
+	for i := 0; i < rounds; i++ {
+		a.Eval(t, fmt.Sprintf(`db.set('lat', 'k', {t: performance.timeOrigin + performance.now(), i: %d}).then(() => true)`, i), nil)
+		b.WaitFor(t, fmt.Sprintf(`lat.length === %d`, i+1), 10*time.Second)
+		hubA.Eval(t, `ws.send(JSON.stringify({t: performance.timeOrigin + performance.now()})), true`, nil)
+		hubB.WaitFor(t, fmt.Sprintf(`lat.length === %d`, i+1), 10*time.Second)
+	}
+	var tl, hl []float64
+	b.Eval(t, `lat`, &tl)
+	hubB.Eval(t, `lat`, &hl)
+	res["latency_tables_ms"] = quantiles(tl)
+	res["latency_hub_ms"] = quantiles(hl)
+
+	// Sets per second from one tab, online, until every one is acknowledged.
+	const sets = 2000
+	var setsMs []float64
+	a.Eval(t, fmt.Sprintf(`(async () => {
+		const t0 = performance.now();
+		const ps = [];
+		for (let i = 0; i < %d; i++) ps.push(db.set('rate', 'k' + i, {i}));
+		await Promise.all(ps);
+		const stored = performance.now() - t0;
+		while (db.pending > 0) await new Promise((r) => setTimeout(r, 5));
+		return [stored, performance.now() - t0];
+	})()`, sets), &setsMs)
+	b.WaitFor(t, fmt.Sprintf(`db.getAll('rate').then((a) => Object.keys(a).length === %d)`, sets), 60*time.Second)
+	res["sets"] = sets
+	res["sets_per_s_stored"] = float64(sets) / setsMs[0] * 1000
+	res["sets_per_s_acked"] = float64(sets) / setsMs[1] * 1000
+
+	// 10,000 writes while the server is down, then the drain.
+	const offline = 10000
+	srv.stop()
+	devs[0].waitStatus(t, "offline", 20*time.Second)
+	var storeMs float64
+	a.Eval(t, fmt.Sprintf(`(async () => {
+		const t0 = performance.now();
+		const ps = [];
+		for (let i = 0; i < %d; i++) ps.push(db.set('big', 'k' + i, {i, name: 'player' + i, score: i * 7}));
+		await Promise.all(ps);
+		return performance.now() - t0;
+	})()`, offline), &storeMs)
+	a.WaitFor(t, fmt.Sprintf(`db.pending === %d`, offline), 10*time.Second)
+	began := time.Now()
+	srv.start()
+	a.WaitFor(t, `db.pending === 0`, 5*time.Minute)
+	res["offline_writes"] = offline
+	res["offline_store_ms"] = storeMs
+	res["outbox_drain_ms"] = float64(time.Since(began).Milliseconds())
+	b.WaitFor(t, fmt.Sprintf(`db.getAll('big').then((a) => Object.keys(a).length === %d)`, offline), 2*time.Minute)
+
+	// Start-up of a page restoring 10,000 records from IndexedDB.
+	a.Close(t)
+	c := devs[0].b.OpenTab(t, serveTables(t, devs[0].b)+"/tables.html?db=bench&tables=big&server="+url.QueryEscape(srv.url()))
+	var startup []float64
+	c.Eval(t, `(async () => {
+		await db._start();
+		const ready = performance.now();
+		const n = Object.keys(await db.getAll('big')).length;
+		return [ready, performance.now(), n];
+	})()`, &startup)
+	require.Equal(t, float64(offline), startup[2])
+	res["startup_restore_ms"] = startup[0]
+	res["startup_getall_ms"] = startup[1]
+
+	out := os.Getenv("TABSYNC_TABLES_BENCH_OUT")
+	if out == "" {
+		out = filepath.Join(RepoRoot(t), "docs", "bench", "tables.json")
+	}
+	buf, err := json.MarshalIndent(res, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(out, append(buf, '\n'), 0o644))
+	t.Logf("tables benchmark (%s):\n%s", out, buf)
+}
+
+func quantiles(v []float64) map[string]float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	q := func(p float64) float64 { return s[min(len(s)-1, int(p*float64(len(s))))] }
+	return map[string]float64{"p50": q(0.5), "p99": q(0.99), "n": float64(len(s))}
+}

@@ -1,0 +1,115 @@
+//go:build js && wasm
+
+package tablebridge
+
+import (
+	"os"
+	"strconv"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/tableproto"
+)
+
+func TestEncodeFrameWritesTheProtocolsJSON(t *testing.T) {
+	f := tableproto.Frame{Type: tableproto.Operation, Table: "scores", OpID: "t.1",
+		Change: tableproto.Change{Operation: tableproto.Set, Key: "a\"b\n\u2028é", Value: tableproto.RawValue(`{"x":1}`)}}
+	got := encodeFrame(f)
+	assert.Equal(t, `{"type":"operation","table":"scores","opId":"t.1","payload":{"operation":"set","key":"a\"b\u000a\u2028é","value":{"x":1}}}`, got)
+	parsed := jsJSON.Call("parse", got)
+	assert.Equal(t, "a\"b\n\u2028é", parsed.Get("payload").Get("key").String())
+	assert.Equal(t, `{"type":"hello","v":1,"clientId":"c","token":"s"}`,
+		encodeFrame(tableproto.Frame{Type: tableproto.Hello, V: 1, ClientID: "c", Token: "s"}))
+	assert.Equal(t, `{"type":"subscribe","table":"t","since":7}`, encodeFrame(tableproto.Frame{Type: tableproto.Subscribe, Table: "t", Since: 7}))
+}
+
+func TestDecodeFrameRefusesWrongTypes(t *testing.T) {
+	for _, bad := range []string{`[1]`, `{"type":1}`, `{"type":"update","tableVersion":"7"}`,
+		`{"type":"update","tableVersion":-1}`, `{"type":"update","tableVersion":1.5}`, `{"type":"update","payload":3}`,
+		`{"type":"snapshot","payload":"x"}`, `{"type":"ack","duplicate":"yes"}`} {
+		_, err := decodeFrame(jsJSON.Call("parse", bad))
+		assert.Error(t, err, bad)
+	}
+	f, err := decodeFrame(jsJSON.Call("parse", `{"type":"snapshot","table":"t","tableVersion":3,"more":true,"payload":{"a":{"n":1},"b":null}}`))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), f.TableVersion)
+	assert.True(t, f.More)
+	assert.Len(t, f.Rows, 2)
+}
+
+// awaitPromise waits for a JavaScript promise.
+func awaitPromise(t *testing.T, p js.Value) js.Value {
+	t.Helper()
+	done := make(chan js.Value, 1)
+	fail := make(chan string, 1)
+	p.Call("then", js.FuncOf(func(_ js.Value, a []js.Value) any {
+		if len(a) > 0 {
+			done <- a[0]
+		} else {
+			done <- js.Undefined()
+		}
+		return nil
+	}), js.FuncOf(func(_ js.Value, a []js.Value) any { fail <- a[0].Call("toString").String(); return nil }))
+	select {
+	case v := <-done:
+		return v
+	case msg := <-fail:
+		t.Fatal(msg)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the promise did not settle")
+	}
+	return js.Undefined()
+}
+
+// Against a real tabsync-server (TestWasm in wasm_test.go starts one): a
+// write is stored, sent, acknowledged, and the event says 'local'.
+func TestAgainstARealServer(t *testing.T) {
+	u := os.Getenv("TABSYNC_SERVER_URL")
+	if u == "" {
+		t.Skip("TABSYNC_SERVER_URL is not set: run through TestWasm (make wasm-test)")
+	}
+	Install()
+	var origins []string
+	statuses := make(chan string, 64)
+	hooks := js.ValueOf(map[string]any{
+		"onEvent": js.FuncOf(func(_ js.Value, a []js.Value) any { origins = append(origins, a[4].String()); return nil }),
+		"onStatus": js.FuncOf(func(_ js.Value, a []js.Value) any {
+			select {
+			case statuses <- a[0].String() + "/" + strconv.Itoa(a[1].Int()):
+			default:
+			}
+			return nil
+		}),
+		"onError": js.FuncOf(func(_ js.Value, a []js.Value) any { t.Log("onError:", a[0].Get("message").String()); return nil }),
+	})
+	opts := js.ValueOf(map[string]any{"serverUrl": u, "dbName": "wasm-test", "tabId": "wasmtab", "clientId": "wasm-client",
+		"tables": []any{"scores"}})
+	h := js.Global().Get("__tabsyncTables").Call("create", opts, hooks)
+	awaitPromise(t, h.Call("start"))
+	wait := func(want string) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case s := <-statuses:
+				if s == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("status never became %s (now %s/%d)", want, h.Call("status").String(), h.Call("pending").Int())
+			}
+		}
+	}
+	wait("online/0")
+	id := awaitPromise(t, h.Call("set", "scores", "p1", `{"score":1500}`))
+	assert.NotEmpty(t, id.String())
+	wait("online/0")
+	assert.Equal(t, `{"score":1500}`, h.Call("get", "scores", "p1").String())
+	assert.Equal(t, []string{"local"}, origins)
+	assert.True(t, h.Call("leading").Bool())
+	h.Call("stop")
+}
