@@ -55,6 +55,13 @@ func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
 		}
 	case protocol.StateRequest:
 		e.onRequest(now, msg)
+		if a, ok := e.answers[msg.Req]; ok && a.at <= now {
+			// Due at once: answered here, not at the next Tick, which the
+			// caller runs from a timer, and a hidden tab's timers can be a
+			// second late or more (Firefox clamps them; docs/BROWSERS.md).
+			delete(e.answers, msg.Req)
+			e.respond(now, msg.Req, a.to, &rd)
+		}
 	case protocol.TabPing:
 		e.onPing(now, msg, &rd)
 	case protocol.TabPong:
