@@ -1,7 +1,10 @@
 # tabsync: build, test and demo.
 #
 #   make test    vet, native tests (-race), wasm tests in Chromium, build,
-#                npm tests (node --test), e2e
+#                npm tests (node --test), e2e (Chromium), engines
+#   make engines the cross-engine suite (e2e/engines, node --test): the
+#                packed package's behaviours in ENGINES=chromium,firefox,webkit;
+#                ENGINES_REPORT=file.json also writes what it measured
 #   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build;
 #                the framework demos (examples/frameworks/dist, Vite)
 #   make size    check the size budget: tabsync.wasm gzipped at most 1.15
@@ -17,14 +20,16 @@
 #   make fuzz    FUZZTIME=60s of every fuzz target (make test: FUZZTIME_TEST=5s)
 #   make soak    8 tabs writing, crashing, freezing and reloading for
 #                SOAK_DURATION=60s, then a report (make test: SOAK_DURATION_TEST=12s)
-#   make tools   install Chromium and the pinned Go tools (.bin/)
+#   make tools   install Chromium, Firefox, WebKitGTK and the pinned Go tools (.bin/)
 #   make clean   remove build outputs and .bin/
 #
-# Every target installs what it needs (Chromium from Debian, Go tools into
-# .bin/), so a fresh clone on a machine with Go, Node.js and apt works.
+# Every target installs what it needs (Chromium, Firefox ESR, WebKitGTK and
+# Xvfb from Debian, Go tools into .bin/), so a fresh clone on a machine with
+# Go, Node.js and apt works.
 #
 # Variables: GO, FUZZTIME, FUZZTIME_TEST, SOAK_DURATION, SOAK_DURATION_TEST, PORT and DEMO_DATA (demo), BENCHFLAGS, CHROME (browser to use; found or
-# installed by tools/ensure-chromium.sh when unset).
+# installed by tools/ensure-chromium.sh when unset), ENGINES, ENGINES_REPORT,
+# FIREFOX, WEBKIT_DRIVER, MINIBROWSER (see tools/ensure-browsers.sh).
 
 GO       ?= go
 FUZZTIME ?= 60s
@@ -33,6 +38,7 @@ SOAK_DURATION ?= 60s
 SOAK_DURATION_TEST ?= 12s
 PORT     ?= 8080
 DEMO_DATA ?= $(CURDIR)/.demo-data
+ENGINES  ?= chromium,firefox,webkit
 BIN      := $(CURDIR)/.bin
 DIST     := npm/dist
 
@@ -44,11 +50,11 @@ SHELL       := bash
 # The steps of `make test` must run in the order given, also under -j.
 .NOTPARALLEL:
 
-.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e build size wasm npm demo bench fuzz soak tools clean
+.PHONY: all test vet unit fuzz-short wasm-test npm-test e2e engines build size wasm npm demo bench fuzz soak tools clean
 
 all: test
 
-test: vet unit fuzz-short wasm-test build size npm-test e2e
+test: vet unit fuzz-short wasm-test build size npm-test e2e engines
 	@echo "test: all passed"
 
 vet:
@@ -90,6 +96,15 @@ e2e:
 	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
 	echo "    browser: $$CHROME"; \
 	SOAK_DURATION=$(SOAK_DURATION_TEST) $(GO) test -tags e2e -timeout 10m ./e2e/...
+
+# The cross-engine suite against the packed package (npm pack of npm/, so
+# after build). It installs the engines (tools/ensure-browsers.sh,
+# tools/ensure-chromium.sh) and its own node_modules (e2e/engines/package-lock.json).
+engines:
+	@echo "==> cross-engine suite ($(ENGINES))"
+	@tools/ensure-browsers.sh
+	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
+	ENGINES=$(ENGINES) ENGINES_REPORT=$(if $(ENGINES_REPORT),$(abspath $(ENGINES_REPORT))) tools/npm-build.sh e2e/engines test
 
 build: wasm npm
 
@@ -176,10 +191,12 @@ soak: build
 tools:
 	@echo "==> tools"
 	@echo "    chromium: $$(tools/ensure-chromium.sh)"
+	@tools/ensure-browsers.sh
+	@echo "    firefox, webkit: installed"
 	@tools/ensure-gotools.sh "$(BIN)"
 	@echo "    go tools: $(BIN)"
 
 clean:
 	rm -rf $(BIN) $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br $(DIST)/wasm_exec.js
 	@if [ -f npm/package.json ]; then rm -rf $(DIST); fi
-	rm -rf examples/react/dist examples/frameworks/dist bench/web/dist
+	rm -rf examples/react/dist examples/frameworks/dist bench/web/dist e2e/engines/node_modules

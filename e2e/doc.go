@@ -40,6 +40,11 @@
 //     SOAK_DURATION (12 s in make test); `make soak` runs it for 60 s and
 //     prints its report: changes made, divergence, memory growth.
 //
+// The same behaviours in Firefox and WebKit as well as Chromium are the
+// cross-engine suite in e2e/engines (Node's test runner, puppeteer-core and
+// selenium-webdriver; `make engines`, part of make test), against the packed
+// package; docs/BROWSERS.md describes it and what differs between engines.
+//
 // Every wait of the harness is bounded, and a failed wait reports the
 // console of the tab, so that a hung page fails its test quickly and says
 // why.

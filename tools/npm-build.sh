@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# npm-build.sh DIR runs `npm ci` in DIR when its node_modules is missing or
-# older than its package-lock.json, then `npm run build`.
+# npm-build.sh DIR [SCRIPT] runs `npm ci` in DIR when its node_modules is
+# missing or older than its package-lock.json, then `npm run SCRIPT`
+# (default build).
 #
 # npm writes node_modules/.package-lock.json at the end of every install, so
 # that file's time says when the install last completed.
 set -euo pipefail
 
-dir=${1:?usage: npm-build.sh DIR}
+dir=${1:?usage: npm-build.sh DIR [SCRIPT]}
+script=${2:-build}
 cd "$dir"
 
 if ! command -v npm >/dev/null 2>&1; then
@@ -26,5 +28,5 @@ if [ ! -f "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$
 	fi
 	rm -f "$logfile"
 fi
-echo "==> npm run build in $dir"
-npm run build --silent
+echo "==> npm run $script in $dir"
+npm run "$script" --silent

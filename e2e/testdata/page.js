@@ -44,7 +44,7 @@ Object.assign(window, {
   lib,
   store: null,
   sync: null,
-  calls: { errors: [], remote: [], states: [], resolver: 0 },
+  calls: { errors: [], remote: [], states: [], stateAt: [], resolver: 0 },
 
   // setup creates a zustand store holding initial and syncs it with config
   // (channelName included), replacing what an earlier setup made. It
@@ -54,6 +54,7 @@ Object.assign(window, {
     calls.errors = [];
     calls.remote = [];
     calls.states = [];
+    calls.stateAt = [];
     calls.resolver = 0;
     window.store = createStore(() => ({ ...initial }));
     const user = config.customResolver;
@@ -65,7 +66,10 @@ Object.assign(window, {
       }),
       onError: (e) => calls.errors.push({ phase: e.phase, message: e.message, tabId: e.tabId }),
       onRemoteUpdate: (keys, source) => calls.remote.push({ keys: [...keys], source }),
-      onSyncStateChange: (s) => calls.states.push(s),
+      onSyncStateChange: (s) => {
+        calls.states.push(s);
+        calls.stateAt.push(Date.now()); // when, on the clock all tabs share
+      },
     });
     sync.start();
     await sync.ready;
