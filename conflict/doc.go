@@ -12,6 +12,8 @@
 //     never written there).
 //   - Depth, the number of writes in the value's lineage: the base's depth
 //     plus one.
+//   - Lineage, under merge and custom only: the other writes the value was
+//     built on (see below).
 //
 // # Resolving
 //
@@ -20,11 +22,10 @@
 // the [Strategy]:
 //
 //   - A key never written locally takes the remote write.
-//   - A remote write whose Clock is the local Clock (a duplicate) or the local
-//     Base (the very write the local one replaced) is kept out: Keep, with
-//     Stale set.
-//   - A remote write whose Base is the local Clock was made by a tab that had
-//     seen the local value: it is a plain successor and is taken.
+//   - A remote write the local value already holds (a duplicate, or an
+//     ancestor) is kept out: Keep, with Stale set.
+//   - A remote write whose writer had seen the local value is a successor
+//     and is taken.
 //
 // Any other pair of writes is concurrent: neither writer had seen the other's
 // write. The decision then sets Conflict, and depends on the strategy.
@@ -32,7 +33,9 @@
 // [LastWriteWins]: the write with the later clock wins. Clocks form a total
 // order, and a successor's clock is always after its base's (the writer's
 // clock observed the base), so every tab ends with the same value whatever
-// order the writes reach it in.
+// order the writes reach it in. An ancestor is recognised by its clock being
+// the local Base, a successor by its Base being the local clock; any other
+// write is ordered by clock, which orders ancestors right too.
 //
 // [FirstWriteWins]: the write with the greater Depth wins, having been built
 // on more history; between equal depths the earlier clock wins. This too is a
@@ -48,21 +51,44 @@
 // later); when either is an array or a scalar the later value is kept. Custom
 // calls [Resolver].Custom(local, remote) where local is the later write; if it
 // fails, or is missing, or returns a function, the decision is Keep with Err
-// set. For a copy of a tab's current state rather than a live write (a
-// STATE_RESPONSE, or state restored from storage), merge and custom only
-// order the two writes by clock, so that a lagging copy cannot bring back
-// fields that a later write removed. Under merge and custom, a remote write
-// that is both shallower and earlier than the local one is treated as an
-// ancestor the local value has moved past: Keep, with Stale set.
+// set. When the combined value equals the local one (the local value holds
+// the remote write already, or the later value is kept) no write is
+// published: the decision is Keep with Absorb set, and the caller adds the
+// remote write to its version's lineage ([Version.Absorb]). This is what
+// makes combining stop: three tabs combining each other's combined writes
+// would otherwise publish new ones for ever. For a copy of a tab's current
+// state rather than a live write (a STATE_RESPONSE, or state restored from
+// storage), concurrent writes are only ordered by clock.
 //
-// A limitation of merge follows: a version records only its own clock, its
-// base and its depth, not its whole lineage, so a concurrent write that is
-// both shallower and earlier than a tab's current value (its writer made
-// fewer writes since their common ancestor, and made this one first) is
-// taken for an ancestor and not combined. The tabs still converge on one
-// value, but the fields that write added can be missing from it
-// (sync's TestMergeKeepsEveryConcurrentField shows a case). Telling the two
-// apart needs the writers' lineage, such as a per-key version vector.
+// # Lineage
+//
+// Merge and custom must tell a write's ancestors (which its value already
+// holds) from writes made concurrently with it (whose fields it must
+// combine); clock, base and depth cannot, past one step. So under these two
+// strategies a version carries a [Lineage]: a per-key version vector whose
+// entries are hybrid clocks. Seen names, for each other tab that wrote into
+// the value's history, the latest write of that tab it includes; the
+// version's own Clock stands for its own tab. [Version.Covers] reports
+// whether a write is in a version's history: Resolve keeps out a covered
+// write and takes a write that covers the local one. A new write's lineage is
+// the union of what it was built on ([Descend]): the value the tab held, and
+// for a combined write the remote write too.
+//
+// One clock per tab suffices because a tab's writes form a chain: every write
+// of a tab holds the tab's earlier writes. The one place this could break is
+// a tab taking a later concurrent write over a write of its own before
+// anyone combined the two; the engine then remembers its own write and
+// combines it into its next write (sync's entry.unmerged), so the claim
+// holds.
+//
+// Size stays bounded as tabs come and go (each page load is a new tab id):
+// a lineage names at most [MaxSeen] tabs, the ones with the latest writes,
+// and the others fold into Floor, a clock at or before which every write
+// counts as included. The approximation: a concurrent write older than the
+// latest writes of MaxSeen other tabs in a value's history is taken for an
+// ancestor and not combined. On the wire a lineage is at most MaxSeen+1
+// clocks, about 300 bytes with 20-character tab ids, per key that has one.
+// Last-write-wins and first-write-wins carry no lineage.
 //
 // # Merging
 //

@@ -10,6 +10,9 @@ type Version struct {
 	Clock Clock  // this write
 	Base  Clock  // the write the writer held for this key when it wrote; zero if none
 	Depth uint64 // writes in this value's lineage: the base's depth + 1
+	// Lineage names the other writes this one was built on (merge and
+	// custom only; see Lineage).
+	Lineage Lineage
 }
 
 // IsZero reports whether v is the version of a key never written.
@@ -78,7 +81,14 @@ type Decision struct {
 	Value    Value // the combined value, when Outcome is Write
 	Conflict bool  // the writes were concurrent: neither writer had seen the other's
 	Stale    bool  // the remote write was a duplicate or older than the local one
-	Err      error // the custom resolver failed; Outcome is Keep
+	// Absorb is set with Keep when the local value already holds what
+	// combining the remote write would add (merge and custom): the tab
+	// keeps its value and version, and adds the remote write to the
+	// version's lineage (see Version.Absorb) rather than publish a write
+	// equal to the one it holds. Without it, tabs combining each other's
+	// combined writes would never stop.
+	Absorb bool
+	Err    error // the custom resolver failed; Outcome is Keep
 }
 
 // ErrNoResolver is returned for the custom strategy without a resolver.
@@ -95,14 +105,16 @@ type Resolver struct {
 
 // Resolve decides what a tab holding local does with the remote write.
 // live is true for a write that its writer has just made (STATE_UPDATE) and
-// false for a copy of someone's current state (STATE_RESPONSE, restore): the
-// latter is only ever ordered, never merged, so a lagging copy cannot bring
-// back fields that a later write removed.
+// false for a copy of someone's current state (STATE_RESPONSE, restore).
 func (r *Resolver) Resolve(local, remote Entry, live bool) Decision {
 	lv, rv := local.Version, remote.Version
-	switch {
-	case lv.IsZero():
+	if lv.IsZero() {
 		return Decision{Outcome: Take}
+	}
+	if r.Strategy == Merge || r.Strategy == Custom {
+		return r.resolveLineage(local, remote, live)
+	}
+	switch {
 	case rv.Clock == lv.Clock || rv.Clock == lv.Base:
 		// A duplicate, or the very write the local one replaced.
 		return Decision{Outcome: Keep, Stale: true}
@@ -110,27 +122,61 @@ func (r *Resolver) Resolve(local, remote Entry, live bool) Decision {
 		// The writer had seen our value: a plain successor.
 		return Decision{Outcome: Take}
 	}
-	later := lv.Clock.Less(rv.Clock)
-	switch r.Strategy {
-	case FirstWriteWins:
+	if r.Strategy == FirstWriteWins {
 		return r.firstWriteWins(lv, rv)
-	case Merge, Custom:
-		if rv.Depth < lv.Depth && !later {
-			// Built on less history and earlier: an ancestor we skipped past.
-			return Decision{Outcome: Keep, Stale: true}
-		}
-		if later || !live {
-			// The tab that holds the later write combines the two and
-			// publishes the result; until it arrives, order by clock.
-			return Decision{Outcome: boolOutcome(later), Conflict: true, Stale: !later}
-		}
-		return r.combine(local.Value, remote.Value)
-	default: // LastWriteWins
-		if later {
-			return Decision{Outcome: Take, Conflict: true}
-		}
-		return Decision{Outcome: Keep, Conflict: rv.Depth >= lv.Depth, Stale: rv.Depth < lv.Depth}
 	}
+	if lv.Clock.Less(rv.Clock) {
+		return Decision{Outcome: Take, Conflict: true}
+	}
+	return Decision{Outcome: Keep, Conflict: rv.Depth >= lv.Depth, Stale: rv.Depth < lv.Depth}
+}
+
+// resolveLineage is the merge and custom rule: the lineages tell ancestors,
+// successors and concurrent writes apart. Of two concurrent live writes, the
+// tab holding the later combines them and the other takes the later one
+// (then the combined write); a copy of state is only ordered by clock.
+func (r *Resolver) resolveLineage(local, remote Entry, live bool) Decision {
+	lv, rv := local.Version, remote.Version
+	switch {
+	case lv.Covers(rv.Clock):
+		// A duplicate, or a write the local value already holds.
+		return Decision{Outcome: Keep, Stale: true}
+	case rv.Covers(lv.Clock):
+		// The writer had seen our value: a successor.
+		return Decision{Outcome: Take}
+	}
+	if lv.Clock.Less(rv.Clock) {
+		return Decision{Outcome: Take, Conflict: true}
+	}
+	if !live {
+		return Decision{Outcome: Keep, Conflict: true, Stale: true}
+	}
+	return r.combine(local.Value, remote.Value)
+}
+
+// Supersedes reports whether a copy of state with version remote replaces
+// one with version local, without combining values: the order in which
+// storage keeps writes (persist.ShouldWrite) and a restore from it applies
+// them. A duplicate or an ancestor never does, a successor always does;
+// between concurrent writes, first-write-wins prefers the deeper then the
+// earlier, every other strategy the later clock.
+func (r *Resolver) Supersedes(local, remote Version) bool {
+	if remote.IsZero() {
+		return false
+	}
+	if local.IsZero() {
+		return true
+	}
+	if r.Strategy == Merge || r.Strategy == Custom {
+		switch {
+		case local.Covers(remote.Clock):
+			return false
+		case remote.Covers(local.Clock):
+			return true
+		}
+		return local.Clock.Less(remote.Clock)
+	}
+	return r.Resolve(Entry{Version: local}, Entry{Version: remote}, false).Outcome == Take
 }
 
 // firstWriteWins orders writes by lineage depth (a write built on more
@@ -150,32 +196,41 @@ func (r *Resolver) firstWriteWins(lv, rv Version) Decision {
 
 // combine merges or calls the custom resolver; local is the later write.
 func (r *Resolver) combine(local, remote Value) Decision {
-	if r.Strategy == Merge {
-		m := r.Model
-		if m.Kind(local) != Object || m.Kind(remote) != Object {
-			// Arrays and scalars are replaced by the later write: ours.
-			return Decision{Outcome: Keep, Conflict: true}
-		}
-		return Decision{Outcome: Write, Value: DeepMerge(m, remote, local), Conflict: true}
-	}
-	if r.Custom == nil {
-		return Decision{Outcome: Keep, Conflict: true, Err: ErrNoResolver}
-	}
-	v, err := r.Custom(local, remote)
-	if err != nil {
-		return Decision{Outcome: Keep, Conflict: true, Err: err}
-	}
-	if r.Model != nil && r.Model.Kind(v) == Function {
-		return Decision{Outcome: Keep, Conflict: true, Err: errors.New("customResolver returned a function, which cannot be synced")}
+	v, changed, err := r.Combine(local, remote)
+	if !changed {
+		// A failed resolver absorbs nothing: the remote write is not in
+		// the local value.
+		return Decision{Outcome: Keep, Conflict: true, Absorb: err == nil, Err: err}
 	}
 	return Decision{Outcome: Write, Value: v, Conflict: true}
 }
 
-func boolOutcome(take bool) Outcome {
-	if take {
-		return Take
+// Combine combines two concurrent values of a key under merge or custom:
+// later, the value of the later write, with earlier. changed is false when
+// the result is later itself, or equal to it: merge of an array or a scalar
+// (the later value is kept), of an object that holds the other already, a
+// custom resolver that returned the later value, or one that failed (err
+// says why).
+func (r *Resolver) Combine(later, earlier Value) (v Value, changed bool, err error) {
+	if r.Strategy == Merge {
+		m := r.Model
+		if m.Kind(later) != Object || m.Kind(earlier) != Object {
+			return later, false, nil
+		}
+		v = DeepMerge(m, earlier, later)
+		return v, !DeepEqual(m, v, later), nil
 	}
-	return Keep
+	if r.Custom == nil {
+		return later, false, ErrNoResolver
+	}
+	v, err = r.Custom(later, earlier)
+	if err != nil {
+		return later, false, err
+	}
+	if r.Model != nil && r.Model.Kind(v) == Function {
+		return later, false, errors.New("customResolver returned a function, which cannot be synced")
+	}
+	return v, r.Model == nil || !DeepEqual(r.Model, v, later), nil
 }
 
 // DeepMerge returns a new plain object holding the keys of both earlier and

@@ -16,6 +16,12 @@ func ver(c, base Clock, depth uint64) Version { return Version{Clock: c, Base: b
 
 func ent(v Value, version Version) Entry { return Entry{Value: v, Version: version} }
 
+// built gives v the lineage the engine gives a write built on parents.
+func built(v Version, parents ...Version) Version {
+	v.Lineage = Descend(v.Clock.Tab, parents...)
+	return v
+}
+
 // tab is a replica of one key for the two- and three-tab scenarios.
 type tab struct {
 	r   *Resolver
@@ -39,10 +45,11 @@ func (t *tab) receive(e Entry, live bool) Decision {
 func TestResolveAnyStrategy(t *testing.T) {
 	a1 := ent("a1", ver(clk(100, "A"), Clock{}, 1))
 	a2 := ent("a2", ver(clk(200, "A"), a1.Version.Clock, 2))
-	b2 := ent("b2", ver(clk(150, "B"), a1.Version.Clock, 2))
+	b2 := ent("b2", built(ver(clk(150, "B"), a1.Version.Clock, 2), a1.Version))
 	// A successor whose clock is before its base cannot come from an HLC
-	// that observed the base, but it is still taken: Base says it was seen.
-	a1succ := ent("early successor", ver(clk(50, "C"), a1.Version.Clock, 2))
+	// that observed the base, but it is still taken: Base (and, under merge
+	// and custom, the lineage) says it was seen.
+	a1succ := ent("early successor", built(ver(clk(50, "C"), a1.Version.Clock, 2), a1.Version))
 	tests := []struct {
 		name   string
 		local  Entry
@@ -164,9 +171,12 @@ func TestResolveMergeLive(t *testing.T) {
 			map[string]any{"user": map[string]any{"name": "ann", "prefs": map[string]any{"dark": true}}},
 			map[string]any{"user": map[string]any{"age": 3.0, "prefs": map[string]any{"lang": "fr"}}},
 			map[string]any{"user": map[string]any{"name": "ann", "age": 3.0, "prefs": map[string]any{"dark": true, "lang": "fr"}}}, true},
-		{"arrays inside objects are replaced",
+		{"arrays inside objects are replaced: the later value, no new write",
 			map[string]any{"list": []any{1.0, 2.0}}, map[string]any{"list": []any{3.0}},
-			map[string]any{"list": []any{3.0}}, true},
+			map[string]any{"list": []any{3.0}}, false},
+		{"an object already holding the other: no new write",
+			map[string]any{"a": 1.0}, map[string]any{"a": 1.0, "b": 2.0},
+			map[string]any{"a": 1.0, "b": 2.0}, false},
 		{"top-level arrays: later kept", []any{1.0}, []any{2.0}, []any{2.0}, false},
 		{"scalars: later kept", 1.0, 2.0, 2.0, false},
 		{"object against scalar: later kept", map[string]any{"a": 1.0}, "s", "s", false},
@@ -186,6 +196,7 @@ func TestResolveMergeLive(t *testing.T) {
 			assert.Equal(t, tt.want, L.cur.Value)
 			if !tt.write {
 				assert.Equal(t, Keep, dl.Outcome)
+				assert.True(t, dl.Absorb, "the later tab adds the earlier write to its lineage")
 				assert.Equal(t, E.cur, L.cur, "converged without a new write")
 				return
 			}
@@ -199,26 +210,32 @@ func TestResolveMergeLive(t *testing.T) {
 	}
 }
 
-func TestResolveMergeOrderOnly(t *testing.T) {
+func TestResolveMergeLineage(t *testing.T) {
 	base := clk(50, "Z")
 	early := ent(map[string]any{"a": 1.0}, ver(clk(100, "E"), base, 2))
 	late := ent(map[string]any{"b": 1.0}, ver(clk(200, "L"), base, 2))
-	deep := ent(map[string]any{"c": 1.0}, ver(clk(300, "L"), clk(250, "L"), 5))
+	// Two writes of tab L after early's: deeper and later, but built
+	// without seeing early (TestMergeKeepsEveryConcurrentField's case).
+	deepConcurrent := ent(map[string]any{"c": 1.0}, ver(clk(300, "L"), clk(250, "L"), 5))
+	// The same, built on early: early is its ancestor.
+	deepDescendant := ent(map[string]any{"a": 1.0, "c": 1.0}, built(ver(clk(300, "L"), clk(250, "L"), 5), early.Version))
 	for _, s := range []Strategy{Merge, Custom} {
 		r := &Resolver{Strategy: s, Model: GoModel{}, Custom: func(l, r Value) (Value, error) { return "custom", nil }}
 		t.Run(s.String(), func(t *testing.T) {
 			// STATE_RESPONSE copies are ordered by clock, never combined.
 			assert.Equal(t, Decision{Outcome: Take, Conflict: true}, r.Resolve(early, late, false))
 			assert.Equal(t, Decision{Outcome: Keep, Conflict: true, Stale: true}, r.Resolve(late, early, false))
-			// Shallower and earlier: an ancestor skipped past, live or not.
+			// An ancestor, live or not, whatever its depth and clock.
 			for _, live := range []bool{true, false} {
-				assert.Equal(t, Decision{Outcome: Keep, Stale: true}, r.Resolve(deep, early, live))
+				assert.Equal(t, Decision{Outcome: Keep, Stale: true}, r.Resolve(deepDescendant, early, live))
+				assert.Equal(t, Decision{Outcome: Take}, r.Resolve(early, deepDescendant, live))
 			}
-			// Deeper but earlier: combined when live.
-			d := r.Resolve(ent(map[string]any{"x": 1.0}, ver(clk(400, "X"), Clock{}, 1)), deep, true)
+			// Shallower and earlier but concurrent: combined when live.
+			d := r.Resolve(deepConcurrent, early, true)
 			assert.Equal(t, Write, d.Outcome)
+			assert.True(t, d.Conflict)
 			// Shallower but later: taken.
-			assert.Equal(t, Take, r.Resolve(deep, ent("y", ver(clk(500, "Y"), Clock{}, 1)), true).Outcome)
+			assert.Equal(t, Take, r.Resolve(deepConcurrent, ent("y", ver(clk(500, "Y"), Clock{}, 1)), true).Outcome)
 		})
 	}
 }

@@ -225,3 +225,59 @@ func (GoModel) MakeArray(vals []Value) Value {
 	copy(out, vals)
 	return out
 }
+
+// DeepEqual reports whether a and b hold the same value: scalars of one kind
+// and value (NaN equal to NaN, as a structured clone keeps it), arrays and
+// plain objects with equal elements and the same own keys. Other values
+// (class instances, dates, maps) are equal only to themselves, which a
+// Model cannot tell: they compare unequal. Below maxMergeDepth levels values
+// compare unequal, which is safe: it only costs a write.
+func DeepEqual(m Model, a, b Value) bool { return deepEqual(m, a, b, 0) }
+
+func deepEqual(m Model, a, b Value, depth int) bool {
+	k := m.Kind(a)
+	if k != m.Kind(b) || depth >= maxMergeDepth {
+		return false
+	}
+	switch k {
+	case Undefined, Null:
+		return true
+	case Bool:
+		return m.Truth(a) == m.Truth(b)
+	case Number:
+		x, y := m.Num(a), m.Num(b)
+		return x == y || (x != x && y != y)
+	case String:
+		return m.Str(a) == m.Str(b)
+	case Array:
+		n := m.Len(a)
+		if n != m.Len(b) {
+			return false
+		}
+		for i := 0; i < n; i++ {
+			if !deepEqual(m, m.Index(a, i), m.Index(b, i), depth+1) {
+				return false
+			}
+		}
+		return true
+	case Object:
+		ka, kb := m.Keys(a), m.Keys(b)
+		if len(ka) != len(kb) {
+			return false
+		}
+		for _, key := range ka {
+			if !deepEqual(m, m.Get(a, key), m.Get(b, key), depth+1) {
+				return false
+			}
+		}
+		// Same count, and every key of a found in b with an equal value
+		// (an absent key reads as undefined: check b has it).
+		for _, key := range kb {
+			if m.Kind(m.Get(a, key)) == Undefined && m.Kind(m.Get(b, key)) != Undefined {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

@@ -16,7 +16,7 @@ import (
 )
 
 // The database: object store "state" holds one record per synced key,
-// { key, value, version } (version in protocol.FormatVersion's form, "" for
+// { key, value, version } (version in protocol.FormatStoredVersion's form, "" for
 // a key a migration added), and "meta" holds under "schema" the
 // persist.version the records were written under.
 const (
@@ -303,7 +303,7 @@ func record(en protocol.Entry) js.Value {
 	r.Set("value", jv(en.Value))
 	v := ""
 	if !en.Version.IsZero() {
-		v = protocol.FormatVersion(en.Version)
+		v = protocol.FormatStoredVersion(en.Version)
 	}
 	r.Set("version", v)
 	return r

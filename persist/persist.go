@@ -15,8 +15,7 @@ func ShouldWrite(s conflict.Strategy, stored, mine conflict.Version) bool {
 		return false
 	}
 	r := conflict.Resolver{Strategy: s}
-	d := r.Resolve(conflict.Entry{Version: stored}, conflict.Entry{Version: mine}, false)
-	return d.Outcome == conflict.Take
+	return r.Supersedes(stored, mine)
 }
 
 // Queue coalesces entries to persist into batches, one per transaction, with

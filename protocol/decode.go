@@ -142,9 +142,16 @@ func decodePayload(m conflict.Model, p conflict.Value, msg *Message) *Error {
 			}
 			msg.More = m.Kind(get("more")) == conflict.Bool && m.Truth(get("more"))
 		}
-		state, meta := get("state"), get("meta")
+		state, meta, seen := get("state"), get("meta"), get("seen")
 		if m.Kind(state) != conflict.Object || m.Kind(meta) != conflict.Object {
 			return &Error{Invalid, msg.Type.String() + " state or meta is not an object"}
+		}
+		switch m.Kind(seen) {
+		case conflict.Undefined:
+			seen = nil
+		case conflict.Object:
+		default:
+			return &Error{Invalid, msg.Type.String() + " seen is not an object"}
 		}
 		keys := m.Keys(meta)
 		msg.Entries = make([]Entry, 0, len(keys))
@@ -158,9 +165,20 @@ func decodePayload(m conflict.Model, p conflict.Value, msg *Message) *Error {
 			if m.Kind(mv) != conflict.String {
 				return &Error{Invalid, "version of key " + strconv.Quote(clip(k)) + " is not a string"}
 			}
-			ver, ok := ParseVersion(m.Str(mv))
+			ver, ok := parseWireVersion(m.Str(mv))
 			if !ok {
 				return &Error{Invalid, "version of key " + strconv.Quote(clip(k)) + " is malformed"}
+			}
+			if seen != nil {
+				switch lv := m.Get(seen, k); m.Kind(lv) {
+				case conflict.Undefined:
+				case conflict.String:
+					if ver.Lineage, ok = parseLineage(m.Str(lv)); !ok {
+						return &Error{Invalid, "lineage of key " + strconv.Quote(clip(k)) + " is malformed"}
+					}
+				default:
+					return &Error{Invalid, "lineage of key " + strconv.Quote(clip(k)) + " is not a string"}
+				}
 			}
 			msg.Entries = append(msg.Entries, Entry{Key: k, Entry: conflict.Entry{Value: m.Get(state, k), Version: ver}})
 		}
@@ -279,15 +297,55 @@ func clip(s string) string {
 	return s
 }
 
-// FormatVersion writes v in its wire form, "clock|base|depth".
+// FormatVersion writes v's clock, base and depth in their wire form,
+// "clock|base|depth": a message's meta. The lineage travels apart, in the
+// payload's seen (see the package documentation).
 func FormatVersion(v conflict.Version) string {
 	return v.Clock.String() + "|" + v.Base.String() + "|" + strconv.FormatUint(v.Depth, 10)
 }
 
-// ParseVersion reads the wire form written by FormatVersion. The clock must
-// be set, its tab a valid id, and the depth at least 1.
+// FormatStoredVersion writes the whole of v, the lineage too, as a stored
+// record holds it: FormatVersion's form, followed by "|lineage" when the
+// lineage is not empty.
+func FormatStoredVersion(v conflict.Version) string {
+	s := FormatVersion(v)
+	if !v.Lineage.IsZero() {
+		s += "|" + v.Lineage.String()
+	}
+	return s
+}
+
+// maxClockLen bounds the text of one clock: a tab id, two numbers, two dots.
+const maxClockLen = maxIDLen + 32
+
+// ParseVersion reads the forms written by FormatVersion and
+// FormatStoredVersion. The clock must be set, its tab a valid id, and the
+// depth at least 1.
 func ParseVersion(s string) (conflict.Version, bool) {
-	if len(s) > 3*(maxIDLen+32) {
+	i := strings.LastIndexByte(s, '|')
+	if i < 0 || strings.Count(s, "|") != 3 {
+		return parseWireVersion(s)
+	}
+	v, ok := parseWireVersion(s[:i])
+	if !ok {
+		return v, false
+	}
+	if v.Lineage, ok = parseLineage(s[i+1:]); !ok {
+		return conflict.Version{}, false
+	}
+	return v, true
+}
+
+func parseLineage(s string) (conflict.Lineage, bool) {
+	if len(s) > (conflict.MaxSeen+1)*(maxClockLen+1) {
+		return conflict.Lineage{}, false
+	}
+	return conflict.ParseLineage(s, ValidID)
+}
+
+// parseWireVersion reads the form written by FormatVersion.
+func parseWireVersion(s string) (conflict.Version, bool) {
+	if len(s) > 3*maxClockLen {
 		return conflict.Version{}, false
 	}
 	// Three parts: strings.Split would cost the wasm module about 3 KB

@@ -103,6 +103,12 @@ func TestDecodeRejects(t *testing.T) {
 		{"version too long", update(obj{"k": "1.0." + strings.Repeat("a", 300) + "||1"}), nil, Invalid},
 		{"key __proto__", update(obj{"ok": goodVersion, "__proto__": goodVersion}), nil, Invalid},
 		{"key constructor", update(obj{"constructor": goodVersion}), nil, Invalid},
+		{"seen not an object", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": "x"}), nil, Invalid},
+		{"lineage not a string", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": 1.0}}), nil, Invalid},
+		{"lineage malformed", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": "x.0.a"}}), nil, Invalid},
+		{"lineage tab bad", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": ",1.0.a b"}}), nil, Invalid},
+		{"lineage names a tab twice", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": ",1.0.a,2.0.a"}}), nil, Invalid},
+		{"lineage too long", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": "," + strings.Repeat("1.0.a", 300)}}), nil, Invalid},
 		{"key prototype", wire("STATE_RESPONSE", obj{"req": "r1", "to": "self", "state": obj{}, "meta": obj{"prototype": goodVersion}}), nil, Invalid},
 
 		{"STATE_RESPONSE without req", wire("STATE_RESPONSE", obj{"to": "self", "state": obj{}, "meta": obj{}}), nil, Invalid},
@@ -165,6 +171,13 @@ func TestDecodeAccepts(t *testing.T) {
 				{Key: "gone", Entry: conflict.Entry{Value: conflict.Undef, Version: conflict.Version{Clock: conflict.Clock{Wall: 1700000000000, Tab: "peer"}, Depth: 1}}},
 				{Key: "k", Entry: conflict.Entry{Value: 1.0, Version: conflict.Version{Clock: conflict.Clock{Wall: 1700000000000, Tab: "peer"}, Depth: 1}}},
 			}}},
+		{"a lineage in seen; seen of a key not in meta ignored",
+			wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": "5.0.z,9.0.a", "other": "junk"}}),
+			Receiver{Tab: "self"},
+			Message{Type: StateUpdate, Tab: "peer", Seq: 1, Entries: []Entry{
+				{Key: "k", Entry: conflict.Entry{Value: 1.0, Version: conflict.Version{Clock: conflict.Clock{Wall: 1700000000000, Tab: "peer"}, Depth: 1,
+					Lineage: conflict.Lineage{Floor: conflict.Clock{Wall: 5, Tab: "z"}, Seen: [conflict.MaxSeen]conflict.Clock{{Wall: 9, Tab: "a"}}}}}},
+			}}},
 		{"ping at the size limit", wire("TAB_PING", obj{"started": 5.0}), Receiver{Tab: "self", Limits: Limits{MaxBytes: 27, MaxDepth: 2}},
 			Message{Type: TabPing, Tab: "peer", Seq: 1, Started: 5}},
 	}
@@ -185,6 +198,7 @@ func sampleMessages() []Message {
 		{Key: "count", Entry: conflict.Entry{Value: 3.0, Version: v(1700000000001, "peer", conflict.Clock{}, 1)}},
 		{Key: "user", Entry: conflict.Entry{Value: map[string]any{"name": "ann", "tags": []any{"a", nil, true}}, Version: v(1700000000002, "peer", conflict.Clock{Wall: 1700000000000, Tab: "other"}, 7)}},
 	}
+	entries[1].Version.Lineage = conflict.Descend("peer", conflict.Version{Clock: conflict.Clock{Wall: 1700000000000, Tab: "other"}, Lineage: conflict.Lineage{Floor: conflict.Clock{Wall: 1600000000000, Tab: "gone"}}})
 	return []Message{
 		{Type: StateUpdate, Tab: "peer", Seq: 17, AppVersion: "2.3.0", Entries: entries},
 		{Type: StateUpdate, Tab: "peer", Seq: 1, Entries: []Entry{}},
@@ -253,6 +267,20 @@ func TestVersionRoundTrip(t *testing.T) {
 		assert.Equal(t, v, got, s)
 	}
 	assert.Equal(t, "5.1.a|4.0.b|2", FormatVersion(conflict.Version{Clock: conflict.Clock{Wall: 5, Logical: 1, Tab: "a"}, Base: conflict.Clock{Wall: 4, Tab: "b"}, Depth: 2}))
+
+	// A stored record carries the lineage after a fourth bar; a record of
+	// an older tabsync has none and reads with an empty lineage.
+	v := conflict.Version{Clock: conflict.Clock{Wall: 5, Logical: 1, Tab: "a"}, Base: conflict.Clock{Wall: 4, Tab: "b"}, Depth: 2,
+		Lineage: conflict.Descend("a", conflict.Version{Clock: conflict.Clock{Wall: 4, Tab: "b"}})}
+	assert.Equal(t, "5.1.a|4.0.b|2|,4.0.b", FormatStoredVersion(v))
+	got, ok := ParseVersion(FormatStoredVersion(v))
+	require.True(t, ok)
+	assert.Equal(t, v, got)
+	assert.Equal(t, FormatVersion(v), FormatStoredVersion(conflict.Version{Clock: v.Clock, Base: v.Base, Depth: v.Depth}))
+	for _, bad := range []string{"5.1.a|4.0.b|2|x", "5.1.a|4.0.b|2|,4.0.b c", "5.1.a|4.0.b|x|,4.0.b"} {
+		_, ok := ParseVersion(bad)
+		assert.False(t, ok, bad)
+	}
 }
 
 func TestParseVersionMalformed(t *testing.T) {

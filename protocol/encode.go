@@ -25,13 +25,22 @@ func Encode(m conflict.Model, msg Message) conflict.Value {
 		sk := make([]string, len(msg.Entries))
 		sv := make([]conflict.Value, len(msg.Entries))
 		mv := make([]conflict.Value, len(msg.Entries))
+		var lk []string
+		var lv []conflict.Value
 		for i, e := range msg.Entries {
 			sk[i] = e.Key
 			sv[i] = e.Value
 			mv[i] = m.MakeString(FormatVersion(e.Version))
+			if !e.Version.Lineage.IsZero() {
+				lk = append(lk, e.Key)
+				lv = append(lv, m.MakeString(e.Version.Lineage.String()))
+			}
 		}
 		add("state", m.MakeObject(sk, sv))
 		add("meta", m.MakeObject(sk, mv))
+		if len(lk) > 0 {
+			add("seen", m.MakeObject(lk, lv))
+		}
 	case StateRequest:
 		add("req", m.MakeString(msg.Req))
 		if msg.To != "" {

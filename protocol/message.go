@@ -13,9 +13,9 @@
 //
 // Payloads by type:
 //
-//	STATE_UPDATE    { state: {key: value…}, meta: {key: version…} }
+//	STATE_UPDATE    { state: {key: value…}, meta: {key: version…}, seen?: {key: lineage…} }
 //	STATE_REQUEST   { req: requestId, to?: tabId }
-//	STATE_RESPONSE  { req: requestId, to: tabId, state: {…}, meta: {…}, more?: true }
+//	STATE_RESPONSE  { req: requestId, to: tabId, state: {…}, meta: {…}, seen?: {…}, more?: true }
 //	TAB_PING        { started: ms, digest?: string, filter?: string, leaving?: true }
 //	TAB_PONG        { to: tabId, started: ms }
 //	LEADER_ELECTION { term: n, priority: ms }
@@ -24,7 +24,22 @@
 //
 // Values in state stay whatever the application stored: the core never
 // copies them into Go. A version is the string "clock|base|depth" where a clock
-// is "wallMs.logical.tabId" (see package conflict).
+// is "wallMs.logical.tabId" (see package conflict). Under the merge and custom
+// strategies a version also has a lineage (conflict.Lineage), sent in seen
+// under the same key as "floor,clock,clock…": the floor clock (empty when
+// none) and at most conflict.MaxSeen clocks of distinct tabs. A key with no
+// lineage has no entry in seen, and seen is left out when no key has one.
+//
+// Protocol version 1 gained seen without a version change: a tab of an older
+// tabsync ignores the field (it reads payloads by name), so tabs of mixed
+// releases still sync, the older ones with the older merge rule; a key in
+// meta with no lineage reads as a write with an empty one. A key may be in
+// meta and not in state: its value is undefined.
+//
+// A stored record (IndexedDB, see package persist) keeps the whole version
+// in one string, FormatStoredVersion's "clock|base|depth|lineage", the last
+// part left out when empty, so records written before lineages existed read
+// as they are.
 //
 // Decode validates everything it reads; anything malformed is rejected with
 // a Reason, never a panic.

@@ -37,10 +37,18 @@
 // clock reading, wall time plus a counter plus the writer's tab id, so that
 // all tabs order all writes the same way and a write made after seeing
 // another orders after it), the Base clock it was written over, and its
-// Depth (the base's depth plus one). A receiving tab compares the remote
-// version with its own, key by key, under the configured
-// [conflict.Strategy]; package conflict documents the rules. Only changed
-// keys travel on a local change.
+// Depth (the base's depth plus one); under merge and custom also a
+// [conflict.Lineage], the writes of other tabs the value was built on. A
+// receiving tab compares the remote version with its own, key by key, under
+// the configured [conflict.Strategy]; package conflict documents the rules.
+// Only changed keys travel on a local change.
+//
+// Under merge and custom, when a tab takes a later concurrent write over a
+// write of its own before any tab combined the two, it remembers its write
+// and combines it into its next write of the key (Ready.Patch then hands the
+// combined value to the store): its versions claim every earlier write of
+// their tab (see "Lineage" in package conflict), and this keeps the claim
+// true.
 //
 // The values a tab holds when it starts have no version: any write another
 // tab has made wins over them, so a new or reloaded tab never pushes its

@@ -129,6 +129,10 @@ type Stats struct {
 type entry struct {
 	value   conflict.Value
 	version conflict.Version
+	// unmerged is, under merge and custom, a write of this tab that a
+	// later concurrent write replaced before anyone combined the two (see
+	// Engine.write): the next write of this tab combines it in.
+	unmerged *entry
 }
 
 type peer struct {
@@ -146,6 +150,8 @@ type Engine struct {
 	res    conflict.Resolver
 	hlc    *conflict.HLC
 	active bool
+	// lineage: versions carry a conflict.Lineage (merge and custom).
+	lineage bool
 
 	started int64
 	seq     uint64
@@ -202,6 +208,7 @@ func New(cfg Config) (*Engine, error) {
 		m:            cfg.Model,
 		res:          conflict.Resolver{Strategy: cfg.Strategy, Model: cfg.Model, Custom: cfg.Custom},
 		hlc:          conflict.NewHLC(cfg.Tab),
+		lineage:      cfg.Strategy == conflict.Merge || cfg.Strategy == conflict.Custom,
 		entries:      map[string]*entry{},
 		pending:      map[string]bool{},
 		peers:        map[string]*peer{},

@@ -97,7 +97,13 @@ func (e *Engine) LocalChange(now int64, prev, next conflict.Value, changed []str
 			rd.Errors = append(rd.Errors, Error{Phase: PhaseSend, Message: "the value of " + strconv.Quote(k) + " is larger than maxMessageBytes (" + strconv.Itoa(e.cfg.Limits.MaxBytes) + "); it stays in this tab"})
 			continue
 		}
-		e.write(now, k, v)
+		if w := e.write(now, k, v); w != nil {
+			if rd.Patch == nil {
+				rd.Patch = &Patch{Source: e.cfg.Tab}
+			}
+			rd.Patch.Keys = append(rd.Patch.Keys, k)
+			rd.Patch.Values = append(rd.Patch.Values, w)
+		}
 	}
 	if !e.active || len(e.pendingKeys) == 0 {
 		return rd
@@ -107,11 +113,32 @@ func (e *Engine) LocalChange(now int64, prev, next conflict.Value, changed []str
 }
 
 // write records a new local version of key and queues it for sending.
-func (e *Engine) write(now int64, key string, v conflict.Value) {
+// also lists, for a combined write, the remote version it combines.
+//
+// Under merge and custom, a version's lineage claims every earlier write of
+// its own tab (see conflict.Version.Covers). When this tab took a later
+// concurrent write over one of its own before anyone combined them
+// (entry.unmerged), the new value is combined with that write first, so that
+// the claim holds; write then returns the value it recorded, for the caller
+// to hand to the store, and nil otherwise.
+func (e *Engine) write(now int64, key string, v conflict.Value, also ...conflict.Version) conflict.Value {
 	en := e.entries[key]
 	if en == nil {
 		en = &entry{}
 		e.entries[key] = en
+	}
+	var changed conflict.Value
+	if u := en.unmerged; u != nil {
+		en.unmerged = nil
+		covered := en.version.Covers(u.version.Clock)
+		for _, a := range also {
+			covered = covered || a.Covers(u.version.Clock)
+		}
+		if !covered {
+			if w, ok, _ := e.res.Combine(v, u.value); ok {
+				v, changed = w, w
+			}
+		}
 	}
 	base, depth := en.version.Clock, en.version.Depth+1
 	if e.pending[key] {
@@ -123,8 +150,13 @@ func (e *Engine) write(now int64, key string, v conflict.Value) {
 		e.pending[key] = true
 		e.pendingKeys = append(e.pendingKeys, key)
 	}
+	held := en.version
 	en.value = v
 	en.version = conflict.Version{Clock: e.hlc.Now(now), Base: base, Depth: depth}
+	if e.lineage {
+		en.version.Lineage = conflict.Descend(e.cfg.Tab, append(also, held)...)
+	}
+	return changed
 }
 
 // schedule decides when the pending keys go out.

@@ -364,7 +364,6 @@ func TestCustomConverges(t *testing.T) {
 // every tab. A version (clock, base, depth) cannot tell an ancestor from a
 // concurrent write more than one step back; the rule needs the lineage.
 func TestMergeKeepsEveryConcurrentField(t *testing.T) {
-	t.Skip("known limitation of conflict's merge ancestry rule; see the comment")
 	forSeeds(t, func(seed int64) (*sim.Net, string) {
 		r := rand.New(rand.NewSource(seed))
 		var throttle int64

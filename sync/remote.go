@@ -133,9 +133,12 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 		if d.Stale {
 			stale++
 		}
+		if d.Err != nil {
+			rd.Errors = append(rd.Errors, Error{Phase: PhaseResolve, Message: "customResolver failed for " + strconv.Quote(in.Key) + "; the local value stays: " + d.Err.Error(), Cause: d.Err})
+		}
 		switch d.Outcome {
 		case conflict.Take:
-			if d.Conflict && e.pending[in.Key] && (e.cfg.Strategy == conflict.Merge || e.cfg.Strategy == conflict.Custom) {
+			if d.Conflict && e.pending[in.Key] && e.lineage {
 				// Our unsent write is concurrent with a later one: send it
 				// now rather than drop it, so that the tab holding the
 				// later write combines the two.
@@ -145,24 +148,30 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 				en = &entry{}
 				e.entries[in.Key] = en
 			}
+			if d.Conflict && e.lineage && en.version.Clock.Tab == e.cfg.Tab {
+				// A write of ours, replaced before anyone combined it.
+				en.unmerged = &entry{value: en.value, version: en.version}
+			}
 			en.value, en.version = in.Value, in.Version
 			e.unqueue(in.Key)
 			e.adopt(msg.Tab, in, rd)
 			patch.Keys = append(patch.Keys, in.Key)
 			patch.Values = append(patch.Values, in.Value)
 		case conflict.Write:
-			// Merge and custom: this tab holds the later write, combines the
-			// two, and publishes the result as its own write, a successor
-			// of both, so every tab ends with this one value.
-			e.write(now, in.Key, d.Value)
+			// Merge and custom: this tab combines the two writes and
+			// publishes the result as its own write, a successor of both,
+			// so every tab ends with this one value.
+			if w := e.write(now, in.Key, d.Value, in.Version); w != nil {
+				d.Value = w
+			}
 			if en := e.entries[in.Key]; en != nil && en.version.Depth <= in.Version.Depth {
 				en.version.Depth = in.Version.Depth + 1
 			}
 			patch.Keys = append(patch.Keys, in.Key)
 			patch.Values = append(patch.Values, d.Value)
 		case conflict.Keep:
-			if d.Err != nil {
-				rd.Errors = append(rd.Errors, Error{Phase: PhaseResolve, Message: "customResolver failed for " + strconv.Quote(in.Key) + "; the local value stays: " + d.Err.Error(), Cause: d.Err})
+			if d.Absorb && en != nil {
+				en.version = en.version.Absorb(in.Version)
 			}
 		}
 	}
@@ -269,9 +278,9 @@ func (e *Engine) respond(now int64, req, to string, rd *Ready) {
 		if n > limit {
 			continue // LocalChange reported it already; it never leaves this tab
 		}
-		// What the entry adds to the payload: the key in state and in
-		// meta, the value, and the version string.
-		n += 2*(len(k)+4) + len(protocol.FormatVersion(en.version)) + 4
+		// What the entry adds to the payload: the key in state, meta
+		// and seen, the value, and the version and lineage strings.
+		n += 3*(len(k)+4) + len(protocol.FormatStoredVersion(en.version)) + 8
 		if size+n > limit && len(chunk) > 0 {
 			chunks = append(chunks, chunk)
 			chunk, size = nil, 0

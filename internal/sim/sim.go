@@ -534,7 +534,7 @@ func describe(m protocol.Message) string {
 		fmt.Fprintf(&b, " term=%d leader=%s", m.Term, m.Leader)
 	}
 	for _, e := range m.Entries {
-		fmt.Fprintf(&b, " %s=%v@%s", e.Key, e.Value, protocol.FormatVersion(e.Version))
+		fmt.Fprintf(&b, " %s=%v@%s", e.Key, e.Value, protocol.FormatStoredVersion(e.Version))
 	}
 	return b.String()
 }
