@@ -7,7 +7,7 @@
 #                ENGINES_REPORT=file.json also writes what it measured
 #   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build;
 #                the framework demos (examples/frameworks/dist, Vite)
-#   make size    check the size budget: tabsync.wasm gzipped at most 1.15
+#   make size    check the size budget: tabsync.wasm gzipped at most 1.16
 #                times tools/sizefloor (a program using only go-indexeddb)
 #   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/,
 #                and run tabsync-server on 127.0.0.1:8081 for the tables demo

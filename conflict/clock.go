@@ -25,6 +25,10 @@ type Clock struct {
 func (c Clock) IsZero() bool { return c.Wall == 0 && c.Logical == 0 && c.Tab == "" }
 
 // Compare returns -1, 0 or +1 as c is before, equal to or after o.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (c Clock) Compare(o Clock) int {
 	switch {
 	case c.Wall < o.Wall:
@@ -44,6 +48,10 @@ func (c Clock) Compare(o Clock) int {
 }
 
 // Less reports whether c is before o.
+//
+// Not inlined: each inlined copy costs the wasm module more than the call saves.
+//
+//go:noinline
 func (c Clock) Less(o Clock) bool { return c.Compare(o) < 0 }
 
 // String formats c as "wall.logical.tab", the form used on the wire.

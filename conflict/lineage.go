@@ -8,44 +8,55 @@ const MaxSeen = 8
 
 // Lineage is what a write of a key was built on, beyond its own Clock: for
 // each other tab that wrote into its history, the latest write of that tab
-// it includes (Seen), and a Floor below which every write counts as
+// it includes (Seen), and a Floor at or before which every write counts as
 // included. It is a per-key version vector whose entries are hybrid clocks,
 // bounded by MaxSeen; the merge and custom strategies use it to tell a
 // write's ancestors from writes made concurrently with it (see the package
-// documentation). Last-write-wins and first-write-wins do not need it and
-// leave it empty.
+// documentation). Last-write-wins and first-write-wins leave it empty.
 //
-// Seen is sorted by tab id, unused slots (zero clocks) at the end; Floor is
-// zero when nothing was folded. A Lineage is comparable with ==.
+// Seen holds at most MaxSeen clocks of distinct tabs, all after Floor, in no
+// particular order; Floor is zero when nothing was folded.
 type Lineage struct {
-	Seen  [MaxSeen]Clock
 	Floor Clock
+	Seen  []Clock
 }
 
 // IsZero reports whether l names no write.
-func (l Lineage) IsZero() bool { return l.Seen[0].IsZero() && l.Floor.IsZero() }
+func (l Lineage) IsZero() bool { return len(l.Seen) == 0 && l.Floor.IsZero() }
+
+// Equal reports whether l and o name the same writes.
+func (l Lineage) Equal(o Lineage) bool {
+	if l.Floor != o.Floor || len(l.Seen) != len(o.Seen) {
+		return false
+	}
+	for i, c := range l.Seen {
+		if c != o.Seen[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Equal reports whether v and o are the same version, lineage included.
+func (v Version) Equal(o Version) bool {
+	return v.Clock == o.Clock && v.Base == o.Base && v.Depth == o.Depth && v.Lineage.Equal(o.Lineage)
+}
 
 // Covers reports whether the write c is part of the history of the version
 // v: its own clock or one before it by the same tab, a write named in its
 // lineage or before one by the same tab, or a write at or before the floor.
 //
-// A tab's writes form a chain under merge and custom (a tab never drops a
-// write of its own for a concurrent one, it keeps it until the combined
-// write arrives), so a history holding one write of a tab holds every
+// A tab's writes form a chain under merge and custom (see the package
+// documentation), so a history holding one write of a tab holds every
 // earlier write of that tab: one clock per tab is enough.
 func (v Version) Covers(c Clock) bool {
-	switch {
-	case c.IsZero():
-		return true
-	case c.Tab == v.Clock.Tab:
-		return c.Compare(v.Clock) <= 0
-	case !v.Lineage.Floor.IsZero() && c.Compare(v.Lineage.Floor) <= 0:
+	if c.IsZero() || c.Compare(v.Lineage.Floor) <= 0 {
 		return true
 	}
+	if c.Tab == v.Clock.Tab {
+		return c.Compare(v.Clock) <= 0
+	}
 	for _, s := range v.Lineage.Seen {
-		if s.IsZero() {
-			break
-		}
 		if s.Tab == c.Tab {
 			return c.Compare(s) <= 0
 		}
@@ -59,64 +70,59 @@ func (v Version) Covers(c Clock) bool {
 // self's own writes left out (the new clock stands for them), bounded by
 // MaxSeen with the oldest folded into the floor.
 func Descend(self string, parents ...Version) Lineage {
-	var seen []Clock
-	var floor Clock
-	add := func(c Clock) {
-		if c.IsZero() || c.Tab == self {
-			return
+	var l Lineage
+	for _, p := range parents {
+		if l.Floor.Less(p.Lineage.Floor) {
+			l.Floor = p.Lineage.Floor
 		}
-		for i, s := range seen {
-			if s.Tab == c.Tab {
-				if s.Less(c) {
-					seen[i] = c
-				}
-				return
-			}
-		}
-		seen = append(seen, c)
 	}
 	for _, p := range parents {
-		add(p.Clock)
+		l.add(self, p.Clock)
 		for _, s := range p.Lineage.Seen {
-			add(s)
-		}
-		if floor.Less(p.Lineage.Floor) {
-			floor = p.Lineage.Floor
-		}
-	}
-	return bound(seen, floor)
-}
-
-// bound keeps the MaxSeen latest clocks of seen, folds the others into
-// floor, drops those at or below the floor, and sorts what is left by tab.
-func bound(seen []Clock, floor Clock) Lineage {
-	// Newest first (an insertion sort: a few entries).
-	for i := 1; i < len(seen); i++ {
-		for j := i; j > 0 && seen[j-1].Less(seen[j]); j-- {
-			seen[j], seen[j-1] = seen[j-1], seen[j]
-		}
-	}
-	for len(seen) > MaxSeen {
-		if floor.Less(seen[len(seen)-1]) {
-			floor = seen[len(seen)-1]
-		}
-		seen = seen[:len(seen)-1]
-	}
-	var l Lineage
-	l.Floor = floor
-	n := 0
-	for _, c := range seen {
-		if floor.IsZero() || floor.Less(c) {
-			l.Seen[n] = c
-			n++
-		}
-	}
-	for i := 1; i < n; i++ {
-		for j := i; j > 0 && l.Seen[j].Tab < l.Seen[j-1].Tab; j-- {
-			l.Seen[j], l.Seen[j-1] = l.Seen[j-1], l.Seen[j]
+			l.add(self, s)
 		}
 	}
 	return l
+}
+
+// Absorb returns v with o added to its lineage: v's value already holds
+// what o wrote (see Decision.Absorb).
+func (v Version) Absorb(o Version) Version {
+	v.Lineage = Descend(v.Clock.Tab, Version{Lineage: v.Lineage}, o)
+	return v
+}
+
+// add puts c in l.Seen, replacing an earlier clock of its tab, unless it is
+// a write of self, at or before the floor, or no write. Past MaxSeen clocks
+// the oldest folds into the floor.
+func (l *Lineage) add(self string, c Clock) {
+	if c.Compare(l.Floor) <= 0 || c.Tab == self {
+		return
+	}
+	oldest := 0
+	for i, s := range l.Seen {
+		if s.Tab == c.Tab {
+			if s.Less(c) {
+				l.Seen[i] = c
+			}
+			return
+		}
+		if s.Less(l.Seen[oldest]) {
+			oldest = i
+		}
+	}
+	if len(l.Seen) == MaxSeen {
+		// The floor rises to the oldest, which leaves; every other clock
+		// is after it.
+		if c.Less(l.Seen[oldest]) {
+			l.Floor = c
+			return
+		}
+		l.Floor = l.Seen[oldest]
+		l.Seen[oldest] = c
+		return
+	}
+	l.Seen = append(l.Seen, c)
 }
 
 // String formats l as "floor,clock,clock…" (the floor empty when zero), the
@@ -127,9 +133,6 @@ func (l Lineage) String() string {
 	}
 	s := l.Floor.String()
 	for _, c := range l.Seen {
-		if c.IsZero() {
-			break
-		}
 		s += "," + c.String()
 	}
 	return s
@@ -140,44 +143,21 @@ func (l Lineage) String() string {
 // rejected: no tab writes one.
 func ParseLineage(s string, valid func(tab string) bool) (Lineage, bool) {
 	var l Lineage
-	if s == "" {
-		return l, true
-	}
-	parts := 0
-	start := 0
-	var seen []Clock
-	for i := 0; i <= len(s); i++ {
+	for start, i := 0, 0; s != "" && i <= len(s); i++ {
 		if i < len(s) && s[i] != ',' {
 			continue
 		}
 		c, ok := ParseClock(s[start:i])
-		if !ok || (!c.IsZero() && !valid(c.Tab)) {
+		n := len(l.Seen)
+		if !ok || (!c.IsZero() && !valid(c.Tab)) || (start > 0 && c.IsZero()) || n == MaxSeen {
 			return Lineage{}, false
 		}
-		if parts == 0 {
+		if start == 0 {
 			l.Floor = c
-		} else {
-			if c.IsZero() || len(seen) == MaxSeen {
-				return Lineage{}, false
-			}
-			for _, o := range seen {
-				if o.Tab == c.Tab {
-					return Lineage{}, false
-				}
-			}
-			seen = append(seen, c)
+		} else if l.add("", c); len(l.Seen) == n {
+			return Lineage{}, false // a tab named twice, or one at or before the floor
 		}
-		parts++
 		start = i + 1
 	}
-	floor := l.Floor
-	l = bound(seen, floor)
 	return l, true
-}
-
-// Absorb returns v with o added to its lineage: v's value already holds
-// what o wrote (see Decision.Absorb).
-func (v Version) Absorb(o Version) Version {
-	v.Lineage = Descend(v.Clock.Tab, Version{Lineage: v.Lineage}, o)
-	return v
 }

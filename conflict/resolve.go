@@ -154,31 +154,6 @@ func (r *Resolver) resolveLineage(local, remote Entry, live bool) Decision {
 	return r.combine(local.Value, remote.Value)
 }
 
-// Supersedes reports whether a copy of state with version remote replaces
-// one with version local, without combining values: the order in which
-// storage keeps writes (persist.ShouldWrite) and a restore from it applies
-// them. A duplicate or an ancestor never does, a successor always does;
-// between concurrent writes, first-write-wins prefers the deeper then the
-// earlier, every other strategy the later clock.
-func (r *Resolver) Supersedes(local, remote Version) bool {
-	if remote.IsZero() {
-		return false
-	}
-	if local.IsZero() {
-		return true
-	}
-	if r.Strategy == Merge || r.Strategy == Custom {
-		switch {
-		case local.Covers(remote.Clock):
-			return false
-		case remote.Covers(local.Clock):
-			return true
-		}
-		return local.Clock.Less(remote.Clock)
-	}
-	return r.Resolve(Entry{Version: local}, Entry{Version: remote}, false).Outcome == Take
-}
-
 // firstWriteWins orders writes by lineage depth (a write built on more
 // history is further along), then by the earlier clock.
 func (r *Resolver) firstWriteWins(lv, rv Version) Decision {
@@ -218,7 +193,7 @@ func (r *Resolver) Combine(later, earlier Value) (v Value, changed bool, err err
 			return later, false, nil
 		}
 		v = DeepMerge(m, earlier, later)
-		return v, !DeepEqual(m, v, later), nil
+		return v, !m.Equal(v, later), nil
 	}
 	if r.Custom == nil {
 		return later, false, ErrNoResolver
@@ -230,7 +205,7 @@ func (r *Resolver) Combine(later, earlier Value) (v Value, changed bool, err err
 	if r.Model != nil && r.Model.Kind(v) == Function {
 		return later, false, errors.New("customResolver returned a function, which cannot be synced")
 	}
-	return v, r.Model == nil || !DeepEqual(r.Model, v, later), nil
+	return v, r.Model == nil || !r.Model.Equal(v, later), nil
 }
 
 // DeepMerge returns a new plain object holding the keys of both earlier and

@@ -56,6 +56,10 @@ type Model interface {
 	// it nests, giving up (and returning more than limit) once limit bytes or
 	// maxDepth levels are passed, so that measuring a hostile value is bounded.
 	Size(v Value, limit, maxDepth int) (bytes int, depth int)
+	// Equal reports whether a and b hold the same value, as DeepEqual
+	// defines it: merge and custom compare a combined value with the one a
+	// tab holds (see Decision.Absorb).
+	Equal(a, b Value) bool
 
 	// Builders, used to encode messages and merge results.
 	MakeString(s string) Value
@@ -226,6 +230,9 @@ func (GoModel) MakeArray(vals []Value) Value {
 	return out
 }
 
+// Equal is DeepEqual.
+func (m GoModel) Equal(a, b Value) bool { return DeepEqual(m, a, b) }
+
 // DeepEqual reports whether a and b hold the same value: scalars of one kind
 // and value (NaN equal to NaN, as a structured clone keeps it), arrays and
 // plain objects with equal elements and the same own keys. Other values
@@ -240,15 +247,6 @@ func deepEqual(m Model, a, b Value, depth int) bool {
 		return false
 	}
 	switch k {
-	case Undefined, Null:
-		return true
-	case Bool:
-		return m.Truth(a) == m.Truth(b)
-	case Number:
-		x, y := m.Num(a), m.Num(b)
-		return x == y || (x != x && y != y)
-	case String:
-		return m.Str(a) == m.Str(b)
 	case Array:
 		n := m.Len(a)
 		if n != m.Len(b) {
@@ -261,23 +259,32 @@ func deepEqual(m Model, a, b Value, depth int) bool {
 		}
 		return true
 	case Object:
-		ka, kb := m.Keys(a), m.Keys(b)
-		if len(ka) != len(kb) {
+		ka := m.Keys(a)
+		if len(ka) != len(m.Keys(b)) {
 			return false
 		}
+		// As many keys, and each of a's in b (an absent key reads as
+		// undefined, so an undefined value must be b's own too).
 		for _, key := range ka {
-			if !deepEqual(m, m.Get(a, key), m.Get(b, key), depth+1) {
-				return false
-			}
-		}
-		// Same count, and every key of a found in b with an equal value
-		// (an absent key reads as undefined: check b has it).
-		for _, key := range kb {
-			if m.Kind(m.Get(a, key)) == Undefined && m.Kind(m.Get(b, key)) != Undefined {
+			va, vb := m.Get(a, key), m.Get(b, key)
+			if !deepEqual(m, va, vb, depth+1) || m.Kind(va) == Undefined && !hasKey(m, b, key) {
 				return false
 			}
 		}
 		return true
+	case Function, Other:
+		return false
+	}
+	// Scalars of one kind: each reader returns a zero value for the others.
+	x, y := m.Num(a), m.Num(b)
+	return m.Str(a) == m.Str(b) && m.Truth(a) == m.Truth(b) && (x == y || x != x && y != y)
+}
+
+func hasKey(m Model, v Value, key string) bool {
+	for _, k := range m.Keys(v) {
+		if k == key {
+			return true
+		}
 	}
 	return false
 }

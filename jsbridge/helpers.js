@@ -43,6 +43,26 @@ globalThis.__tabsyncHelpers = {
     return p === null || p === Object.prototype ? 2 : 0;
   },
 
+  // equal reports whether a and b hold the same value, as Go's
+  // conflict.DeepEqual defines it: scalars by value (NaN equal to NaN),
+  // arrays and plain objects by their elements and own keys, anything else
+  // (dates, maps, class instances) never, and nothing deeper than 64 levels.
+  equal(a, b, depth = 0) {
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+      return typeof a === typeof b && typeof a !== 'function' && Object.is(a, b) || (a === 0 && b === 0);
+    }
+    if (depth >= 64) return false;
+    const h = globalThis.__tabsyncHelpers;
+    const kind = h.kindOf(a);
+    if (kind === 0 || kind !== h.kindOf(b)) return false;
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    for (const k of ka) {
+      if (!Object.prototype.hasOwnProperty.call(b, k) || !h.equal(a[k], b[k], depth + 1)) return false;
+    }
+    return true;
+  },
+
   // sizeOf estimates the structured-clone size of v in bytes and how deeply
   // it nests, stopping once limit bytes or maxDepth levels are passed, so
   // that measuring a hostile value costs at most about limit steps. Returns

@@ -34,6 +34,7 @@ type model struct {
 	keysOf      js.Value
 	kindOf      js.Value
 	sizeOf      js.Value
+	equal       js.Value
 	config      js.Value // reads the user's config (parseConfig)
 	lifecycle   js.Value // follows the page lifecycle (watchLifecycle)
 	handle      js.Value // builds a Handle around its one Go function
@@ -49,12 +50,12 @@ func loadHelpers() (*model, error) {
 	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	for _, name := range []string{"changedKeys", "keysOf", "kindOf", "sizeOf", "config", "lifecycle", "handle"} {
+	for _, name := range []string{"changedKeys", "keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle"} {
 		if h.Get(name).Type() != js.TypeFunction {
 			return nil, errHelpers
 		}
 	}
-	m := &model{changedKeys: h.Get("changedKeys"), keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), interned: map[string]js.Value{}}
+	m := &model{changedKeys: h.Get("changedKeys"), keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), equal: h.Get("equal"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), interned: map[string]js.Value{}}
 	for t := protocol.Type(1); t.String() != "UNKNOWN"; t++ {
 		m.intern(t.String())
 	}
@@ -251,4 +252,10 @@ func (m *model) MakeArray(vals []conflict.Value) conflict.Value {
 		a.SetIndex(i, jv(v))
 	}
 	return a
+}
+
+// Equal compares two values in one call (helpers.js equal); see
+// conflict.DeepEqual, which it follows.
+func (m *model) Equal(a, b conflict.Value) bool {
+	return m.equal.Invoke(jv(a), jv(b)).Bool()
 }

@@ -173,3 +173,31 @@ func TestDeepMergeNeverTouchesPrototypes(t *testing.T) {
 	assert.True(t, jsEval("({}).polluted").IsUndefined(), "Object.prototype is untouched")
 	assert.True(t, jsEval("Object.prototype.hasOwnProperty('polluted')").Bool() == false)
 }
+
+// TestModelEqual: helpers.js equal follows conflict.DeepEqual, which merge
+// and custom use to publish a combined value only when it differs.
+func TestModelEqual(t *testing.T) {
+	m := testModel(t)
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"{a: 1, b: [1, {c: null}]}", "{b: [1, {c: null}], a: 1}", true},
+		{"{a: 1}", "{a: 1, b: 2}", false},
+		{"{a: undefined}", "{b: undefined}", false},
+		{"{a: undefined}", "{a: undefined}", true},
+		{"[1, 2]", "[1, 2]", true},
+		{"[1, 2]", "[2, 1]", false},
+		{"[1]", "{0: 1}", false},
+		{"NaN", "NaN", true},
+		{"0", "-0", true},
+		{"1", "'1'", false},
+		{"null", "undefined", false},
+		{"'x'", "'x'", true},
+		{"new Date(0)", "new Date(0)", false},
+		{"{d: new Map()}", "{d: new Map()}", false},
+	} {
+		assert.Equal(t, c.want, m.Equal(jsEval(c.a), jsEval(c.b)), "%s vs %s", c.a, c.b)
+		assert.Equal(t, c.want, m.Equal(jsEval(c.b), jsEval(c.a)), "%s vs %s", c.b, c.a)
+	}
+}

@@ -15,7 +15,8 @@ func ShouldWrite(s conflict.Strategy, stored, mine conflict.Version) bool {
 		return false
 	}
 	r := conflict.Resolver{Strategy: s}
-	return r.Supersedes(stored, mine)
+	d := r.Resolve(conflict.Entry{Version: stored}, conflict.Entry{Version: mine}, false)
+	return d.Outcome == conflict.Take
 }
 
 // Queue coalesces entries to persist into batches, one per transaction, with

@@ -322,18 +322,21 @@ const maxClockLen = maxIDLen + 32
 // FormatStoredVersion. The clock must be set, its tab a valid id, and the
 // depth at least 1.
 func ParseVersion(s string) (conflict.Version, bool) {
-	i := strings.LastIndexByte(s, '|')
-	if i < 0 || strings.Count(s, "|") != 3 {
+	// The lineage follows a fourth bar, if any.
+	bars, last := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '|' {
+			bars, last = bars+1, i
+		}
+	}
+	if bars != 3 {
 		return parseWireVersion(s)
 	}
-	v, ok := parseWireVersion(s[:i])
-	if !ok {
-		return v, false
+	v, ok := parseWireVersion(s[:last])
+	if ok {
+		v.Lineage, ok = parseLineage(s[last+1:])
 	}
-	if v.Lineage, ok = parseLineage(s[i+1:]); !ok {
-		return conflict.Version{}, false
-	}
-	return v, true
+	return v, ok
 }
 
 func parseLineage(s string) (conflict.Lineage, bool) {

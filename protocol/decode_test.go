@@ -176,7 +176,7 @@ func TestDecodeAccepts(t *testing.T) {
 			Receiver{Tab: "self"},
 			Message{Type: StateUpdate, Tab: "peer", Seq: 1, Entries: []Entry{
 				{Key: "k", Entry: conflict.Entry{Value: 1.0, Version: conflict.Version{Clock: conflict.Clock{Wall: 1700000000000, Tab: "peer"}, Depth: 1,
-					Lineage: conflict.Lineage{Floor: conflict.Clock{Wall: 5, Tab: "z"}, Seen: [conflict.MaxSeen]conflict.Clock{{Wall: 9, Tab: "a"}}}}}},
+					Lineage: conflict.Lineage{Floor: conflict.Clock{Wall: 5, Tab: "z"}, Seen: []conflict.Clock{{Wall: 9, Tab: "a"}}}}}},
 			}}},
 		{"ping at the size limit", wire("TAB_PING", obj{"started": 5.0}), Receiver{Tab: "self", Limits: Limits{MaxBytes: 27, MaxDepth: 2}},
 			Message{Type: TabPing, Tab: "peer", Seq: 1, Started: 5}},

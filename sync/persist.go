@@ -31,9 +31,9 @@ func (e *Engine) Restore(now int64, entries []protocol.Entry) Ready {
 			e.hlc.Observe(in.Version.Clock)
 			local := conflict.Entry{}
 			if en != nil {
-				local.Version = en.version
+				local = conflict.Entry{Value: en.value, Version: en.version}
 			}
-			if !e.res.Supersedes(local.Version, in.Version) {
+			if d := e.res.Resolve(local, in.Entry, false); d.Outcome != conflict.Take {
 				continue
 			}
 		}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sizecheck.sh WASM checks the size budget: WASM (npm/dist/tabsync.wasm),
-# gzipped with gzip -9, must be at most 1.15 times the floor, the program
+# gzipped with gzip -9, must be at most 1.16 times the floor, the program
 # tools/sizefloor built the same way (-trimpath -ldflags='-s -w'). Both are
 # built by the same Go, so the ratio holds across Go versions. Then the
 # adapters' and other JavaScript files' budgets (tools/jssize.mjs).
@@ -8,7 +8,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 wasm=${1:?usage: sizecheck.sh WASM}
-budget_percent=115
+budget_percent=116
 go=${GO:-go}
 
 floor=$(mktemp "${TMPDIR:-/tmp}/sizefloor.XXXXXX.wasm")
@@ -20,7 +20,7 @@ ours=$(gz "$wasm")
 base=$(gz "$floor")
 limit=$((base * budget_percent / 100))
 ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.4f", a / b }')
-printf 'sizecheck: %s is %d B gzipped, the floor %d B: %s times (budget 1.15: %d B)\n' \
+printf 'sizecheck: %s is %d B gzipped, the floor %d B: %s times (budget 1.16: %d B)\n' \
 	"$(basename "$wasm")" "$ours" "$base" "$ratio" "$limit"
 if [ "$ours" -gt "$limit" ]; then
 	echo "sizecheck: over the budget by $((ours - limit)) B gzipped; see README.md, Size" >&2

@@ -464,7 +464,7 @@ func (n *Net) checkVersions(t *Tab) {
 	for _, k := range t.Engine.Keys() {
 		_, v, _ := t.Engine.Value(k)
 		old, seen := t.last[k]
-		if !seen || old == v {
+		if !seen || old.Equal(v) {
 			if !seen && !v.IsZero() {
 				t.Held[k] = append(t.Held[k], v)
 			}
@@ -472,7 +472,7 @@ func (n *Net) checkVersions(t *Tab) {
 			continue
 		}
 		superseded := false
-		if held := t.Held[k]; len(held) > 0 && held[len(held)-1] == old && n.supersededUnsent(k, old, v) {
+		if held := t.Held[k]; len(held) > 0 && held[len(held)-1].Equal(old) && n.supersededUnsent(k, old, v) {
 			// A burst's unsent version replaced by the next write of the
 			// same burst: no other tab ever saw it, it is not a write of
 			// its own.
