@@ -47,7 +47,8 @@ type conn struct {
 	status  websocket.StatusCode
 	reason  string
 	tables  map[string]*table
-	wake    chan struct{}
+	writing bool           // a drain goroutine is running
+	writers sync.WaitGroup // drain goroutines
 
 	timer  *time.Timer // hello, then idle timeout
 	tokens float64     // rate limit bucket (reader only)
@@ -73,7 +74,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{s: s, ws: ws, ctx: ctx, cancel: cancel, tables: map[string]*table{},
-		wake: make(chan struct{}, 1), sem: make(chan struct{}, maxOpsInFlight),
+		sem:    make(chan struct{}, maxOpsInFlight),
 		tokens: float64(s.opts.OpsPerSecond), last: time.Now()}
 	ws.SetReadLimit(int64(s.opts.MaxMessageBytes))
 
@@ -113,8 +114,6 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 			c.fail(tableproto.CodeAuthTimeout, "no hello within "+s.opts.HelloTimeout.String(), websocket.StatusPolicyViolation)
 		}
 	})
-	writerDone := make(chan struct{})
-	go func() { c.writeLoop(); close(writerDone) }()
 	c.readLoop()
 
 	c.timer.Stop()
@@ -128,7 +127,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 	}
 	c.ops.Wait() // their acks go into the queue before it is closed
 	c.fail("", "", websocket.StatusNormalClosure)
-	<-writerDone
+	c.writers.Wait()
 	cancel()
 	s.mu.Lock()
 	delete(s.conns, c)
@@ -373,10 +372,17 @@ func (c *conn) send(b []byte, force bool) {
 	}
 	c.queue = append(c.queue, b)
 	c.qbytes += len(b)
+	c.kick()
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+}
+
+// kick starts a drain goroutine unless one runs; c.mu is held. An idle
+// connection has no writer goroutine (its stack would cost about 8 KB).
+func (c *conn) kick() {
+	if !c.writing {
+		c.writing = true
+		c.writers.Add(1)
+		go c.drain()
 	}
 }
 
@@ -394,44 +400,41 @@ func (c *conn) fail(code tableproto.Code, msg string, status websocket.StatusCod
 		c.queue = append(c.queue, b)
 	}
 	c.closing, c.status, c.reason = true, status, string(code)
+	c.kick()
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 }
 
-func (c *conn) writeLoop() {
+// drain writes the queue until it is empty, then ends; once closing, it
+// closes the connection with the status fail gave after the last frame.
+func (c *conn) drain() {
+	defer c.writers.Done()
 	for {
-		select {
-		case <-c.wake:
-		case <-c.ctx.Done():
+		c.mu.Lock()
+		q := c.queue
+		c.queue = nil
+		c.qbytes = 0
+		if len(q) == 0 {
+			closing := c.closing
+			c.writing = closing // a closed connection gets no new writer
+			c.mu.Unlock()
+			if closing {
+				c.ws.Close(c.status, c.reason)
+				c.cancel()
+			}
 			return
 		}
-		for {
-			c.mu.Lock()
-			q := c.queue
-			c.queue = nil
-			c.qbytes = 0
-			closing := c.closing
-			c.mu.Unlock()
-			if len(q) == 0 {
-				if closing {
-					c.ws.Close(c.status, c.reason)
-					c.cancel()
-					return
-				}
-				break
-			}
-			for _, b := range q {
-				ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
-				err := c.ws.Write(ctx, websocket.MessageText, b)
-				cancel()
-				if err != nil {
-					c.ws.CloseNow()
-					c.cancel()
-					return
-				}
+		c.mu.Unlock()
+		for _, b := range q {
+			ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+			err := c.ws.Write(ctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				c.ws.CloseNow()
+				c.cancel()
+				c.mu.Lock()
+				c.closing, c.writing, c.queue = true, true, nil
+				c.mu.Unlock()
+				return
 			}
 		}
 	}

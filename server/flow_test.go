@@ -129,7 +129,7 @@ func TestIdempotentAcrossRestart(t *testing.T) {
 	r.set("t", "op-other", "k2", `3`)
 	require.NoError(t, s.Shutdown(context.Background()))
 
-	s2 := start(t, &server.Options{DataDir: dir})
+	s2 := start(t, &server.Options{DataDir: dir, History: 8}) // another --history: the existing stream is kept
 	r2 := dialRaw(t, s2)
 	r2.hello("")
 	after := r2.set("t", "op-same", "k", `4`)

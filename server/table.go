@@ -98,32 +98,33 @@ func (t *table) ensure(ctx context.Context) error {
 	if t.ensured {
 		return nil
 	}
+	// The bucket's stream is created directly, with the dedupe window in
+	// the same call: two relays creating it at once send the same config,
+	// which JetStream accepts from both. (CreateKeyValue followed by
+	// UpdateStream from two relays at once stalled a 3-node cluster for
+	// 10 s.) The config is what nats.go's CreateKeyValue makes, so NATS
+	// tools still see a KV bucket.
 	js := t.s.js
-	_, err := js.KeyValue(ctx, t.bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: t.bucket, History: uint8(t.s.opts.History), Storage: jetstream.FileStorage, Replicas: t.s.opts.Replicas,
-			Description: "tabsync table " + t.name,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			_, err = js.KeyValue(ctx, t.bucket) // another relay created it
+	cfg := jetstream.StreamConfig{
+		Name: t.stream, Description: "tabsync table " + t.name, Subjects: []string{t.subj + ">"},
+		MaxMsgsPerSubject: int64(t.s.opts.History), MaxBytes: -1, MaxMsgs: -1, MaxMsgSize: -1, MaxConsumers: -1,
+		Storage: jetstream.FileStorage, Replicas: t.s.opts.Replicas, Discard: jetstream.DiscardNew,
+		AllowRollup: true, DenyDelete: true, AllowDirect: true, Duplicates: t.s.opts.DedupeWindow,
+	}
+	_, err := js.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		// It exists with another config (an older tabsync, another
+		// --history): keep it, but make sure it remembers opIds long enough.
+		var st jetstream.Stream
+		if st, err = js.Stream(ctx, t.stream); err == nil {
+			if old := st.CachedInfo().Config; old.Duplicates < t.s.opts.DedupeWindow {
+				old.Duplicates = t.s.opts.DedupeWindow
+				_, err = js.UpdateStream(ctx, old)
+			}
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("table %s: bucket: %w", t.name, err)
-	}
-	// The dedupe window is a stream setting that KV config calls reset to
-	// 2 minutes (see SERVER-NOTES): set it after them, every time.
-	st, err := js.Stream(ctx, t.stream)
-	if err != nil {
-		return fmt.Errorf("table %s: stream: %w", t.name, err)
-	}
-	cfg := st.CachedInfo().Config
-	if cfg.Duplicates < t.s.opts.DedupeWindow {
-		cfg.Duplicates = t.s.opts.DedupeWindow
-		if _, err := js.UpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("table %s: setting the dedupe window: %w", t.name, err)
-		}
+		return fmt.Errorf("table %s: creating its stream: %w", t.name, err)
 	}
 	t.ensured = true
 	return nil

@@ -47,7 +47,11 @@ var (
 	subsN     = flag.Int("subs", 1000, "subscribers in the fan-out runs")
 	idleN     = flag.Int("idle", 10000, "idle connections in the memory run")
 	fanoutMsg = flag.Int("messages", 300, "messages per fan-out run")
+	verbose   = flag.Bool("v", false, "print the servers' logs")
+	only      = flag.String("only", "", "run only these parts, comma-separated: fanout,writes,idle,cluster")
 )
+
+func want(part string) bool { return *only == "" || strings.Contains(","+*only+",", ","+part+",") }
 
 const token = "bench-token-0123456789"
 
@@ -79,48 +83,58 @@ func main() {
 	check(err)
 
 	// 1. Fan-out: one writer, N subscribers, one table.
-	hub := startProc(self, []string{"-hub", "127.0.0.1:0"}, nil, hubAddrRE)
-	res.FanoutHub = fanout(hubTarget(hub.addr), 1, *subsN, *fanoutMsg)
-	hub.stop()
-	log.Printf("fan-out, hub:   %s", res.FanoutHub)
-	relay := startRelay(bin, tmp, "one", nil)
-	res.FanoutRelay = fanout(relayTarget([]string{relay.addr}), 1, *subsN, *fanoutMsg)
-	log.Printf("fan-out, relay: %s", res.FanoutRelay)
+	if want("fanout") {
+		hub := startProc(self, []string{"-hub", "127.0.0.1:0"}, nil, hubAddrRE)
+		res.FanoutHub = fanout(hubTarget(hub.addr), *subsN, *fanoutMsg)
+		hub.stop()
+		log.Printf("fan-out, hub:   %s", res.FanoutHub)
+		relay := startRelay(bin, tmp, "one", nil)
+		res.FanoutRelay = fanout(relayTarget([]string{relay.addr}), *subsN, *fanoutMsg)
+		relay.stop()
+		log.Printf("fan-out, relay: %s", res.FanoutRelay)
+	}
 
 	// 2. Acked writes: 100 writers on 10 tables.
-	res.WritesRelay = writes(relayTarget([]string{relay.addr}), 100, 10, 5*time.Second)
-	log.Printf("writes, relay: %s", res.WritesRelay)
-	relay.stop()
-	hub = startProc(self, []string{"-hub", "127.0.0.1:0"}, nil, hubAddrRE)
-	res.WritesHub = writes(hubTarget(hub.addr), 100, 10, 5*time.Second)
-	log.Printf("writes, hub:   %s", res.WritesHub)
-	hub.stop()
+	if want("writes") {
+		relay := startRelay(bin, tmp, "writes", nil)
+		res.WritesRelay = writes(relayTarget([]string{relay.addr}), 100, 10, 5*time.Second)
+		relay.stop()
+		log.Printf("writes, relay: %s", res.WritesRelay)
+		hub := startProc(self, []string{"-hub", "127.0.0.1:0"}, nil, hubAddrRE)
+		res.WritesHub = writes(hubTarget(hub.addr), 100, 10, 5*time.Second)
+		hub.stop()
+		log.Printf("writes, hub:   %s", res.WritesHub)
+	}
 
 	// 3. Idle connections.
-	hub = startProc(self, []string{"-hub", "127.0.0.1:0"}, nil, hubAddrRE)
-	res.IdleHub = idle(hub, hubTarget(hub.addr), *idleN)
-	hub.stop()
-	log.Printf("idle, hub:   %s", res.IdleHub)
-	relay = startRelay(bin, tmp, "idle", nil)
-	res.IdleRelay = idle(relay, relayTarget([]string{relay.addr}), *idleN)
-	relay.stop()
-	log.Printf("idle, relay: %s", res.IdleRelay)
+	if want("idle") {
+		hub := startProc(self, []string{"-hub", "127.0.0.1:0"}, nil, hubAddrRE)
+		res.IdleHub = idle(hub, hubTarget(hub.addr), *idleN)
+		hub.stop()
+		log.Printf("idle, hub:   %s", res.IdleHub)
+		relay := startRelay(bin, tmp, "idle", nil)
+		res.IdleRelay = idle(relay, relayTarget([]string{relay.addr}), *idleN)
+		relay.stop()
+		log.Printf("idle, relay: %s", res.IdleRelay)
+	}
 
 	// 4. Fan-out through two relays on a three-node cluster.
-	nodes := startCluster(tmp)
-	var urls []string
-	for _, n := range nodes {
-		urls = append(urls, n.ClientURL())
-	}
-	ra := startRelay(bin, tmp, "c1", []string{"--nats", strings.Join(urls, ","), "--replicas", "3"})
-	rb := startRelay(bin, tmp, "c2", []string{"--nats", urls[1] + "," + urls[2] + "," + urls[0], "--replicas", "3"})
-	res.FanoutCluster = fanout(relayTarget([]string{ra.addr, rb.addr}), 2, *subsN, *fanoutMsg)
-	log.Printf("fan-out, 2 relays on 3 nodes: %s", res.FanoutCluster)
-	ra.stop()
-	rb.stop()
-	for _, n := range nodes {
-		n.Shutdown()
-		n.WaitForShutdown()
+	if want("cluster") {
+		nodes := startCluster(tmp)
+		var urls []string
+		for _, n := range nodes {
+			urls = append(urls, n.ClientURL())
+		}
+		ra := startRelay(bin, tmp, "c1", []string{"--nats", strings.Join(urls, ","), "--replicas", "3"})
+		rb := startRelay(bin, tmp, "c2", []string{"--nats", urls[1] + "," + urls[2] + "," + urls[0], "--replicas", "3"})
+		res.FanoutCluster = fanout(relayTarget([]string{ra.addr, rb.addr}), *subsN, *fanoutMsg)
+		log.Printf("fan-out, 2 relays on 3 nodes: %s", res.FanoutCluster)
+		ra.stop()
+		rb.stop()
+		for _, n := range nodes {
+			n.Shutdown()
+			n.WaitForShutdown()
+		}
 	}
 	res.LoadAfter = loadAvg()
 	if !*quick {
@@ -167,6 +181,9 @@ func startProc(bin string, args, env []string, re *regexp.Regexp) *proc {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			if *verbose {
+				log.Printf("[%s] %s", filepath.Base(bin), sc.Text())
+			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case addr <- m[1]:
@@ -473,13 +490,14 @@ func (f Fanout) String() string {
 	return fmt.Sprintf("%d subscribers, %d messages: p50 %.2f ms, p99 %.2f ms, max %.2f ms", f.Subscribers, f.Messages, f.P50Ms, f.P99Ms, f.MaxMs)
 }
 
-func fanout(t target, relays, subs, msgs int) Fanout {
+func fanout(t target, subs, msgs int) Fanout {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	table := fmt.Sprintf("fan%d", time.Now().UnixNano()%1e9)
 	const warm = 20
 	total := warm + msgs
-	last := make([]atomic.Int64, total) // ns of the last arrival
+	last := make([]atomic.Int64, total)  // ns of the last arrival
+	count := make([]atomic.Int64, total) // arrivals
 	var arrived sync.WaitGroup
 	var wg sync.WaitGroup
 	var closers []func()
@@ -503,6 +521,7 @@ func fanout(t target, relays, subs, msgs int) Fanout {
 						return
 					}
 					now := time.Now().UnixNano()
+					count[k].Add(1)
 					for {
 						old := last[k].Load()
 						if now <= old || last[k].CompareAndSwap(old, now) {
@@ -521,7 +540,12 @@ func fanout(t target, relays, subs, msgs int) Fanout {
 		sent[k] = time.Now().UnixNano()
 		check(send(k))
 		check(ack())
-		time.Sleep(15 * time.Millisecond) // let the fan-out finish: latency, not throughput
+		// One message at a time: wait until every subscriber has it, so
+		// this measures latency, not queueing behind earlier messages.
+		for wait := time.Now().Add(5 * time.Second); count[k].Load() < int64(subs) && time.Now().Before(wait); {
+			time.Sleep(200 * time.Microsecond)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 	done := make(chan struct{})
 	go func() { arrived.Wait(); close(done) }()
