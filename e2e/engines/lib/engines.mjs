@@ -243,6 +243,10 @@ class WebKitBrowser {
     b.queue = Promise.resolve();
     b.current = null;
     b.tabs = [];
+    // If this process ends without close (a crash, a failed run), take Xvfb
+    // and the driver with it; MiniBrowser ends with its X server.
+    b.killChildren = () => b.children.forEach((c) => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'));
+    process.once('exit', b.killChildren);
     try {
       const display = await b.startXvfb(xvfb);
       const port = await freePort();
@@ -325,6 +329,7 @@ class WebKitBrowser {
   }
 
   async close() {
+    process.removeListener('exit', this.killChildren);
     if (this.driver) await withTimeout(this.driver.quit(), 15_000, 'webkit: quitting').catch(() => {});
     for (const c of this.children.reverse()) {
       if (c.exitCode === null && c.signalCode === null) {
