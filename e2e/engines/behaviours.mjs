@@ -270,18 +270,28 @@ export const behaviours = {
 
     const t1 = Date.now();
     await h.eval('(set({m: 1}), set({m: 2}), true)');
-    await v.waitFor('store.getState().m === 1'); // the throttle's leading edge
+    await v.waitFor('store.getState().m >= 1'); // the throttle's leading edge (m: 2 may follow at once)
     s.record('fromHiddenFirstMs', Date.now() - t1);
     await v.waitFor('store.getState().m === 2', 30_000); // after the throttle's timer
     s.record('fromHiddenFinalMs', Date.now() - t1);
 
-    // A new tab asks for the state; the hidden leader answers.
+    // A new tab asks for the state; the hidden leader answers. A listener
+    // on the channel in the new tab times the request and the answer.
     const [late] = await s.openTabs(1, { fresh: true });
-    const t2 = Date.now();
+    await late.eval(`(() => {
+      window.asked = window.answered = 0;
+      const l = (window.listener = new BroadcastChannel(${JSON.stringify(ch)}));
+      l.onmessage = ({ data: m }) => {
+        if (m.type === 'STATE_REQUEST' && !asked) asked = performance.now();
+        if (m.type === 'STATE_RESPONSE' && asked && !answered) answered = performance.now();
+      };
+      return true;
+    })()`);
     await late.setup(ch, 'enableLeaderElection: true');
     await late.waitFor('store.getState().n === 1 && store.getState().m === 2', 10_000);
-    s.record('hiddenAnswersNewTabMs', Date.now() - t2);
-    assert.ok(Date.now() - t2 < 900, `the hidden leader answered the new tab after ${Date.now() - t2} ms, not at once`);
+    const answerMs = round(await late.eval('(listener.close(), answered - asked)'), 0);
+    s.record('hiddenAnswersNewTabMs', answerMs);
+    assert.ok(answerMs < 800, `the hidden leader answered the new tab after ${answerMs} ms, not at once`);
 
     await sleep(2000);
     assert.equal(await h.eval('sync.isLeader()'), true, 'the hidden leader keeps the lock');

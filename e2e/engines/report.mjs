@@ -24,7 +24,7 @@ const rows = [
   ['setTimeout(fn, 10) in a hidden tab fires after', (e, r) => ms(r.hiddenTimerMs)],
   ['Hidden tab: a change reaches it', (e, r) => ms(r.toHiddenMs)],
   ["Hidden tab: its change's first / final value arrives", (e, r) => `${ms(r.fromHiddenFirstMs)} / ${ms(r.fromHiddenFinalMs)}`],
-  ['Hidden leader: a new tab, created → has its state', (e, r) => ms(r.hiddenAnswersNewTabMs)],
+  ["Hidden leader answers a new tab's state request after", (e, r) => ms(r.hiddenAnswersNewTabMs)],
   ['Not passing', (e, r) => [...r.failed, ...r.skipped].join('; ') || 'none'],
 ];
 const line = (cells) => `| ${cells.join(' | ')} |`;
