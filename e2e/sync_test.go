@@ -41,9 +41,14 @@ func TestSync(t *testing.T) {
 func (s *suite) testScriptTagAndModule(t *testing.T) {
 	ch := channelFor(t)
 	script, module := s.open(t, "?build=iife"), s.open(t, "")
+	// The script-tag global and the ESM entry expose the same public
+	// names and nothing else (npm's dist.test.mjs adds index.d.ts).
+	public := []string{"IndexedDBSync", "createBroadcastSync", "createTableSync", "init", "isSupported"}
 	var exports []string
 	script.Eval(t, `Object.keys(TabSync).sort()`, &exports)
-	assert.Equal(t, []string{"createBroadcastSync", "init", "isSupported"}, exports)
+	assert.Equal(t, public, exports, "window.TabSync")
+	module.Eval(t, `import("/tabsync/tabsync.mjs").then((m) => Object.keys(m).sort())`, &exports)
+	assert.Equal(t, public, exports, "the ESM entry")
 	script.setup(t, ch, ``, "{}")
 	module.setup(t, ch, ``, "{}")
 

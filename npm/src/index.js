@@ -2,6 +2,7 @@
 // engine itself is Go compiled to WebAssembly, loaded on first use.
 import { loadModule } from './loader.js';
 import { createInstance } from './instance.js';
+import { LAZY } from './private.js';
 
 export { createTableSync, IndexedDBSync } from './tables.js';
 
@@ -42,17 +43,11 @@ function safe(check) {
  * loads in the background and calls made meanwhile are replayed in order.
  */
 export function createBroadcastSync(store, config) {
-  return _createBroadcastSync(store, config, true);
-}
-
-/**
- * Internal (used by tabsync/react, not part of the API): `eager` false defers
- * loading the module until the first command, so a render on the server or a
- * discarded StrictMode render fetches nothing.
- * @internal
- */
-export function _createBroadcastSync(store, config, eager) {
   validate(store, config);
+  // tabsync/react asks, through a symbol-keyed config entry that is no public
+  // name, to load the module on the first command rather than at once, so a
+  // render on the server or a discarded StrictMode render fetches nothing.
+  const eager = config[LAZY] !== true;
   const tabId = newTabId();
   if (!devtoolsOn(config.devtools)) return createInstance(store, config, tabId, () => loadModule(initUrl), { eager });
   const [tapped, tappedConfig, close] = devtoolsTap(store, config, tabId);

@@ -9,7 +9,8 @@
 //   called), and a 1 s poll of those two cheap synchronous calls catches tab
 //   count changes, which no callback reports.
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { _createBroadcastSync } from './index.js';
+import { createBroadcastSync } from './index.js';
+import { LAZY } from './private.js';
 
 const POLL_MS = 1000;
 
@@ -17,21 +18,18 @@ function createEntry(store, config) {
   const listeners = new Set();
   const notify = () => listeners.forEach((l) => l());
   const userOnChange = config.onSyncStateChange;
-  const sync = _createBroadcastSync(
-    store,
-    {
-      ...config,
-      onSyncStateChange(state) {
-        // Called from the wasm event loop: never let a render error escape.
-        try {
-          if (typeof userOnChange === 'function') userOnChange(state);
-        } finally {
-          notify();
-        }
-      },
+  const sync = createBroadcastSync(store, {
+    ...config,
+    onSyncStateChange(state) {
+      // Called from the wasm event loop: never let a render error escape.
+      try {
+        if (typeof userOnChange === 'function') userOnChange(state);
+      } finally {
+        notify();
+      }
     },
-    false, // load the wasm on start(), i.e. in the effect, never during render
-  );
+    [LAZY]: true, // load the wasm on start(), i.e. in the effect, never during render
+  });
   let timer = null;
   return {
     store,

@@ -100,3 +100,36 @@ test('the IIFE build defines TabSync and takes the wasm URL from its script tag'
   await assert.rejects(sandbox.TabSync.init(), /404/);
   assert.deepEqual(fetched, ['https://cdn.example/tabsync@0.1.0/dist/tabsync.wasm']);
 });
+
+// The three ways an app reaches tabsync expose the same public names and
+// nothing else: the ESM entry's exports, the script-tag build's TabSync
+// global, and the values the type declarations export (types aside).
+// Internals (tabsync/react's lazy load) travel by src/private.js.
+test('the ESM entry, the script-tag global and index.d.ts expose the same names', { skip }, async () => {
+  const esm = Object.keys(await import(dist + 'tabsync.mjs')).sort();
+
+  const sandbox = { document: { currentScript: null }, URL, console, WebAssembly, Promise, crypto, performance, TextEncoder, TextDecoder };
+  sandbox.globalThis = sandbox;
+  sandbox.window = sandbox;
+  vm.createContext(sandbox);
+  vm.runInContext(readFileSync(dist + 'tabsync.js', 'utf8'), sandbox);
+  const global = Object.keys(sandbox.TabSync).sort();
+
+  const ts = (await import('typescript')).default;
+  const program = ts.createProgram([dist + 'index.d.ts'], { noEmit: true, skipLibCheck: true });
+  const checker = program.getTypeChecker();
+  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(dist + 'index.d.ts'));
+  const declared = checker
+    .getExportsOfModule(moduleSymbol)
+    .filter((s) => {
+      const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+      return (target.flags & ts.SymbolFlags.Value) !== 0;
+    })
+    .map((s) => s.name)
+    .sort();
+
+  const want = ['IndexedDBSync', 'createBroadcastSync', 'createTableSync', 'init', 'isSupported'];
+  assert.deepEqual(esm, want, 'the ESM entry');
+  assert.deepEqual(global, want, 'window.TabSync');
+  assert.deepEqual(declared, want, 'index.d.ts');
+});
