@@ -365,6 +365,9 @@ func (s *Sync) post(msg protocol.Message) {
 		kept := msg.Entries[:0:0]
 		for _, en := range msg.Entries {
 			if _, cerr := safejs.Safe(jsStructClone).Invoke(jv(en.Value)); cerr != nil {
+				// Reported once: the engine leaves this write out of its
+				// digest and its answers from now on.
+				s.e.Unsendable(en.Key, en.Version.Clock)
 				s.report("send", "the value of "+en.Key+" cannot be cloned and is not synced: "+cerr.Error(), cerr)
 				continue
 			}

@@ -180,19 +180,26 @@ func TestUncloneableValueIsReportedAndTheRestSyncs(t *testing.T) {
 
 	eventually(t, "b to get the cloneable keys", func() bool { return b.get("n") == "2" && b.get("ok") == `"yes"` })
 	assert.Equal(t, "null", b.get("bad"))
-	// Reported each time a message would carry it: the update, and the
-	// answer to b's first state request if that goes out after the change.
 	errs := a.errors()
-	require.NotEmpty(t, errs)
-	for _, e := range errs {
-		assert.Contains(t, e, "send: the value of bad cannot be cloned and is not synced")
-	}
+	require.Len(t, errs, 1, "reported once")
+	assert.Contains(t, errs[0], "send: the value of bad cannot be cloned and is not synced")
 	assert.Equal(t, "DataCloneError", a.log.Get("errors").Index(0).Get("cause").Get("name").String(), "the cause is the browser's error")
 	assert.Empty(t, b.errors())
 
-	// Syncing goes on.
+	// The value never leaves a, so it is left out of a's digest: the two
+	// tabs do not ask each other for their state every two pings, and
+	// answering b's requests does not meet the value again.
+	assert.Equal(t, b.s.e.Digest(), a.s.e.Digest())
+	b.s.handle(b.s.e.RequestState(now()))
+	b.s.handle(b.s.e.RequestState(now()))
 	a.set("{n: 3}")
 	eventually(t, "b to get the next change", func() bool { return b.get("n") == "3" })
+	assert.Len(t, a.errors(), 1, "still reported once")
+	assert.Equal(t, b.s.e.Digest(), a.s.e.Digest())
+
+	// Another value that cannot be cloned is reported too.
+	a.set("{bad: {other() {}}}")
+	eventually(t, "the second value to be reported", func() bool { return len(a.errors()) == 2 })
 }
 
 func TestRequestAndBroadcastState(t *testing.T) {

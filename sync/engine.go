@@ -129,6 +129,9 @@ type Stats struct {
 type entry struct {
 	value   conflict.Value
 	version conflict.Version
+	// unsent is the clock of a write of this key that cannot leave the
+	// tab (see Engine.Unsendable); it applies while it is the version's.
+	unsent conflict.Clock
 	// unmerged is, under merge and custom, a write of this tab that a
 	// later concurrent write replaced before anyone combined the two (see
 	// Engine.write): the next write of this tab combines it in.
@@ -336,6 +339,23 @@ func (e *Engine) Value(key string) (conflict.Value, conflict.Version, bool) {
 		return nil, conflict.Version{}, false
 	}
 	return en.value, en.version, true
+}
+
+// Unsendable records that the write of key with clock c cannot leave this
+// tab: the browser failed to clone its value (a function or a DOM node
+// inside it). Until the key's next write, the engine neither counts it in
+// its Digest nor sends it in a state response or a broadcast, so that peers,
+// which can never receive it, do not ask for it every few pings and the
+// failure is not met (and reported) again and again.
+func (e *Engine) Unsendable(key string, c conflict.Clock) {
+	if en := e.entries[key]; en != nil && en.version.Clock == c {
+		en.unsent = c
+	}
+}
+
+// sendable reports whether en can leave the tab (see Unsendable).
+func (en *entry) sendable() bool {
+	return en.unsent.IsZero() || en.unsent != en.version.Clock
 }
 
 // Keys returns the synced keys the engine holds, sorted.

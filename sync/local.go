@@ -228,7 +228,7 @@ func (e *Engine) BroadcastState(now int64, keys []string) Ready {
 	}
 	var entries []protocol.Entry
 	for _, k := range keys {
-		if en := e.entries[k]; en != nil && e.Synced(k) && !en.version.IsZero() {
+		if en := e.entries[k]; en != nil && e.Synced(k) && !en.version.IsZero() && en.sendable() {
 			entries = append(entries, protocol.Entry{Key: k, Entry: conflict.Entry{Value: en.value, Version: en.version}})
 		}
 	}

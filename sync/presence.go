@@ -97,7 +97,7 @@ func (e *Engine) Digest() string {
 	var sum uint64
 	n := 0
 	for k, en := range e.entries {
-		if en.version.IsZero() {
+		if en.version.IsZero() || !en.sendable() {
 			continue
 		}
 		h := newHash()

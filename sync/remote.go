@@ -271,7 +271,7 @@ func (e *Engine) respond(now int64, req, to string, rd *Ready) {
 	var chunks [][]protocol.Entry
 	for _, k := range e.Keys() {
 		en := e.entries[k]
-		if en.version.IsZero() || !e.Synced(k) {
+		if en.version.IsZero() || !e.Synced(k) || !en.sendable() {
 			continue
 		}
 		n, _ := e.m.Size(en.value, e.cfg.Limits.MaxBytes, e.cfg.Limits.MaxDepth)

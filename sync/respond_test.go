@@ -46,3 +46,43 @@ func msgTypes(msgs []protocol.Message) []protocol.Type {
 	}
 	return out
 }
+
+// A write the browser could not clone (the bridge calls Unsendable when
+// postMessage fails on it) stays out of the digest and of state responses
+// until the key is written again: peers, which never get it, do not ask for
+// it every two pings, and the failure is not met again at each answer.
+func TestUnsendableWriteLeavesDigestAndResponsesAlone(t *testing.T) {
+	a := newTab(t, "a", tsync.Config{})
+	b := newTab(t, "b", tsync.Config{})
+	a.start(t0)
+	b.deliver(t0, b.start(t0).Messages...)
+	a.deliver(t0, b.sent...)
+	a.set(t0+10, "n", 1.0)
+	b.deliver(t0+10, a.sentOf(protocol.StateUpdate)...)
+	require.Equal(t, a.e.Digest(), b.e.Digest())
+
+	rd := a.set(t0+20, "bad", map[string]any{"f": "cannot be cloned"})
+	require.Len(t, rd.Messages, 1)
+	a.e.Unsendable("bad", a.version("bad").Clock)
+	assert.Equal(t, b.e.Digest(), a.e.Digest(), "the digest leaves the write out")
+
+	n := len(a.sent)
+	a.deliver(t0+30, protocol.Message{Type: protocol.StateRequest, Tab: "b", Seq: 99, Req: "r1", To: "a"})
+	var resp []protocol.Message
+	for _, m := range a.sent[n:] {
+		if m.Type == protocol.StateResponse {
+			resp = append(resp, m)
+		}
+	}
+	require.Len(t, resp, 1)
+	for _, en := range resp[0].Entries {
+		assert.NotEqual(t, "bad", en.Key, "a response leaves the write out")
+	}
+	assert.Empty(t, a.do(a.e.BroadcastState(t0+40, []string{"bad"})).Messages, "so does a broadcast")
+
+	// The next write of the key is sent as usual.
+	a.set(t0+50, "bad", "fine now")
+	assert.NotEqual(t, b.e.Digest(), a.e.Digest())
+	b.deliver(t0+50, a.sentOf(protocol.StateUpdate)[2])
+	assert.Equal(t, b.e.Digest(), a.e.Digest())
+}
