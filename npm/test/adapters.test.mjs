@@ -367,3 +367,16 @@ test('strategies through the adapters: merge (vue) and first-write-wins (redux) 
   assert.equal(ra.getState().count, rb.getState().count, 'both tabs end with the same value');
   assert.ok(ra.tabsync.getStats().conflicts + rb.tabsync.getStats().conflicts >= 1, 'decided as a conflict');
 });
+
+test('package.json exports each adapter with its types, ships its files, and lists its framework as an optional peer', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const peers = { redux: 'redux', pinia: 'pinia', vue: 'vue', svelte: 'svelte', valtio: 'valtio', jotai: 'jotai' };
+  for (const [name, peer] of Object.entries(peers)) {
+    assert.deepEqual(pkg.exports[`./${name}`], { types: `./dist/${name}.d.ts`, import: `./dist/${name}.mjs` });
+    assert.ok(pkg.files.includes(`dist/${name}.mjs`) && pkg.files.includes(`dist/${name}.d.ts`), `${name} is shipped`);
+    assert.ok(pkg.peerDependencies[peer], `${peer} is a peer`);
+    assert.equal(pkg.peerDependenciesMeta[peer].optional, true, `${peer} is optional`);
+    assert.equal(pkg.dependencies?.[peer], undefined, `${peer} is not a dependency`);
+  }
+  for (const f of ['dist/adapter.mjs', 'dist/devtools.mjs']) assert.ok(pkg.files.includes(f), `${f} is shipped`);
+});
