@@ -93,9 +93,8 @@ npm-test:
 
 e2e:
 	@echo "==> e2e tests (headless Chromium)"
-	@# The timeout is a safety net for a hung browser, not the budget: the
-	@# suite takes 4-6 minutes on a quiet 2-core machine and past 10 under
-	@# a load of 30, where 10m cut it off mid-run.
+	@# The timeout is a safety net for a hung browser, not the budget: at a
+	@# load average of 30 on 2 cores, 10m cut the suite off mid-run.
 	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
 	echo "    browser: $$CHROME"; \
 	SOAK_DURATION=$(SOAK_DURATION_TEST) $(GO) test -tags e2e -timeout 20m ./e2e/...
