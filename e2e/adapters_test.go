@@ -216,7 +216,8 @@ new PerformanceObserver((list) => {
 // a tabsync:send measure, the receiver a tabsync/applied action naming the
 // keys and the source tab and tabsync:receive and tabsync:apply measures.
 // With devtools 'auto' in the demos' production build, the extension is
-// never called and devtools.mjs is never fetched.
+// never called and devtools.mjs is never fetched. The script-tag build loads
+// devtools.mjs from beside tabsync.js.
 func TestDevtools(t *testing.T) {
 	b := NewBrowser(t)
 	base := serveFrameworkDemos(t, b)
@@ -267,4 +268,28 @@ func TestDevtools(t *testing.T) {
 	assert.True(t, fetched, "devtools on: its module is fetched")
 	require.Empty(t, a.Exceptions())
 	require.Empty(t, c.Exceptions())
+
+	// The script-tag build fetches devtools.mjs from beside tabsync.js.
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "script.html"), []byte(`<!doctype html>
+<meta charset="utf-8"><title>script tag, devtools</title><link rel="icon" href="data:,">
+<script src="/tabsync/tabsync.js"></script>
+<script>
+  let state = { n: 0 };
+  window.sync = TabSync.createBroadcastSync(
+    { getState: () => state, setState: (p) => (state = { ...state, ...p }), subscribe: () => () => {} },
+    { channelName: 'e2e-devtools-script', devtools: true });
+  sync.start();
+</script>`), 0o644))
+	root := RepoRoot(t)
+	scriptBase := b.Serve(map[string]string{"/": dir, "/tabsync/": filepath.Join(root, "npm", "dist")})
+	s := b.OpenTab(t, "about:blank")
+	Call(t, s, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: devtoolsStub})
+	s.url = scriptBase + "/script.html"
+	s.Eval(t, `location.href = `+strconv.Quote(s.url)+`, true`, nil)
+	s.WaitFor(t, `window.devtoolsLog && devtoolsLog.connected.length === 1`, LoadTimeout)
+	var from []string
+	s.Eval(t, `performance.getEntriesByType("resource").filter((e) => e.name.includes("devtools")).map((e) => new URL(e.name).pathname)`, &from)
+	assert.Equal(t, []string{"/tabsync/devtools.mjs"}, from)
+	assert.Empty(t, s.Exceptions())
 }

@@ -78,6 +78,7 @@ const scriptWasmUrl = {
   setup(build) {
     build.onResolve({ filter: /^\.\/wasm-url\.js$/ }, () => ({ path: join(src, 'wasm-url-script.js') }));
     build.onResolve({ filter: /^\.\/tables-wasm-url\.js$/ }, () => ({ path: join(src, 'tables-wasm-url-script.js') }));
+    build.onResolve({ filter: /^\.\/devtools-load\.js$/ }, () => ({ path: join(src, 'devtools-load-script.js') }));
   },
 };
 

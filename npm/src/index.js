@@ -3,6 +3,7 @@
 import { loadModule } from './loader.js';
 import { createInstance } from './instance.js';
 import { LAZY } from './private.js';
+import { loadDevtools } from './devtools-load.js';
 
 export { createTableSync, IndexedDBSync } from './tables.js';
 
@@ -76,7 +77,7 @@ function devtoolsOn(option) {
 function devtoolsTap(store, config, tabId) {
   let on = null;
   const tap = (event, arg) => on && on(event, arg);
-  import('./devtools.js').then(
+  loadDevtools().then(
     (m) => (on = m.attach(store, config, tabId)),
     (err) => console.error('tabsync: loading devtools failed', err),
   );
