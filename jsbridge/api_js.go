@@ -109,6 +109,7 @@ func (s *Sync) method(name string, arg js.Value) any {
 		if !s.Active() {
 			return nil
 		}
+		s.flushLocal()
 		var keys []string
 		if typeOf(arg) == js.TypeObject && jsIsArray.Invoke(arg).Bool() {
 			for i := 0; i < arg.Length(); i++ {

@@ -26,6 +26,108 @@ globalThis.__tabsyncHelpers = {
     return out.length === 0 ? 0 : out.length === 1 ? out[0] : out;
   },
 
+  // watch subscribes to the store for one instance and batches its local
+  // changes: the store's listener runs here, in JavaScript, and Go hears
+  // of the changes of one task once, at its end (a microtask), as
+  // notify(next, base, keys): the state now, the state before the task's
+  // first change, and the keys that differ between them (as changedKeys
+  // answers). A key changed and changed back within the task is left out.
+  // A getter of the state that throws is told as notify(undefined,
+  // undefined, 0, thrown).
+  // With eager set (the config has shouldSync, which judges each change
+  // on its own), every change is told at once. state is the store's
+  // state now, for stores whose listeners get no previous state.
+  // While apply(patch) hands a remote patch to the store's setState, the
+  // patch's own keys are no local change even if the store altered them
+  // on the way (that could echo for ever); keys a store subscriber
+  // derives from them are.
+  // Returns { apply, flush, receiver, unsubscribe }; subscribe's throw
+  // goes to the caller.
+  watch(store, notify, eager, state) {
+    const helpers = globalThis.__tabsyncHelpers;
+    let last = state; // the store's state as last seen
+    let base;
+    let pending = null; // Set of changed keys, or null
+    let applying = null; // the patch being applied
+    let queued = false;
+    const flush = () => {
+      queued = false;
+      if (pending === null) return;
+      const keys = [];
+      const before = base;
+      const list = pending;
+      pending = null;
+      base = undefined;
+      const objects = last !== null && typeof last === 'object' && before !== null && typeof before === 'object';
+      for (const k of list) {
+        let same = false;
+        if (objects) {
+          try {
+            same = Object.is(last[k], before[k]) && (k in last) === (k in before);
+          } catch {
+            // a getter threw: the engine reads the key and says so
+          }
+        }
+        if (!same) keys.push(k);
+      }
+      if (keys.length > 0) notify(last, before, keys.length === 1 ? keys[0] : keys);
+    };
+    // The store calls it: a throw would go to whoever called setState.
+    const listener = (next, prev) => {
+      try {
+        if (prev === undefined) prev = last;
+        last = next;
+        const changed = helpers.changedKeys(next, prev);
+        if (changed === 0) return;
+        const list = typeof changed === 'string' ? [changed] : changed;
+        for (const k of list) {
+          if (applying !== null && Object.prototype.hasOwnProperty.call(applying, k)) continue;
+          if (pending === null) {
+            pending = new Set();
+            base = prev;
+          }
+          pending.add(k);
+        }
+      } catch (err) {
+        notify(undefined, undefined, 0, err); // a getter of the state threw
+        return;
+      }
+      if (pending === null) return;
+      if (eager) flush();
+      else if (!queued) {
+        queued = true;
+        queueMicrotask(flush);
+      }
+    };
+    const unsubscribe = store.subscribe(listener);
+    return {
+      apply(patch) {
+        flush(); // what this tab changed first, it changed first
+        applying = patch;
+        try {
+          store.setState(patch);
+        } finally {
+          applying = null;
+          last = store.getState();
+        }
+      },
+      flush,
+      // receiver wraps a BroadcastChannel message listener: what this
+      // tab changed before the message came is told first, and the
+      // listener gets the message's data, not the event.
+      receiver(onData) {
+        return (ev) => {
+          flush();
+          onData(ev.data);
+        };
+      },
+      unsubscribe() {
+        pending = null;
+        if (typeof unsubscribe === 'function') unsubscribe();
+      },
+    };
+  },
+
   // keysOf is Object.keys(o) answered as changedKeys answers: 0, the key
   // itself, or an array.
   keysOf(o) {

@@ -38,6 +38,7 @@ type model struct {
 	config      js.Value // reads the user's config (parseConfig)
 	lifecycle   js.Value // follows the page lifecycle (watchLifecycle)
 	handle      js.Value // builds a Handle around its one Go function
+	watch       js.Value // subscribes to the store, batching local changes
 	// interned holds the strings every message carries (the type names,
 	// the tab's own id) as JavaScript strings made once: js.ValueOf of a
 	// string costs a finalizer each time, as much as the rest of encoding
@@ -50,12 +51,12 @@ func loadHelpers() (*model, error) {
 	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	for _, name := range []string{"changedKeys", "keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle"} {
+	for _, name := range []string{"changedKeys", "keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch"} {
 		if h.Get(name).Type() != js.TypeFunction {
 			return nil, errHelpers
 		}
 	}
-	m := &model{changedKeys: h.Get("changedKeys"), keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), equal: h.Get("equal"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), interned: map[string]js.Value{}}
+	m := &model{changedKeys: h.Get("changedKeys"), keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), equal: h.Get("equal"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), watch: h.Get("watch"), interned: map[string]js.Value{}}
 	for t := protocol.Type(1); t.String() != "UNKNOWN"; t++ {
 		m.intern(t.String())
 	}

@@ -29,19 +29,17 @@ type Sync struct {
 
 	channel   js.Value // the open BroadcastChannel, or undefined
 	onMessage js.Func
+	receiver  js.Value // onMessage behind the watcher's receiver, the channel's listener
 	onTimer   js.Func
 	timer     js.Value
 	timerAt   int64
 
-	listener    js.Func
-	unsubscribe js.Value
-	last        js.Value // the store state we saw last, for stores that pass no prevState
-	// applying is the remote patch being handed to the store's setState,
-	// nil otherwise: while it is set, only keys outside the patch are a
-	// local change (a store subscriber deriving a value from the remote
-	// change). Keys of the patch are not, even if the store changed them
-	// on the way: taking them for local writes could echo forever.
-	applying *tsync.Patch
+	// listener hears the store's changes from the watcher (helpers.js
+	// watch), which batches those of one task and keeps the keys of a
+	// remote patch being applied from counting as local changes.
+	listener js.Func
+	watcher  js.Value // { apply, flush, receiver, unsubscribe }, or undefined
+	last     js.Value // the store's state when it started last
 	// applied holds the values apply handed to the store, per key, until
 	// the key changes (see dropApplied); shared by the instances of the
 	// page that sync the same store. Set by subscribe.
@@ -72,7 +70,7 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 		return nil, errors.New("tab id " + quote(tab) + " must be 1 to 64 letters, digits, - or _")
 	}
 	m.intern(tab) // in every message it sends
-	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), unsubscribe: js.Undefined()}
+	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), watcher: js.Undefined(), receiver: js.Undefined()}
 	s.el.lock = js.Undefined()
 	s.prefix = "[tabsync:" + tab[max(0, len(tab)-6):] + "]"
 	s.opt, s.problems = parseConfig(config, store, tab, m)
@@ -127,10 +125,11 @@ func (s *Sync) Start() {
 	}
 	s.channel = safejs.Unsafe(ch)
 	if s.onMessage.IsUndefined() {
+		// The watcher's receiver calls it with the message's data.
 		s.onMessage = js.FuncOf(func(_ js.Value, args []js.Value) any {
 			defer s.recover("receive")
-			if len(args) > 0 && s.Active() && !s.held(args[0].Get("data")) {
-				s.handle(s.e.Receive(now(), args[0].Get("data")))
+			if len(args) > 0 && s.Active() && !s.held(args[0]) {
+				s.handle(s.e.Receive(now(), args[0]))
 			}
 			return nil
 		})
@@ -141,11 +140,18 @@ func (s *Sync) Start() {
 			return nil
 		})
 	}
-	s.channel.Call("addEventListener", "message", s.onMessage)
+	s.last = s.getState()
 	s.subscribe()
+	if s.receiver.IsUndefined() {
+		if s.watcher.IsUndefined() { // the store refused the subscription
+			s.receiver = s.onMessage.Value
+		} else {
+			s.receiver = s.watcher.Call("receiver", s.onMessage)
+		}
+	}
+	s.channel.Call("addEventListener", "message", s.receiver)
 	s.watchLifecycle()
 	s.log("Started")
-	s.last = s.getState()
 	if s.electionWarning != "" {
 		s.report("leader", s.electionWarning, nil)
 	}
@@ -165,8 +171,9 @@ func (s *Sync) Stop() {
 	if !s.Active() {
 		return
 	}
+	s.flushLocal()
 	s.handle(s.e.Stop(now()))
-	s.channel.Call("removeEventListener", "message", s.onMessage)
+	s.channel.Call("removeEventListener", "message", s.receiver)
 	s.channel.Call("close")
 	s.channel = js.Undefined()
 	s.clearTimer()
@@ -181,8 +188,8 @@ func (s *Sync) Destroy() {
 		return
 	}
 	s.destroyed = true
-	if typeOf(s.unsubscribe) == js.TypeFunction {
-		s.call(s.unsubscribe)
+	if !s.watcher.IsUndefined() {
+		s.call(s.watcher.Get("unsubscribe"))
 	}
 	s.leaveApplied()
 	for _, undo := range s.lifecycle {
@@ -215,28 +222,27 @@ func (s *Sync) Active() bool {
 }
 
 // subscribe listens to the store once for the life of the instance, so
-// that changes made while stopped are sent by the next start().
+// that changes made while stopped are sent by the next start(). The
+// listener itself is JavaScript (helpers.js watch): Go hears of the changes
+// of a task once, at its end, or of each change at once when the config
+// has shouldSync, which judges changes one by one.
 func (s *Sync) subscribe() {
 	if !s.listener.IsUndefined() {
 		return
 	}
 	s.listener = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		defer s.recover("send")
-		if len(args) == 0 {
+		if len(args) < 3 {
 			return nil
 		}
-		next, prev := args[0], js.Undefined()
-		if len(args) > 1 {
-			prev = args[1]
+		if len(args) > 3 {
+			// A getter of the state threw while the watcher read it.
+			s.report("send", "cannot read the store's state; the change stays in this tab: "+thrownValue{args[3]}.Error(), js.Error{Value: args[3]})
+			return nil
 		}
-		if prev.IsUndefined() {
-			prev = s.last
-		}
-		s.last = next
-		keys := s.m.ChangedKeys(next, prev)
-		if s.applying != nil {
-			keys = s.notApplied(keys)
-		} else if len(s.applied.values) > 0 {
+		next, prev := args[0], args[1]
+		keys := keyList(args[2])
+		if len(s.applied.values) > 0 {
 			keys = s.dropApplied(next, keys)
 		}
 		if len(keys) > 0 {
@@ -245,12 +251,20 @@ func (s *Sync) subscribe() {
 		return nil
 	})
 	s.joinApplied()
-	u, err := s.call(s.store.Get("subscribe"), s.listener.Value)
+	w, err := s.call(s.m.watch, s.store, s.listener.Value, !s.opt.shouldSync.IsUndefined(), s.last)
 	if err != nil {
 		s.report("start", "store.subscribe failed: "+err.Error(), err)
 		return
 	}
-	s.unsubscribe = u
+	s.watcher = w
+}
+
+// flushLocal hands the engine the local changes the watcher holds for the
+// end of the task, before a step that must see them (stop, a flush).
+func (s *Sync) flushLocal() {
+	if !s.watcher.IsUndefined() {
+		s.watcher.Call("flush")
+	}
 }
 
 // dropApplied removes from keys those whose value in next is the very
@@ -393,30 +407,22 @@ func (s *Sync) postWire(wire conflict.Value) error {
 	return err
 }
 
-// notApplied returns the keys that the patch being applied does not hold:
-// a store subscriber wrote them during the apply.
-func (s *Sync) notApplied(keys []string) []string {
-	out := keys[:0]
-	for _, k := range keys {
-		if !slices.Contains(s.applying.Keys, k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // apply hands remote values to the store in one setState, which zustand
-// shallow-merges, so the store's subscribers are notified once.
+// shallow-merges, so the store's subscribers are notified once. The
+// watcher's apply calls it, so that the patch's keys are not taken for
+// local changes.
 func (s *Sync) apply(p *tsync.Patch) {
 	patch := jv(s.m.MakeObject(p.Keys, p.Values))
 	applied := s.joinApplied().values
 	for i, k := range p.Keys {
 		applied[k] = jv(p.Values[i])
 	}
-	s.applying = p
-	_, err := s.call(s.store.Get("setState"), patch)
-	s.applying = nil
-	s.last = s.getState()
+	var err error
+	if s.watcher.IsUndefined() {
+		_, err = s.call(s.store.Get("setState"), patch)
+	} else {
+		_, err = s.call(s.watcher.Get("apply"), patch)
+	}
 	if err != nil {
 		s.report("apply", "store.setState threw while applying "+join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err)
 		return
@@ -492,6 +498,7 @@ func (s *Sync) lifecycleEvent(event string, flag bool) {
 	switch event {
 	case "visibilitychange":
 		if s.Active() && flag {
+			s.flushLocal()
 			s.handle(s.e.Flush(now()))
 		}
 	case "pagehide":
@@ -612,7 +619,6 @@ func (s *Sync) log(line string) {
 // every instance on the page: it is reported like any other failure.
 func (s *Sync) recover(phase string) {
 	if r := recover(); r != nil {
-		s.applying = nil
 		s.report(phase, "internal error (please report it): "+panicText(r), nil)
 	}
 }

@@ -177,7 +177,10 @@ func (e *Engine) schedule(now int64, rd *Ready) {
 	}
 }
 
-// flush sends every pending key in one STATE_UPDATE.
+// flush sends every pending key: in one STATE_UPDATE, or in several when
+// together they would be over the receivers' size limit (a burst of
+// changes batched by the throttle or by jsbridge, which hands the engine
+// a task's changes at once).
 func (e *Engine) flush(now int64, rd *Ready) {
 	e.flushAt = 0
 	if len(e.pendingKeys) == 0 {
@@ -195,7 +198,9 @@ func (e *Engine) flush(now int64, rd *Ready) {
 	e.pending = map[string]bool{}
 	e.pendingKeys = e.pendingKeys[:0]
 	if len(entries) > 0 {
-		e.send(rd, protocol.Message{Type: protocol.StateUpdate, Entries: entries})
+		for _, c := range e.split(entries) {
+			e.send(rd, protocol.Message{Type: protocol.StateUpdate, Entries: c})
+		}
 		if e.cfg.Persist {
 			rd.Persist = append(rd.Persist, entries...)
 		}

@@ -256,6 +256,30 @@ func (e *Engine) onRequest(now int64, msg protocol.Message) {
 	e.answers[msg.Req] = answer{to: msg.Tab, at: at}
 }
 
+// split cuts entries into runs each under 3/4 of Limits.MaxBytes, in
+// order; one entry, or none, is one run, unmeasured (LocalChange measured
+// every value it took).
+func (e *Engine) split(entries []protocol.Entry) [][]protocol.Entry {
+	if len(entries) < 2 {
+		return [][]protocol.Entry{entries}
+	}
+	limit := e.cfg.Limits.MaxBytes * 3 / 4
+	var chunks [][]protocol.Entry
+	start, size := 0, 0
+	for i, en := range entries {
+		n, _ := e.m.Size(en.Value, e.cfg.Limits.MaxBytes, e.cfg.Limits.MaxDepth)
+		// What the entry adds to the payload: the key in state, meta
+		// and seen, the value, and the version and lineage strings.
+		n += 3*(len(en.Key)+4) + len(protocol.FormatStoredVersion(en.Version)) + 8
+		if size+n > limit && i > start {
+			chunks = append(chunks, entries[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	return append(chunks, entries[start:])
+}
+
 // respond sends every versioned synced key to the requester, split into
 // chunks under the size limit.
 func (e *Engine) respond(now int64, req, to string, rd *Ready) {
@@ -266,29 +290,18 @@ func (e *Engine) respond(now int64, req, to string, rd *Ready) {
 		e.flush(now, rd)
 	}
 	limit := e.cfg.Limits.MaxBytes * 3 / 4
-	var chunk []protocol.Entry
-	size := 0
-	var chunks [][]protocol.Entry
+	var entries []protocol.Entry
 	for _, k := range e.Keys() {
 		en := e.entries[k]
 		if en.version.IsZero() || !e.Synced(k) || !en.sendable() {
 			continue
 		}
-		n, _ := e.m.Size(en.value, e.cfg.Limits.MaxBytes, e.cfg.Limits.MaxDepth)
-		if n > limit {
+		if n, _ := e.m.Size(en.value, e.cfg.Limits.MaxBytes, e.cfg.Limits.MaxDepth); n > limit {
 			continue // LocalChange reported it already; it never leaves this tab
 		}
-		// What the entry adds to the payload: the key in state, meta
-		// and seen, the value, and the version and lineage strings.
-		n += 3*(len(k)+4) + len(protocol.FormatStoredVersion(en.version)) + 8
-		if size+n > limit && len(chunk) > 0 {
-			chunks = append(chunks, chunk)
-			chunk, size = nil, 0
-		}
-		chunk = append(chunk, protocol.Entry{Key: k, Entry: conflict.Entry{Value: en.value, Version: en.version}})
-		size += n
+		entries = append(entries, protocol.Entry{Key: k, Entry: conflict.Entry{Value: en.value, Version: en.version}})
 	}
-	chunks = append(chunks, chunk)
+	chunks := e.split(entries)
 	for i, c := range chunks {
 		e.send(rd, protocol.Message{Type: protocol.StateResponse, Req: req, To: to, Entries: c, More: i < len(chunks)-1})
 	}

@@ -388,6 +388,40 @@ func TestLargeStateIsChunkedAndEveryChunkApplied(t *testing.T) {
 	assert.Empty(t, b.errs)
 }
 
+// A batch of changes larger than the receivers' limit (a task's changes,
+// which jsbridge hands over at once, or a throttled burst) goes out in
+// several STATE_UPDATEs that each pass the receiver's size check.
+func TestLargeBatchOfChangesIsSplitUnderTheLimit(t *testing.T) {
+	lim := protocol.Limits{MaxBytes: 2000}
+	a, b := newTab(t, "a", tsync.Config{Limits: lim}), newTab(t, "b", tsync.Config{Limits: lim})
+	h := &hub{tabs: []*tab{a, b}}
+	a.start(t0)
+	b.start(t0)
+	h.settle(t0)
+
+	var kv []any
+	want := map[string]any{}
+	for i := 0; i < 10; i++ {
+		k, v := fmt.Sprintf("k%d", i), strings.Repeat(fmt.Sprint(i), 300)
+		kv = append(kv, k, v)
+		want[k] = v
+	}
+	a.set(t0+10, kv...)
+	h.settle(t0 + 10)
+
+	ups := a.sentOf(protocol.StateUpdate)
+	require.Greater(t, len(ups), 1, "ten values of 600 bytes do not fit in one message of 2000")
+	var sent []string
+	for _, u := range ups {
+		sent = append(sent, keysOf(u)...)
+	}
+	assert.Len(t, sent, 10, "every key goes out once")
+	assert.Zero(t, b.e.Stats().Dropped, "dropped: %v", b.e.Stats().DroppedByReason)
+	for k, v := range want {
+		assert.Equal(t, v, b.store[k], k)
+	}
+}
+
 func TestLateOrDuplicateResponseIsHarmless(t *testing.T) {
 	a, b := newTab(t, "a", tsync.Config{}), newTab(t, "b", tsync.Config{})
 	h := &hub{tabs: []*tab{a, b}}
