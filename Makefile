@@ -5,10 +5,13 @@
 #   make engines the cross-engine suite (e2e/engines, node --test): the
 #                packed package's behaviours in ENGINES=chromium,firefox,webkit;
 #                ENGINES_REPORT=file.json also writes what it measured
-#   make build   npm/dist/: tabsync.wasm (+ .gz, .br), wasm_exec.js, npm build;
-#                the framework demos (examples/frameworks/dist, Vite)
-#   make size    check the size budget: tabsync.wasm gzipped at most 1.16
-#                times tools/sizefloor (a program using only go-indexeddb)
+#   make build   npm/dist/: tabsync.wasm and tabsync-nopersist.wasm (+ .gz,
+#                .br), wasm_exec.js, npm build; the framework demos
+#                (examples/frameworks/dist, Vite)
+#   make size    check the size budgets: tabsync.wasm gzipped at most 1.16
+#                times tools/sizefloor (a program using only go-indexeddb),
+#                tabsync-nopersist.wasm at most 1.32 times
+#                tools/sizefloor/jsonly (a program using only syscall/js)
 #   make demo    build, then serve examples/ at / and npm/dist/ at /tabsync/,
 #                and run tabsync-server on 127.0.0.1:8081 for the tables demo
 #                (storage in DEMO_DATA=.demo-data, printed at start)
@@ -117,12 +120,15 @@ wasm:
 		echo "==> build: skipped, ./wasm has no Go files yet"; \
 		exit 0; \
 	fi; \
-	echo "==> build $(DIST)/tabsync.wasm"; \
+	echo "==> build $(DIST)/tabsync.wasm and $(DIST)/tabsync-nopersist.wasm"; \
 	mkdir -p $(DIST); \
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(DIST)/tabsync.wasm ./wasm; \
+	GOOS=js GOARCH=wasm $(GO) build -tags nopersist -trimpath -ldflags='-s -w' -o $(DIST)/tabsync-nopersist.wasm ./wasm; \
 	cp -f "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js; \
-	tools/precompress.sh $(DIST)/tabsync.wasm; \
-	ls -l $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br | awk '{ printf "    %9d  %s\n", $$5, $$9 }'; \
+	for w in tabsync tabsync-nopersist; do \
+		tools/precompress.sh $(DIST)/$$w.wasm; \
+		ls -l $(DIST)/$$w.wasm $(DIST)/$$w.wasm.gz $(DIST)/$$w.wasm.br | awk '{ printf "    %9d  %s\n", $$5, $$9 }'; \
+	done; \
 	echo "==> build $(DIST)/tabsync-tables.wasm (tables across devices, loaded by createTableSync)"; \
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(DIST)/tabsync-tables.wasm ./wasm/tables; \
 	tools/precompress.sh $(DIST)/tabsync-tables.wasm; \
@@ -143,7 +149,11 @@ npm:
 # The size budget (README.md, Size); make test runs it after build.
 size:
 	@echo "==> size budget"
-	GO=$(GO) tools/sizecheck.sh $(DIST)/tabsync.wasm
+	GO=$(GO) tools/sizecheck.sh $(DIST)/tabsync.wasm ./tools/sizefloor 116
+	GO=$(GO) tools/sizecheck.sh $(DIST)/tabsync-nopersist.wasm ./tools/sizefloor/jsonly 132
+	@# The adapters and the other JavaScript files an app may import beside
+	@# the core, minified and gzipped, each within its budget.
+	if [ -f $(DIST)/adapter.mjs ]; then node tools/jssize.mjs $(DIST); fi
 
 demo: build
 	@if [ -f examples/react/package.json ]; then \
@@ -200,5 +210,6 @@ tools:
 
 clean:
 	rm -rf $(BIN) $(DIST)/tabsync.wasm $(DIST)/tabsync.wasm.gz $(DIST)/tabsync.wasm.br $(DIST)/wasm_exec.js
+	rm -f $(DIST)/tabsync-nopersist.wasm $(DIST)/tabsync-nopersist.wasm.gz $(DIST)/tabsync-nopersist.wasm.br
 	@if [ -f npm/package.json ]; then rm -rf $(DIST); fi
 	rm -rf examples/react/dist examples/frameworks/dist bench/web/dist e2e/engines/node_modules

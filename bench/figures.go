@@ -262,12 +262,23 @@ type burstResult struct {
 // receivers watch for it themselves: flooded with messages, a page may not
 // answer DevTools for many seconds.
 func (r *run) burst(pages []*page, n int) burstResult {
+	return r.burstFrom(pages, n, 0, 0)
+}
+
+// burstFrom is burst with values from `from` on (a second burst changes
+// every key again), spread over tasks of perTask changes when perTask is
+// not 0 (bench.tasks).
+func (r *run) burstFrom(pages []*page, n, from, perTask int) burstResult {
 	sender, receivers := pages[0], pages[1:]
-	watch := fmt.Sprintf("bench.awaitBurst(%d, 100, 5000)", n)
+	watch := fmt.Sprintf("bench.awaitBurst(%d, 100, 5000, %d)", n, from)
 	for _, p := range receivers {
 		startJob(p, watch)
 	}
-	b := job[struct{ T0, T1 float64 }](sender, fmt.Sprintf("bench.burst(%d)", n), 5*time.Minute)
+	send := fmt.Sprintf("bench.burst(%d, 100, %d)", n, from)
+	if perTask > 0 {
+		send = fmt.Sprintf("bench.tasks(%d, %d, 100, %d)", n, perTask, from)
+	}
+	b := job[struct{ T0, T1 float64 }](sender, send, 5*time.Minute)
 	res := burstResult{t0: b.T0, t1: b.T1, applied: math.MaxInt}
 	for _, p := range receivers {
 		pr := waitJob[struct {
@@ -511,7 +522,12 @@ func (r *run) startup(impl string) float64 {
 }
 
 // memory is figure 7: the JS heap (after a collection) plus the wasm
-// memory of each of two tabs after memChanges changes between them.
+// memory of each of two tabs, idle and after each of two runs of
+// memChanges changes in tasks of memPerTask (so that a batching library
+// still sends a message per task). Value: the larger tab's figure after the
+// first run; idleMB, secondMB and the ratios growth (after the first run
+// over idle, of the same tab) and secondGrowth (after the second over
+// after the first).
 func (r *run) memory(impl string) Row {
 	pages := r.openPages(2, r.url(implParam[impl], r.channel("mem")))
 	defer r.closePages(pages)
@@ -520,28 +536,53 @@ func (r *run) memory(impl string) Row {
 		u := e2e.Call(r.t, p.Tab, runtime.GetHeapUsage, cdp.Empty{})
 		return u.UsedSize, eval[float64](p, "bench.wasmBytes()")
 	}
-	b := r.burst(pages, r.sz.memChanges)
+	total := func(p *page) float64 {
+		heap, wasm := measure(p)
+		return (heap + wasm) / (1 << 20)
+	}
+	idle := []float64{total(pages[0]), total(pages[1])}
+	b := r.burstFrom(pages, r.sz.memChanges, 0, memPerTask)
 	if b.lost > 0 {
 		r.t.Fatalf("%d keys differ after the burst", b.lost)
 	}
 	row := Row{Extra: map[string]float64{}}
-	worst := 0.0
+	worst, growth := 0.0, 0.0
+	after := make([]float64, len(pages))
 	for i, p := range pages {
 		heap, wasm := measure(p)
 		name := []string{"sender", "receiver"}[i]
 		row.Extra[name+"HeapMB"] = round(heap / (1 << 20))
 		row.Extra[name+"WasmMB"] = round(wasm / (1 << 20))
-		worst = max(worst, (heap+wasm)/(1<<20))
+		after[i] = (heap + wasm) / (1 << 20)
+		worst = max(worst, after[i])
+		growth = max(growth, after[i]/idle[i])
 	}
+	b = r.burstFrom(pages, r.sz.memChanges, r.sz.memChanges, memPerTask)
+	if b.lost > 0 {
+		r.t.Fatalf("%d keys differ after the second burst", b.lost)
+	}
+	second, secondGrowth := 0.0, 0.0
+	for i, p := range pages {
+		v := total(p)
+		second = max(second, v)
+		secondGrowth = max(secondGrowth, v/after[i])
+	}
+	row.Extra["idleMB"] = round(max(idle[0], idle[1]))
+	row.Extra["growth"] = round(growth)
+	row.Extra["secondMB"] = round(second)
+	row.Extra["secondGrowth"] = round(secondGrowth)
 	row.Value = ptr(round(worst))
 	return row
 }
 
-// wasmSizes returns the sizes of the built wasm, raw, gzip and brotli.
-func (r *run) wasmSizes() map[string]float64 {
+// memPerTask is how many changes of figure 7 each task makes.
+const memPerTask = 10
+
+// wasmSizes returns the sizes of a built module, raw, gzip and brotli.
+func (r *run) wasmSizes(file string) map[string]float64 {
 	out := map[string]float64{}
 	for name, suffix := range map[string]string{"raw": "", "gzip": ".gz", "brotli": ".br"} {
-		fi, err := os.Stat(filepath.Join(r.root, "npm", "dist", "tabsync.wasm"+suffix))
+		fi, err := os.Stat(filepath.Join(r.root, "npm", "dist", file+suffix))
 		if err != nil {
 			r.t.Fatalf("%v: run `make build`", err)
 		}

@@ -229,18 +229,20 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 				fig.Rows = append(fig.Rows, distRow("page ready", impl, samples[impl]))
 			}
 			fig.addRatios(implBC)
-			r.try(fig, "tabsync.wasm, KB", implTabsync, func() Row {
-				s := r.wasmSizes()
-				row := valueRow("", "", s["raw"]/1024)
-				row.Unit = "KB"
-				row.Extra = map[string]float64{"gzipKB": round(s["gzip"] / 1024), "brotliKB": round(s["brotli"] / 1024)}
-				return row
-			})
+			for _, file := range []string{"tabsync-nopersist.wasm", "tabsync.wasm"} {
+				r.try(fig, file+", KB", implTabsync, func() Row {
+					s := r.wasmSizes(file)
+					row := valueRow("", "", s["raw"]/1024)
+					row.Unit = "KB"
+					row.Extra = map[string]float64{"gzipKB": round(s["gzip"] / 1024), "brotliKB": round(s["brotli"] / 1024)}
+					return row
+				})
+			}
 			fig.Notes = append(fig.Notes, fmt.Sprintf("%d loads of each after one not counted, alternating; both pages load the same bench bundle, the tabsync page also its module and wasm (gzip from the test server).", r.sz.trials))
 		})
 	}
 	if want(7) {
-		r.figure(7, fmt.Sprintf("Memory per tab after %d changes: JS heap after a collection plus wasm memory (the larger of 2 tabs)", r.sz.memChanges), "MB", func(fig *Figure) {
+		r.figure(7, fmt.Sprintf("Memory per tab after %d changes in tasks of %d: JS heap after a collection plus wasm memory (the larger of 2 tabs)", r.sz.memChanges, memPerTask), "MB", func(fig *Figure) {
 			for _, impl := range syncImpls {
 				r.try(fig, "2 tabs", impl, func() Row { return r.memory(impl) })
 			}

@@ -20,7 +20,8 @@ import (
 )
 
 // profiledDist prepares, for -cpuprofile, a copy of npm/dist whose
-// tabsync.wasm keeps its function names (make build strips them), without
+// tabsync.wasm and tabsync-nopersist.wasm keep their function names (make
+// build strips them), without
 // the precompressed copies that the server would send in its place. It
 // returns the folder to serve at /tabsync/.
 func profiledDist(t *tb, root string) string {
@@ -32,16 +33,18 @@ func profiledDist(t *tb, root string) string {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, "tabsync.wasm") {
+		if e.IsDir() || strings.HasPrefix(name, "tabsync.wasm") || strings.HasPrefix(name, "tabsync-nopersist.wasm") {
 			continue
 		}
 		copyFile(t, filepath.Join(dist, name), filepath.Join(dir, name))
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "tabsync.wasm"), "./wasm")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building tabsync.wasm with symbols: %v\n%s", err, out)
+	for file, tags := range map[string]string{"tabsync.wasm": "", "tabsync-nopersist.wasm": "nopersist"} {
+		cmd := exec.Command("go", "build", "-tags", tags, "-trimpath", "-o", filepath.Join(dir, file), "./wasm")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building %s with symbols: %v\n%s", file, err, out)
+		}
 	}
 	return dir
 }

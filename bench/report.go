@@ -256,5 +256,11 @@ func targets(res *Results) []target {
 				fmt.Sprintf("%g ms vs %g ms: %.2f×", *ts.Median, *bc.Median, *ts.Median / *bc.Median), *ts.Median <= 1.25**bc.Median, true)
 		}
 	}
+	if ts, ok := get(7, "2 tabs", implTabsync); ok && ts.Extra["growth"] > 0 {
+		add("memory after the changes ≤ 1.5× the same tab idle",
+			fmt.Sprintf("%g MB, idle %g MB: %.2f×", *ts.Value, ts.Extra["idleMB"], ts.Extra["growth"]), ts.Extra["growth"] <= 1.5, true)
+		add("no growth across a second run of the changes",
+			fmt.Sprintf("%g MB after it: %.2f×", ts.Extra["secondMB"], ts.Extra["secondGrowth"]), ts.Extra["secondGrowth"] <= 1.05, true)
+	}
 	return out
 }

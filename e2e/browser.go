@@ -217,7 +217,7 @@ func (b *Browser) ServeTestPage(t testing.TB) string {
 // file a page loads.
 func skipUnbuilt(t testing.TB, dist string) {
 	t.Helper()
-	for _, f := range []string{"tabsync.wasm", "tabsync.js", "tabsync.mjs"} {
+	for _, f := range []string{"tabsync.wasm", "tabsync-nopersist.wasm", "tabsync.js", "tabsync.mjs"} {
 		if _, err := os.Stat(filepath.Join(dist, f)); err != nil {
 			t.Skipf("the npm package is not built (%v): run `make build` first", err)
 		}

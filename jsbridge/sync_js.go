@@ -9,8 +9,6 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/hack-pad/safejs"
-
 	"github.com/tabsync/tabsync/conflict"
 	"github.com/tabsync/tabsync/protocol"
 	tsync "github.com/tabsync/tabsync/sync"
@@ -117,13 +115,13 @@ func (s *Sync) Start() {
 		s.stateChange("disconnected")
 		return
 	}
-	ch, err := safejs.Safe(bc).New(s.opt.channelName)
+	ch, err := catch(func() js.Value { return bc.New(s.opt.channelName) })
 	if err != nil {
 		s.report("start", "cannot open BroadcastChannel "+s.opt.channelName+": "+err.Error(), err)
 		s.stateChange("disconnected")
 		return
 	}
-	s.channel = safejs.Unsafe(ch)
+	s.channel = ch
 	if s.onMessage.IsUndefined() {
 		// The watcher's receiver calls it with the message's data.
 		s.onMessage = js.FuncOf(func(_ js.Value, args []js.Value) any {
@@ -378,7 +376,7 @@ func (s *Sync) post(msg protocol.Message) {
 	if err != nil && len(msg.Entries) > 0 {
 		kept := msg.Entries[:0:0]
 		for _, en := range msg.Entries {
-			if _, cerr := safejs.Safe(jsStructClone).Invoke(jv(en.Value)); cerr != nil {
+			if _, cerr := catch(func() js.Value { return jsStructClone.Invoke(jv(en.Value)) }); cerr != nil {
 				// Reported once: the engine leaves this write out of its
 				// digest and its answers from now on.
 				s.e.Unsendable(en.Key, en.Version.Clock)
@@ -403,7 +401,7 @@ func (s *Sync) post(msg protocol.Message) {
 }
 
 func (s *Sync) postWire(wire conflict.Value) error {
-	_, err := safejs.Safe(s.channel).Call("postMessage", jv(wire))
+	_, err := catch(func() js.Value { return s.channel.Call("postMessage", jv(wire)) })
 	return err
 }
 
@@ -530,16 +528,26 @@ func (s *Sync) lifecycleEvent(event string, flag bool) {
 
 // call invokes a user function, turning a throw into an error.
 func (s *Sync) call(f js.Value, args ...any) (js.Value, error) {
-	for i, a := range args {
-		if v, ok := a.(js.Value); ok {
-			args[i] = safejs.Safe(v)
+	return catch(func() js.Value { return f.Invoke(args...) })
+}
+
+// catch runs f and returns what JavaScript threw in it, or the panic of a
+// syscall/js call on a value of the wrong type, as an error: a
+// thrownValue or a *js.ValueError. It does what hack-pad/safejs does,
+// which links fmt into the module (about 60 KB gzipped).
+func catch(f func() js.Value) (v js.Value, err error) {
+	defer func() {
+		switch r := recover().(type) {
+		case nil:
+		case js.Error:
+			v, err = js.Undefined(), thrownValue{r.Value}
+		case *js.ValueError:
+			v, err = js.Undefined(), r
+		default:
+			panic(r)
 		}
-	}
-	r, err := safejs.Safe(f).Invoke(args...)
-	if t, ok := thrownBy(err); ok {
-		err = thrownValue{t.Value}
-	}
-	return safejs.Unsafe(r), err
+	}()
+	return f(), nil
 }
 
 // thrownValue is what the application's code threw, which need not be an
@@ -548,16 +556,13 @@ func (s *Sync) call(f js.Value, args ...any) (js.Value, error) {
 type thrownValue struct{ v js.Value }
 
 func (t thrownValue) Error() string {
-	v := safejs.Safe(t.v)
-	if t := typeOf(t.v); t == js.TypeObject || t == js.TypeFunction {
-		if m, err := v.Get("message"); err == nil && m.Type() == safejs.TypeString {
-			s, _ := m.String()
-			return "JavaScript error: " + s
+	if typ := typeOf(t.v); typ == js.TypeObject || typ == js.TypeFunction {
+		if m, err := catch(func() js.Value { return t.v.Get("message") }); err == nil && typeOf(m) == js.TypeString {
+			return "JavaScript error: " + m.String()
 		}
 	}
-	if s, err := safejs.Safe(jsString).Invoke(v); err == nil {
-		str, _ := s.String()
-		return "JavaScript error: " + str
+	if s, err := catch(func() js.Value { return jsString.Invoke(t.v) }); err == nil && typeOf(s) == js.TypeString {
+		return "JavaScript error: " + s.String()
 	}
 	return "JavaScript error: a value that cannot be shown"
 }

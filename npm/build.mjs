@@ -7,7 +7,8 @@
 //                     share), its framework stays external
 //   dist/tabsync.js   script-tag build defining window.TabSync (wasm_exec.js inlined)
 //   dist/*.d.ts       copied from src/
-// dist/tabsync.wasm(.gz/.br) and dist/wasm_exec.js are put there beforehand by
+// dist/tabsync.wasm, dist/tabsync-nopersist.wasm (each .gz/.br) and
+// dist/wasm_exec.js are put there beforehand by
 // `make build` at the repo root.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
@@ -34,7 +35,7 @@ if (!existsSync(helpers)) {
 // `npm pack` (prepack) must not ship a package without its wasm; a plain
 // build only warns, so the wrapper can be rebuilt on its own.
 const requireWasm = process.argv.includes('--require-wasm');
-for (const f of ['tabsync.wasm', 'tabsync.wasm.gz', 'tabsync.wasm.br']) {
+for (const f of ['tabsync.wasm', 'tabsync.wasm.gz', 'tabsync.wasm.br', 'tabsync-nopersist.wasm', 'tabsync-nopersist.wasm.gz', 'tabsync-nopersist.wasm.br']) {
   if (existsSync(join(dist, f))) continue;
   console[requireWasm ? 'error' : 'warn'](`build: dist/${f} is missing (run \`make build\` at the repo root)`);
   if (requireWasm) process.exit(1);
@@ -176,9 +177,14 @@ for (const f of declarations) copyFileSync(join(src, f), join(dist, f));
 
 // The bundlers' asset detection depends on this exact shape surviving the build.
 const esm = readFileSync(join(dist, 'tabsync.mjs'), 'utf8');
-if (!/new URL\(["']\.\/tabsync\.wasm["'], import\.meta\.url\)/.test(esm)) {
-  console.error('build: dist/tabsync.mjs lost the literal new URL("./tabsync.wasm", import.meta.url)');
-  process.exit(1);
+for (const [f, re] of [
+  ['tabsync.wasm', /new URL\(["']\.\/tabsync\.wasm["'], import\.meta\.url\)/],
+  ['tabsync-nopersist.wasm', /new URL\(["']\.\/tabsync-nopersist\.wasm["'], import\.meta\.url\)/],
+]) {
+  if (!re.test(esm)) {
+    console.error(`build: dist/tabsync.mjs lost the literal new URL("./${f}", import.meta.url)`);
+    process.exit(1);
+  }
 }
 if (!/new URL\(["']\.\/tabsync-tables\.wasm["'], import\.meta\.url\)/.test(esm)) {
   console.error('build: dist/tabsync.mjs lost the literal new URL("./tabsync-tables.wasm", import.meta.url)');

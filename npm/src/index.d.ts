@@ -165,11 +165,21 @@ export interface BroadcastSyncInstance<T> {
 }
 
 export interface InitOptions {
-  /** Where to fetch tabsync.wasm. Default: beside the tabsync file itself. */
+  /** Where to fetch the module. Default: beside the tabsync file itself, tabsync.wasm or tabsync-nopersist.wasm. */
   wasmUrl?: string | URL;
+  /**
+   * false: load tabsync-nopersist.wasm, the smaller module without IndexedDB persistence
+   * (instances that set persist then sync without it and say so through onError).
+   * Default true: the full module.
+   */
+  persist?: boolean;
 }
 
-/** Load the wasm module. Optional and idempotent: the first call's wasmUrl counts. */
+/**
+ * Load the wasm module. Optional and idempotent: the first load counts (its wasmUrl and
+ * persist). Without init(), the first instance created picks the module: with persist
+ * set, the full one, otherwise the one without persistence.
+ */
 export function init(options?: InitOptions): Promise<void>;
 
 /** Which browser features are there. Pure JS; loads nothing. */

@@ -13,10 +13,13 @@ let initUrl; // the wasmUrl given to the first init() that passed one
  * Load the wasm module. Optional: createBroadcastSync() calls it too. Only the
  * first load counts: later calls return the same promise (a wasmUrl given
  * after loading started is ignored). After a failed load, a new call retries.
+ * init() loads the full module; init({ persist: false }) the smaller one
+ * without IndexedDB persistence, which createBroadcastSync() picks when the
+ * first instance's config does not set persist.
  */
 export function init(options = {}) {
   if (options && options.wasmUrl != null && initUrl === undefined) initUrl = options.wasmUrl;
-  return loadModule(initUrl).then(() => undefined);
+  return loadModule(initUrl, !(options && options.persist === false)).then(() => undefined);
 }
 
 /** Feature checks, pure JS: nothing is loaded. */
@@ -50,9 +53,13 @@ export function createBroadcastSync(store, config) {
   // render on the server or a discarded StrictMode render fetches nothing.
   const eager = config[LAZY] !== true;
   const tabId = newTabId();
-  if (!devtoolsOn(config.devtools)) return createInstance(store, config, tabId, () => loadModule(initUrl), { eager });
+  // The module is chosen by the first instance that loads it: with persist
+  // set (to anything but false), the full one.
+  const persist = config.persist != null && config.persist !== false;
+  const load = () => loadModule(initUrl, persist);
+  if (!devtoolsOn(config.devtools)) return createInstance(store, config, tabId, load, { eager });
   const [tapped, tappedConfig, close] = devtoolsTap(store, config, tabId);
-  const sync = createInstance(tapped, tappedConfig, tabId, () => loadModule(initUrl), { eager });
+  const sync = createInstance(tapped, tappedConfig, tabId, load, { eager });
   const destroy = sync.destroy;
   sync.destroy = () => {
     destroy();

@@ -14,11 +14,13 @@ function registeredApi() {
 
 /**
  * Start loading the module (first call) or return the load already under way.
- * A failed load is forgotten so that a later call may try again.
+ * A failed load is forgotten so that a later call may try again. persist: the
+ * first call's config sets persist, so the full module is fetched; otherwise
+ * tabsync-nopersist.wasm, a third smaller. A wasmUrl given is fetched as is.
  */
-export function loadModule(wasmUrl) {
+export function loadModule(wasmUrl, persist = true) {
   if (!loading) {
-    loading = load(wasmUrl);
+    loading = load(wasmUrl, persist);
     loading.catch(() => {
       loading = null;
     });
@@ -31,7 +33,7 @@ export function loadedApi() {
   return registeredApi();
 }
 
-async function load(wasmUrl) {
+async function load(wasmUrl, persist) {
   // Already there (another copy of the wrapper loaded it, or a test put a fake
   // in place): use it as is.
   const existing = registeredApi();
@@ -40,7 +42,7 @@ async function load(wasmUrl) {
   if (typeof WebAssembly !== 'object' || typeof fetch !== 'function') {
     throw new Error('tabsync: WebAssembly and fetch are required');
   }
-  const url = wasmUrl != null && wasmUrl !== '' ? wasmUrl : defaultWasmUrl();
+  const url = wasmUrl != null && wasmUrl !== '' ? wasmUrl : defaultWasmUrl(persist);
   const Go = prepareGlue(); // also installs globalThis.__tabsyncHelpers
   const go = new Go();
 

@@ -6,7 +6,7 @@ const scriptSrc =
     ? document.currentScript.src
     : '';
 
-export function defaultWasmUrl() {
+export function defaultWasmUrl(persist) {
   const base = scriptSrc || (typeof location !== 'undefined' ? location.href : undefined);
-  return new URL('./tabsync.wasm', base);
+  return new URL(persist ? './tabsync.wasm' : './tabsync-nopersist.wasm', base);
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-const built = ['tabsync.mjs', 'tabsync.js', 'tabsync.wasm'].every((f) => existsSync(dist + f));
+const built = ['tabsync.mjs', 'tabsync.js', 'tabsync.wasm', 'tabsync-nopersist.wasm'].every((f) => existsSync(dist + f));
 const skip = built ? false : 'dist/ not built (run `make build` at the repo root)';
 
 function store(initial) {
@@ -42,7 +42,8 @@ test('the ESM build loads the wasm and two instances sync', { skip }, async () =
   const fetched = [];
   globalThis.fetch = async (url) => {
     fetched.push(String(url));
-    return new Response(readFileSync(dist + 'tabsync.wasm'), { headers: { 'Content-Type': 'application/wasm' } });
+    const file = String(url).split('/').pop();
+    return new Response(readFileSync(dist + file), { headers: { 'Content-Type': 'application/wasm' } });
   };
   try {
     const { createBroadcastSync } = await import(dist + 'tabsync.mjs');
@@ -58,7 +59,7 @@ test('the ESM build loads the wasm and two instances sync', { skip }, async () =
     assert.equal(sa.isActive(), true);
     await Promise.all([sa.ready, sb.ready]);
     assert.equal(fetched.length, 1, 'one fetch for the page');
-    assert.match(fetched[0], /\/dist\/tabsync\.wasm$/, 'default URL is beside tabsync.mjs');
+    assert.match(fetched[0], /\/dist\/tabsync-nopersist\.wasm$/, 'no persist: the module without it, beside tabsync.mjs');
     assert.equal(sa.isActive(), true);
     a.setState({ n: 5, draft: 'changed' });
     assert.ok(await until(() => b.getState().n === 5), 'b received n');

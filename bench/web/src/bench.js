@@ -318,17 +318,34 @@ window.bench = {
     for (let i = from; i < from + n; i++) sut.set({ ['b' + (i % keys)]: i });
     return { t0, t1: now() };
   },
+  // tasks is burst spread over tasks of perTask changes each (a task
+  // posted through a MessageChannel, which browsers do not clamp as they
+  // clamp timers), as an app's event handlers make them.
+  async tasks(n, perTask, keys = 100, from = 0) {
+    const t0 = now();
+    const mc = new MessageChannel();
+    const nextTask = () => new Promise((resolve) => {
+      mc.port1.onmessage = () => resolve();
+      mc.port2.postMessage(0);
+    });
+    for (let i = from; i < from + n; i++) {
+      sut.set({ ['b' + (i % keys)]: i });
+      if ((i - from + 1) % perTask === 0) await nextTask();
+    }
+    mc.port1.close();
+    return { t0, t1: now() };
+  },
   // awaitBurst resolves once this tab holds the final state of a burst(n,
   // keys) made elsewhere, or once it has applied nothing for stallMs; with
   // how many store updates it saw, when the last one was, and how many
   // keys differ from the final state.
-  awaitBurst(n, keys, stallMs) {
+  awaitBurst(n, keys, stallMs, from = 0) {
     recv.applied = 0;
     recv.firstT = 0;
     recv.lastT = 0;
     recv.counting = true;
     const want = {};
-    for (let i = Math.max(0, n - keys); i < n; i++) want['b' + (i % keys)] = i;
+    for (let i = Math.max(from, from + n - keys); i < from + n; i++) want['b' + (i % keys)] = i;
     const started = now();
     return new Promise((resolve) => {
       const check = () => {
