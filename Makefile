@@ -74,7 +74,8 @@ fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
 
 # The jsbridge tests use syscall/js and browser APIs, so they run in headless
-# Chromium through wasmbrowsertest (tools/wasmtest.sh installs both).
+# Chromium through wasmbrowsertest (tools/wasmtest.sh installs both), once as built
+# into tabsync.wasm and once with the nopersist tag of tabsync-nopersist.wasm.
 wasm-test:
 	@if ! compgen -G 'jsbridge/*_test.go' >/dev/null; then \
 		echo "==> wasm tests: skipped, jsbridge/ has no *_test.go files yet"; \
@@ -82,6 +83,8 @@ wasm-test:
 	fi; \
 	echo "==> go test (js/wasm in Chromium) ./jsbridge/..."; \
 	tools/wasmtest.sh -timeout 5m ./jsbridge/...; \
+	echo "==> go test -tags nopersist (js/wasm in Chromium) ./jsbridge/..., as in tabsync-nopersist.wasm"; \
+	tools/wasmtest.sh -tags nopersist -timeout 5m ./jsbridge/...; \
 	echo "==> go test (js/wasm in Chromium) ./tablebridge against a real tabsync-server"; \
 	TABSYNC_WASM_TEST=1 $(GO) test -count=1 -timeout 5m -run TestWasm ./tablebridge
 
