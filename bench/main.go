@@ -124,7 +124,7 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 		dist = profiledDist(t, root)
 	}
 	r.browser = e2e.NewBrowser(t)
-	r.base = serveIsolated(t, map[string]string{"/": web, "/tabsync/": dist})
+	r.base = serveIsolated(t, map[string]string{"/": web, "/tabsync/": dist, "/floor/": goFloor(t, root)})
 	r.res.Machine.Browser = browserVersion(r)
 	r.res.Settings = []string{
 		"tabsync: createBroadcastSync(store, { channelName, throttleMs: 0 }) (the default throttle of 100 ms would measure the throttle)",
@@ -211,7 +211,7 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 	if want(6) {
 		r.figure(6, "Start-up: navigation start until ready, fresh tab, warm HTTP cache", "ms", func(fig *Figure) {
 			samples := map[string][]float64{}
-			impls := []string{implBC, implTabsync}
+			impls := []string{implBC, implFloor, implTabsync}
 			for trial := range r.sz.trials + 1 {
 				for i := range impls {
 					impl := impls[(i+trial)%len(impls)] // alternate which goes first

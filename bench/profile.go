@@ -146,3 +146,24 @@ func topFunctions(p *profiler.Profile, n int) string {
 	}
 	return s.String()
 }
+
+// goFloor builds tools/sizefloor/jsonly, the Go floor (a module that
+// imports only syscall/js and registers what tabsync's loader waits for),
+// as make build builds tabsync's modules, with a gzip copy beside it as
+// the test server would send tabsync's, and returns the folder to serve
+// at /floor/.
+func goFloor(t *tb, root string) string {
+	dir := t.TempDir()
+	wasm := filepath.Join(dir, "floor.wasm")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./tools/sizefloor/jsonly")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the Go floor: %v\n%s", err, out)
+	}
+	cmd = exec.Command(filepath.Join(root, "tools", "precompress.sh"), wasm)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("compressing the Go floor: %v\n%s", err, out)
+	}
+	return dir
+}

@@ -255,6 +255,10 @@ func targets(res *Results) []target {
 			add("start-up ≤ 1.25× the plain page",
 				fmt.Sprintf("%g ms vs %g ms: %.2f×", *ts.Median, *bc.Median, *ts.Median / *bc.Median), *ts.Median <= 1.25**bc.Median, true)
 		}
+		if fl, ok := get(6, "page ready", implFloor); ok {
+			add("start-up ≤ 1.1× the Go floor (a syscall/js-only module, same loader)",
+				fmt.Sprintf("%g ms vs %g ms: %.2f×", *ts.Median, *fl.Median, *ts.Median / *fl.Median), *ts.Median <= 1.1**fl.Median, true)
+		}
 	}
 	if ts, ok := get(7, "2 tabs", implTabsync); ok && ts.Extra["growth"] > 0 {
 		add("memory after the changes ≤ 1.5× the same tab idle",

@@ -13,6 +13,9 @@ const (
 	implTabsync = "tabsync"
 	implBCL     = "broadcast-channel"
 	implZST     = "zustand-sync-tabs"
+	// implFloor is the Go floor of start-up: tools/sizefloor/jsonly, a
+	// module that imports only syscall/js, loaded by tabsync's loader.
+	implFloor = "Go floor"
 )
 
 // implParam maps a table name to the page's impl parameter.
@@ -21,6 +24,7 @@ var implParam = map[string]string{
 	implTabsync: "tabsync",
 	implBCL:     "bcl",
 	implZST:     "zst",
+	implFloor:   "floor",
 }
 
 // syncImpls are measured in the store-sync figures, the physical limit

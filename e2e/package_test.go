@@ -95,7 +95,8 @@ func TestPackedPackageInAnEmptyApp(t *testing.T) {
 
 	var wasm []string
 	esm.Eval(t, `performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname).filter((p) => p.endsWith(".wasm"))`, &wasm)
-	assert.Equal(t, []string{"/node_modules/tabsync/dist/tabsync.wasm"}, wasm, "the wasm comes from beside the package's files")
+	assert.Equal(t, []string{"/node_modules/tabsync/dist/tabsync-nopersist.wasm"}, wasm,
+		"the module without persistence (the config sets none), from beside the package's files")
 	for _, tab := range []*Tab{script, esm} {
 		assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
 	}

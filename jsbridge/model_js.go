@@ -25,6 +25,7 @@ var (
 	jsStructClone  = js.Global().Get("structuredClone")
 	jsSetTimeout   = js.Global().Get("setTimeout")
 	jsClearTimeout = js.Global().Get("clearTimeout")
+	jsDateNow      = js.Global().Get("Date").Get("now")
 )
 
 // model is the conflict.Model over js.Value. It holds the helpers from

@@ -38,6 +38,12 @@ const pristine = {
 };
 
 const lib = await loadLibrary();
+// The tests reuse a tab for setups with and without persist, so the page
+// loads the full module at once (an app whose instances differ calls init()
+// the same way, docs/WASM-CONTRACT.md, Two modules). The module without
+// persistence is the one e2e/package_test.go's app loads, and the jsbridge
+// tests run built as it (make wasm-test).
+await lib.init();
 const { createStore } = await import('/zustand/vanilla.mjs');
 
 Object.assign(window, {

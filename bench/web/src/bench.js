@@ -7,6 +7,8 @@
 //   impl=tabsync   tabsync (createBroadcastSync, throttleMs 0)
 //   impl=bcl       the same few lines as bc over the npm broadcast-channel
 //   impl=zst       the npm zustand-sync-tabs middleware
+//   impl=floor     no sync: the Go floor (tools/sizefloor/jsonly) loaded by
+//                  tabsync's loader, for the start-up figure
 //
 // and, for the leader figures, role=elect with impl=tabsync, bcl-locks or
 // bcl-msg (broadcast-channel's elector with Web Locks, or with its message
@@ -115,6 +117,14 @@ async function setUp() {
       window.tabsyncInstance = sync;
       return { store, set: store.setState, sync };
     }
+  }
+  if (impl === 'floor') {
+    // The Go floor of start-up: a module that imports only syscall/js,
+    // loaded and started by tabsync's own loader (init waits until it
+    // registers).
+    const { init } = await import('/tabsync/tabsync.mjs');
+    await init({ wasmUrl: '/floor/floor.wasm' });
+    return { store: createStore(() => ({})), set: () => {} };
   }
   throw new Error('unknown impl ' + impl);
 }
