@@ -77,7 +77,7 @@ func TestTablesBench(t *testing.T) {
 	hubURL := "ws" + strings.TrimPrefix(hub.URL, "http")
 
 	srv := newRestartable(t)
-	devs := devices(t, 2, 1, srv.url(), "bench")
+	devs := devices(t, 2, 1, srv.url(), "bench&tables=lat,rate,big")
 	a, b := devs[0].tabs[0], devs[1].tabs[0]
 	for _, d := range devs {
 		d.waitStatus(t, "online", 20*time.Second)
@@ -104,11 +104,12 @@ func TestTablesBench(t *testing.T) {
 	hubB.Eval(t, `lat`, &hl)
 	res["latency_tables_ms"] = quantiles(tl)
 	res["latency_hub_ms"] = quantiles(hl)
+	t.Logf("latency: tables %v, hub %v", res["latency_tables_ms"], res["latency_hub_ms"])
 
 	// Sets per second from one tab, online, until every one is acknowledged.
 	const sets = 2000
 	var setsMs []float64
-	a.Eval(t, fmt.Sprintf(`(async () => {
+	evalLong(t, a, fmt.Sprintf(`(async () => {
 		const t0 = performance.now();
 		const ps = [];
 		for (let i = 0; i < %d; i++) ps.push(db.set('rate', 'k' + i, {i}));
@@ -121,13 +122,14 @@ func TestTablesBench(t *testing.T) {
 	res["sets"] = sets
 	res["sets_per_s_stored"] = float64(sets) / setsMs[0] * 1000
 	res["sets_per_s_acked"] = float64(sets) / setsMs[1] * 1000
+	t.Logf("sets/s: %.0f stored, %.0f acknowledged", res["sets_per_s_stored"], res["sets_per_s_acked"])
 
 	// 10,000 writes while the server is down, then the drain.
 	const offline = 10000
 	srv.stop()
 	devs[0].waitStatus(t, "offline", 20*time.Second)
 	var storeMs float64
-	a.Eval(t, fmt.Sprintf(`(async () => {
+	evalLong(t, a, fmt.Sprintf(`(async () => {
 		const t0 = performance.now();
 		const ps = [];
 		for (let i = 0; i < %d; i++) ps.push(db.set('big', 'k' + i, {i, name: 'player' + i, score: i * 7}));
@@ -141,13 +143,15 @@ func TestTablesBench(t *testing.T) {
 	res["offline_writes"] = offline
 	res["offline_store_ms"] = storeMs
 	res["outbox_drain_ms"] = float64(time.Since(began).Milliseconds())
+	t.Logf("10,000 offline writes stored in %.0f ms, drained in %.0f ms", storeMs, res["outbox_drain_ms"])
 	b.WaitFor(t, fmt.Sprintf(`db.getAll('big').then((a) => Object.keys(a).length === %d)`, offline), 2*time.Minute)
 
 	// Start-up of a page restoring 10,000 records from IndexedDB.
 	a.Close(t)
-	c := devs[0].b.OpenTab(t, serveTables(t, devs[0].b)+"/tables.html?db=bench&tables=big&server="+url.QueryEscape(srv.url()))
+	// Same origin as a, so the same IndexedDB.
+	c := devs[0].b.OpenTab(t, strings.Replace(a.URL(), "tables=lat,rate,big", "tables=big", 1))
 	var startup []float64
-	c.Eval(t, `(async () => {
+	evalLong(t, c, `(async () => {
 		await db._start();
 		const ready = performance.now();
 		const n = Object.keys(await db.getAll('big')).length;
@@ -156,6 +160,8 @@ func TestTablesBench(t *testing.T) {
 	require.Equal(t, float64(offline), startup[2])
 	res["startup_restore_ms"] = startup[0]
 	res["startup_getall_ms"] = startup[1]
+	load, _ := os.ReadFile("/proc/loadavg")
+	res["loadavg"] = strings.TrimSpace(string(load))
 
 	out := os.Getenv("TABSYNC_TABLES_BENCH_OUT")
 	if out == "" {
@@ -165,6 +171,12 @@ func TestTablesBench(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(out, append(buf, '\n'), 0o644))
 	t.Logf("tables benchmark (%s):\n%s", out, buf)
+}
+
+// evalLong is Eval with a timeout for a benchmark's long steps.
+func evalLong(t *testing.T, tab *Tab, js string, out any) {
+	t.Helper()
+	require.NoError(t, tab.eval(5*time.Minute, js, out))
 }
 
 func quantiles(v []float64) map[string]float64 {
