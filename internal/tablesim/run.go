@@ -22,7 +22,7 @@ func RandomRun(seed int64) (*World, string) {
 			w.Open(d, tbls[:1+r.Intn(2)]...)
 		}
 	}
-	const faultMs, quietMs = 15000, 40000
+	const faultMs, quietMs = 12000, 20000
 	end := w.Now + faultMs
 	n := 0
 	for w.Now < end {
