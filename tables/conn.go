@@ -48,6 +48,7 @@ func (e *Engine) drop(r *Ready) {
 func (e *Engine) reset() {
 	e.conn = connNone
 	clear(e.inflight)
+	e.sent = nil
 	for _, t := range e.tables {
 		t.sub, t.snap = subNone, nil
 	}
@@ -136,6 +137,7 @@ func (e *Engine) sendOp(now int64, r *Ready, op *Op) {
 		return
 	}
 	e.inflight[op.OpID] = now
+	e.sent = append(e.sent, sentOp{op.OpID, now})
 	f := tableproto.Frame{Type: tableproto.Operation, Table: op.Table, OpID: op.OpID,
 		Change: tableproto.Change{Operation: tableproto.Set, Key: op.Key, Value: tableproto.RawValue(op.Value)}}
 	if op.Delete {
@@ -215,7 +217,9 @@ func (e *Engine) welcome(now int64, r *Ready, f tableproto.Frame) {
 		e.subscribe(r, e.tables[name])
 	}
 	for _, id := range e.order {
-		e.sendOp(now, r, e.outbox[id])
+		if op := e.outbox[id]; op != nil {
+			e.sendOp(now, r, op)
+		}
 	}
 	e.online(r)
 }
@@ -644,7 +648,9 @@ func (e *Engine) Tick(now int64) Ready {
 		if e.resendAt != 0 && now >= e.resendAt {
 			e.resendAt = 0
 			for _, id := range e.order {
-				e.sendOp(now, &r, e.outbox[id])
+				if op := e.outbox[id]; op != nil {
+					e.sendOp(now, &r, op)
+				}
 			}
 		}
 		if now >= e.sweepAt {
@@ -656,11 +662,30 @@ func (e *Engine) Tick(now int64) Ready {
 }
 
 func (e *Engine) oldestInflight(now int64) int64 {
-	var age int64
-	for _, at := range e.inflight {
-		age = max(age, now-at)
+	if at, ok := e.oldestSent(); ok {
+		return now - at
 	}
-	return age
+	return 0
+}
+
+// oldestSent returns when the oldest operation still in flight was sent:
+// the first entry of sent (kept in send order) that is still in flight
+// with that time; entries before it are dropped, so this is O(1)
+// amortized.
+func (e *Engine) oldestSent() (int64, bool) {
+	for len(e.sent) > 0 {
+		s := e.sent[0]
+		if at, ok := e.inflight[s.id]; ok && at == s.at {
+			return s.at, true
+		}
+		e.sent = e.sent[1:]
+	}
+	return 0, false
+}
+
+type sentOp struct {
+	id string
+	at int64
 }
 
 // NextDeadline returns when Tick must next be called; 0: no timer needed.
@@ -685,7 +710,7 @@ func (e *Engine) NextDeadline() int64 {
 			at(e.nextPing)
 			at(e.resendAt)
 			at(e.sweepAt)
-			for _, sent := range e.inflight {
+			if sent, ok := e.oldestSent(); ok {
 				at(sent + e.cfg.AckTimeoutMs)
 			}
 		}

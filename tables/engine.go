@@ -101,6 +101,7 @@ type Engine struct {
 	sweepAt      int64
 	resendAt     int64
 	inflight     map[string]int64 // opId → when it was sent on this connection
+	sent         []sentOp         // inflight in send order, with removed entries left behind
 	status       string
 	leaderStatus string
 
@@ -206,9 +207,11 @@ func (e *Engine) Keys(tbl string) []string {
 
 // Outbox returns the pending writes in send order.
 func (e *Engine) Outbox() []Op {
-	out := make([]Op, 0, len(e.order))
+	out := make([]Op, 0, len(e.outbox))
 	for _, id := range e.order {
-		out = append(out, *e.outbox[id])
+		if op := e.outbox[id]; op != nil {
+			out = append(out, *op)
+		}
 	}
 	return out
 }
@@ -363,11 +366,17 @@ func (e *Engine) removeOp(id string) *Op {
 	}
 	delete(e.outbox, id)
 	delete(e.inflight, id)
-	for i, o := range e.order {
-		if o == id {
-			e.order = append(e.order[:i], e.order[i+1:]...)
-			break
+	if len(e.order) > 64 && len(e.order) > 2*len(e.outbox) {
+		// Compact once half of order is removed entries: removal stays
+		// O(1) amortized, which a drain of 10,000 acks needs.
+		live := e.order[:0]
+		for _, o := range e.order {
+			if e.outbox[o] != nil {
+				live = append(live, o)
+			}
 		}
+		clear(e.order[len(live):])
+		e.order = live
 	}
 	k := op.Table + "\x00" + op.Key
 	ops := e.byKey[k]
