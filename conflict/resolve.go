@@ -73,6 +73,10 @@ const (
 	// Write replaces the local value with Decision.Value and publishes it as
 	// a new write of this tab (merge and custom results).
 	Write
+	// Combine is custom's Write when Resolver.Group is set: the caller
+	// combines the key with the others of the same update in one call of
+	// its resolver, and then writes, keeps or absorbs.
+	Combine
 )
 
 // Decision is the result of Resolver.Resolve.
@@ -101,6 +105,11 @@ type Resolver struct {
 	// Custom combines a local and a remote value; it is called in one tab
 	// only, see the package documentation.
 	Custom func(local, remote Value) (Value, error)
+	// Group, under custom, makes Resolve return Combine instead of calling
+	// Custom, for a caller that resolves every conflicting key of one update
+	// in one call (package sync does: customResolver receives partial
+	// states).
+	Group bool
 }
 
 // Resolve decides what a tab holding local does with the remote write.
@@ -150,6 +159,9 @@ func (r *Resolver) resolveLineage(local, remote Entry, live bool) Decision {
 	}
 	if !live {
 		return Decision{Outcome: Keep, Conflict: true, Stale: true}
+	}
+	if r.Group && r.Strategy == Custom {
+		return Decision{Outcome: Combine, Conflict: true}
 	}
 	return r.combine(local.Value, remote.Value)
 }

@@ -450,3 +450,15 @@ func TestConvergenceProperty(t *testing.T) {
 		}
 	}
 }
+
+// With Group set, custom leaves the combining to the caller (package sync
+// resolves every conflicting key of an update in one call).
+func TestResolveCustomGrouped(t *testing.T) {
+	r := &Resolver{Strategy: Custom, Model: GoModel{}, Group: true}
+	base := clk(50, "Z")
+	early := ent(1.0, ver(clk(100, "E"), base, 2))
+	late := ent(2.0, ver(clk(200, "L"), base, 2))
+	assert.Equal(t, Decision{Outcome: Combine, Conflict: true}, r.Resolve(late, early, true))
+	assert.Equal(t, Decision{Outcome: Take, Conflict: true}, r.Resolve(early, late, true))
+	assert.Equal(t, Decision{Outcome: Keep, Conflict: true, Stale: true}, r.Resolve(late, early, false))
+}

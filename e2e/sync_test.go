@@ -25,6 +25,7 @@ func TestSync(t *testing.T) {
 	t.Run("FunctionsAndUncloneableValues", s.testFunctionsAndUncloneableValues)
 	t.Run("BurstsKeepTheirFinalValue", s.testBurstsKeepTheirFinalValue)
 	t.Run("ConcurrentWrites", s.testConcurrentWrites)
+	t.Run("ReferenceCustomResolver", s.testReferenceCustomResolver)
 	t.Run("NewTabWithoutAnswerStorm", s.testNewTabWithoutAnswerStorm)
 	t.Run("StopAndStart", s.testStopAndStart)
 	t.Run("ConnectedTabs", s.testConnectedTabs)
@@ -218,7 +219,7 @@ func (s *suite) testConcurrentWrites(t *testing.T) {
 			`{x: JSON.parse('{"b": 2, "shared": {"q": 2}, "list": [2], "__proto__": {"polluted": true}}')}`,
 			`{"a": 1, "b": 2, "shared": {"p": 1, "q": 2}, "list": [2]}`},
 		{"custom", `conflictStrategy: "custom",
-			customResolver: (local, remote) => [...new Set([...remote, ...local])].sort()`,
+			customResolver: (local, remote) => ({x: [...new Set([...remote.x, ...local.x])].sort()})`,
 			`{x: ["a", "common"]}`, `{x: ["b", "common"]}`, `["a", "b", "common"]`},
 	}
 	for _, tc := range cases {
@@ -274,6 +275,55 @@ func (s *suite) testConcurrentWrites(t *testing.T) {
 				assert.Positive(t, a.calls(t).Resolver+b.calls(t).Resolver, "customResolver was called")
 			}
 		})
+	}
+}
+
+// The reference's customResolver example, verbatim, on concurrent writes of
+// its three keys in three tabs: it is called once, with partial states (the
+// conflicting keys of one update), and every tab ends with its result.
+func (s *suite) testReferenceCustomResolver(t *testing.T) {
+	const config = `conflictStrategy: 'custom',
+  customResolver: (local, remote) => {
+    return {
+      // Take theme from remote
+      theme: remote.theme ?? local.theme,
+      // Take locale from local (preserve user's choice)
+      locale: local.locale,
+      // Merge arrays
+      recentItems: [...(local.recentItems ?? []), ...(remote.recentItems ?? [])],
+    };
+  }`
+	a, b, c := s.open(t, ""), s.open(t, ""), s.open(t, "")
+	initial := `{theme: "light", locale: "en", recentItems: [], other: 0}`
+	concurrent := false
+	var at int64
+	for attempt := 1; attempt <= 3 && !concurrent; attempt++ {
+		ch := fmt.Sprintf("%s-%d", channelFor(t), attempt)
+		c.setup(t, ch, config, initial)
+		for _, p := range []*testPage{a, b} {
+			p.setup(t, ch, config+`, debounceMs: 1500`, initial)
+		}
+		time.Sleep(time.Second)
+		at = a.set(t, `{theme: "dark", locale: "fr", recentItems: ["a1"]}`)
+		var applied int
+		b.Eval(t, fmt.Sprintf(`setAfter(%d, {theme: "sepia", locale: "de", recentItems: ["b1"]}), calls.remote.length`, at), &applied)
+		concurrent = applied == 0
+	}
+	require.True(t, concurrent, "no attempt made concurrent writes")
+	// b's writes are the later ones: b resolves with b's values as local.
+	want := `{"theme": "dark", "locale": "de", "recentItems": ["b1", "a1"], "other": 0}`
+	for _, p := range []*testPage{a, b, c} {
+		p.waitFor(t, fmt.Sprintf(`canon(store.getState()) === canon(%s)`, want))
+	}
+	assert.Equal(t, 1, a.calls(t).Resolver+b.calls(t).Resolver+c.calls(t).Resolver, "called once")
+	for _, p := range []*testPage{a, b, c} {
+		assert.Empty(t, p.calls(t).errorText())
+	}
+	// The store's other keys, not in conflict, stay as they were although
+	// the resolver reads them as undefined: its result for them is ignored.
+	a.set(t, `{other: 1}`)
+	for _, p := range []*testPage{b, c} {
+		p.waitFor(t, `store.getState().other === 1 && store.getState().locale === "de"`)
 	}
 }
 

@@ -61,7 +61,7 @@ func conflictOn(t *testing.T, a, b *instance, bWrite, aWrite string) {
 
 func TestCustomResolverCombinesConflictingWrites(t *testing.T) {
 	a, b := pair(t, "{tags: []}", `{throttleMs: 0, conflictStrategy: 'custom',
-		customResolver: (local, remote) => [...new Set([...local, ...remote])].sort()}`)
+		customResolver: (local, remote) => ({tags: [...new Set([...local.tags, ...remote.tags])].sort()})}`)
 
 	conflictOn(t, a, b, "{tags: ['from-b']}", "{tags: ['from-a']}")
 

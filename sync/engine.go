@@ -24,7 +24,18 @@ type Config struct {
 	DebounceMs int64 // when > 0, send once changes have settled this long; replaces the throttle
 
 	Strategy conflict.Strategy
-	Custom   func(local, remote conflict.Value) (conflict.Value, error)
+	// Custom is the custom strategy's resolver. On a conflict it is called
+	// once per incoming update, in the tab holding the later writes, with
+	// two partial states: local and remote are plain objects holding the
+	// keys of the update that conflict, this tab's values and the update's.
+	// The keys of its result that were in conflict are applied and sent as
+	// this tab's writes; a conflicting key it leaves out keeps the later
+	// write (this tab's), as under last-write-wins; keys of the result that
+	// were not in conflict are ignored (a resolver written for the whole
+	// state, such as the reference's example, may name every key). An error,
+	// a result that is not a plain object, or a function under a key leaves
+	// the keys it concerns as they are and is reported (phase "resolve").
+	Custom func(local, remote conflict.Value) (conflict.Value, error)
 
 	Limits protocol.Limits
 
@@ -209,7 +220,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:          cfg,
 		m:            cfg.Model,
-		res:          conflict.Resolver{Strategy: cfg.Strategy, Model: cfg.Model, Custom: cfg.Custom},
+		res:          conflict.Resolver{Strategy: cfg.Strategy, Model: cfg.Model, Custom: cfg.Custom, Group: true},
 		hlc:          conflict.NewHLC(cfg.Tab),
 		lineage:      cfg.Strategy == conflict.Merge || cfg.Strategy == conflict.Custom,
 		entries:      map[string]*entry{},

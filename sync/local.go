@@ -134,7 +134,9 @@ func (e *Engine) write(now int64, key string, v conflict.Value, also ...conflict
 		for _, a := range also {
 			covered = covered || a.Covers(u.version.Clock)
 		}
-		if !covered {
+		if !covered && e.cfg.Strategy == conflict.Merge {
+			// (Under custom the tab holding the later write combines the
+			// two when this tab's reaches it.)
 			if w, ok, _ := e.res.Combine(v, u.value); ok {
 				v, changed = w, w
 			}

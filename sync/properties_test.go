@@ -333,17 +333,22 @@ func TestMergeConverges(t *testing.T) {
 // and every tab ends with the same value and version.
 func TestCustomConverges(t *testing.T) {
 	m := conflict.GoModel{}
-	// Keeps every field of both, the larger number where both have one.
+	// For each conflicting key (local and remote are partial states):
+	// every field of both, the larger number where both have one.
 	resolver := func(local, remote conflict.Value) (conflict.Value, error) {
-		out := map[string]any{}
-		for _, v := range []conflict.Value{remote, local} {
-			for _, k := range m.Keys(v) {
-				if old, ok := out[k]; !ok || m.Num(m.Get(v, k)) > m.Num(old) {
-					out[k] = m.Get(v, k)
+		result := map[string]any{}
+		for _, key := range m.Keys(local) {
+			out := map[string]any{}
+			for _, v := range []conflict.Value{m.Get(remote, key), m.Get(local, key)} {
+				for _, k := range m.Keys(v) {
+					if old, ok := out[k]; !ok || m.Num(m.Get(v, k)) > m.Num(old) {
+						out[k] = m.Get(v, k)
+					}
 				}
 			}
+			result[key] = out
 		}
-		return out, nil
+		return result, nil
 	}
 	forSeeds(t, func(seed int64) (*sim.Net, string) {
 		n := objectWorkload(seed, conflict.Custom, resolver)

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/tabsync/tabsync/conflict"
@@ -112,6 +113,7 @@ func (w *seqWindow) admit(seq uint64) bool {
 // local value and collects the winners into one patch.
 func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 	var patch Patch
+	var group []protocol.Entry // custom: the keys to combine in one call
 	stale := 0
 	for _, in := range msg.Entries {
 		if !e.Synced(in.Key) {
@@ -158,22 +160,20 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 			patch.Keys = append(patch.Keys, in.Key)
 			patch.Values = append(patch.Values, in.Value)
 		case conflict.Write:
-			// Merge and custom: this tab combines the two writes and
-			// publishes the result as its own write, a successor of both,
-			// so every tab ends with this one value.
-			if w := e.write(now, in.Key, d.Value, in.Version); w != nil {
-				d.Value = w
-			}
-			if en := e.entries[in.Key]; en != nil && en.version.Depth <= in.Version.Depth {
-				en.version.Depth = in.Version.Depth + 1
-			}
-			patch.Keys = append(patch.Keys, in.Key)
-			patch.Values = append(patch.Values, d.Value)
+			// Merge: this tab combines the two writes and publishes the
+			// result as its own write, a successor of both, so every tab
+			// ends with this one value.
+			e.combined(now, in, d.Value, &patch)
+		case conflict.Combine:
+			group = append(group, in)
 		case conflict.Keep:
 			if d.Absorb && en != nil {
 				en.version = en.version.Absorb(in.Version)
 			}
 		}
+	}
+	if len(group) > 0 {
+		e.resolveGroup(now, group, &patch, rd)
 	}
 	if len(patch.Keys) > 0 {
 		patch.Source = msg.Tab
@@ -187,6 +187,54 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 		e.schedule(now, rd)
 	}
 }
+
+// combined records v, the combination of the local value of in.Key with the
+// remote write in, as a write of this tab, and adds it to the patch.
+func (e *Engine) combined(now int64, in protocol.Entry, v conflict.Value, patch *Patch) {
+	if w := e.write(now, in.Key, v, in.Version); w != nil {
+		v = w
+	}
+	if en := e.entries[in.Key]; en.version.Depth <= in.Version.Depth {
+		en.version.Depth = in.Version.Depth + 1
+	}
+	patch.Keys = append(patch.Keys, in.Key)
+	patch.Values = append(patch.Values, v)
+}
+
+// resolveGroup calls the custom resolver once for the conflicting keys of
+// one update (see Config.Custom) and applies what it returns.
+func (e *Engine) resolveGroup(now int64, group []protocol.Entry, patch *Patch, rd *Ready) {
+	m := e.m
+	keys := make([]string, len(group))
+	lv := make([]conflict.Value, len(group))
+	rv := make([]conflict.Value, len(group))
+	for i, in := range group {
+		keys[i], lv[i], rv[i] = in.Key, e.entries[in.Key].value, in.Value
+	}
+	out, err := e.cfg.Custom(m.MakeObject(keys, lv), m.MakeObject(keys, rv))
+	if err == nil && m.Kind(out) != conflict.Object {
+		err = errNotPartial
+	}
+	if err != nil {
+		// Named by its first key: one report per update.
+		rd.Errors = append(rd.Errors, Error{Phase: PhaseResolve, Message: "customResolver failed for " + strconv.Quote(keys[0]) + "; the local value stays: " + err.Error(), Cause: err})
+		return
+	}
+	for i, in := range group {
+		v := m.Get(out, in.Key)
+		if k := m.Kind(v); k == conflict.Undefined || k == conflict.Function || m.Equal(v, lv[i]) {
+			// Left out (or undefined), a function (never synced), or this
+			// tab's value: the later write stays, and holds the remote
+			// one now.
+			en := e.entries[in.Key]
+			en.version = en.version.Absorb(in.Version)
+			continue
+		}
+		e.combined(now, in, v, patch)
+	}
+}
+
+var errNotPartial = errors.New("it returned no object of the keys to set")
 
 // unqueue drops a pending local change that a remote write has beaten.
 func (e *Engine) unqueue(key string) {

@@ -775,8 +775,9 @@ func TestCustomResolverCalledOnceInTheLaterTab(t *testing.T) {
 	resolver := func(who string) func(local, remote conflict.Value) (conflict.Value, error) {
 		return func(local, remote conflict.Value) (conflict.Value, error) {
 			calls = append(calls, who)
-			l, r := local.(map[string]any), remote.(map[string]any)
-			return map[string]any{"total": gm.Num(l["n"]) + gm.Num(r["n"])}, nil
+			// local and remote are partial states: {k: …}.
+			l, r := local.(map[string]any)["k"].(map[string]any), remote.(map[string]any)["k"].(map[string]any)
+			return map[string]any{"k": map[string]any{"total": gm.Num(l["n"]) + gm.Num(r["n"])}}, nil
 		}
 	}
 	a := newTab(t, "a", tsync.Config{Strategy: conflict.Custom, Custom: resolver("a")})
@@ -941,4 +942,90 @@ func TestMergePendingWriteMeetsALaterConcurrentWrite(t *testing.T) {
 			assert.Equal(t, a.version("o"), b.version("o"))
 		})
 	}
+}
+
+// referenceResolver is the reference's customResolver example, in Go over
+// GoModel values: local and remote are partial states.
+func referenceResolver(calls *[][2]map[string]any) func(local, remote conflict.Value) (conflict.Value, error) {
+	return func(local, remote conflict.Value) (conflict.Value, error) {
+		l, r := local.(map[string]any), remote.(map[string]any)
+		*calls = append(*calls, [2]map[string]any{l, r})
+		theme := r["theme"]
+		if theme == nil {
+			theme = l["theme"]
+		}
+		items := []any{}
+		if li, ok := l["recentItems"].([]any); ok {
+			items = append(items, li...)
+		}
+		if ri, ok := r["recentItems"].([]any); ok {
+			items = append(items, ri...)
+		}
+		return map[string]any{"theme": theme, "locale": l["locale"], "recentItems": items}, nil
+	}
+}
+
+// The custom resolver receives partial states, the conflicting keys of one
+// update in one call, and the keys it returns are applied in every tab.
+func TestCustomResolverGetsPartialStates(t *testing.T) {
+	var calls [][2]map[string]any
+	cfg := tsync.Config{Strategy: conflict.Custom, Custom: referenceResolver(&calls)}
+	a, b := newTab(t, "a", cfg), newTab(t, "b", cfg)
+	h := &hub{tabs: []*tab{a, b}}
+	a.start(t0)
+	b.start(t0)
+	h.settle(t0)
+
+	ua := a.set(t0+10, "theme", "light", "locale", "fr", "recentItems", []any{"a1"}).Messages
+	ub := b.set(t0+20, "theme", "dark", "locale", "de", "recentItems", []any{"b1"}).Messages // later
+	h.skip()
+	a.deliver(t0+21, ub...)
+	b.deliver(t0+21, ua...)
+	h.settle(t0 + 21)
+
+	require.Len(t, calls, 1, "one call for the update, in the tab holding the later writes")
+	assert.Equal(t, map[string]any{"theme": "dark", "locale": "de", "recentItems": []any{"b1"}}, calls[0][0], "local")
+	assert.Equal(t, map[string]any{"theme": "light", "locale": "fr", "recentItems": []any{"a1"}}, calls[0][1], "remote")
+	for _, tb := range []*tab{a, b} {
+		assert.Equal(t, "light", tb.store["theme"], tb.e.Tab())
+		assert.Equal(t, "de", tb.store["locale"], tb.e.Tab())
+		assert.Equal(t, []any{"b1", "a1"}, tb.store["recentItems"], tb.e.Tab())
+	}
+	// The same writes (the lineage of a write kept by the resolver may name
+	// the write it absorbed in the resolving tab only).
+	for _, k := range []string{"theme", "locale", "recentItems"} {
+		assert.Equal(t, protocol.FormatVersion(a.version(k)), protocol.FormatVersion(b.version(k)), k)
+	}
+}
+
+// A key the resolver's result names but that was not in conflict is
+// ignored (the reference's example names every key, reading undefined from
+// the partial states); a conflicting key it leaves out keeps the later write.
+func TestCustomResolverResultOutsideTheConflictIsIgnored(t *testing.T) {
+	var calls [][2]map[string]any
+	cfg := tsync.Config{Strategy: conflict.Custom, Custom: referenceResolver(&calls)}
+	a, b := newTab(t, "a", cfg), newTab(t, "b", cfg)
+	h := &hub{tabs: []*tab{a, b}}
+	a.start(t0)
+	b.start(t0)
+	a.set(t0+1, "locale", "fr", "recentItems", []any{"x"})
+	h.settle(t0 + 1)
+
+	ua := a.set(t0+10, "theme", "light", "count", 1.0).Messages
+	ub := b.set(t0+20, "theme", "dark", "count", 2.0).Messages // later
+	h.skip()
+	a.deliver(t0+21, ub...)
+	b.deliver(t0+21, ua...)
+	h.settle(t0 + 21)
+
+	require.Len(t, calls, 1)
+	assert.Equal(t, map[string]any{"theme": "dark", "count": 2.0}, calls[0][0])
+	for _, tb := range []*tab{a, b} {
+		assert.Equal(t, "light", tb.store["theme"], "returned: applied")
+		assert.Equal(t, 2.0, tb.store["count"], "left out: the later write")
+		assert.Equal(t, "fr", tb.store["locale"], "not in conflict: ignored")
+		assert.Equal(t, []any{"x"}, tb.store["recentItems"], "not in conflict: ignored")
+	}
+	assert.Equal(t, protocol.FormatVersion(a.version("count")), protocol.FormatVersion(b.version("count")))
+	assert.Equal(t, protocol.FormatVersion(a.version("theme")), protocol.FormatVersion(b.version("theme")))
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # sizecheck.sh WASM FLOOR PERCENT checks one module's size budget: WASM,
-# gzipped with gzip -9, must be at most PERCENT/100 times FLOOR, a Go
+# gzipped with gzip -9, must be at most PERCENT/100 times FLOOR (PERCENT
+# may have decimals), a Go
 # program (a package path such as ./tools/sizefloor) built the same way
 # (-trimpath -ldflags='-s -w'). Both are built by the same Go, so the ratio
 # holds across Go versions. make size checks each module against its own
@@ -21,9 +22,9 @@ trap 'rm -f "$floor"' EXIT
 gz() { gzip -9 -n -c "$1" | wc -c | tr -d ' '; }
 ours=$(gz "$wasm")
 base=$(gz "$floor")
-limit=$((base * budget_percent / 100))
+limit=$(awk -v b="$base" -v p="$budget_percent" 'BEGIN { printf "%d", b * p / 100 }')
 ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.4f", a / b }')
-budget=$(awk -v p="$budget_percent" 'BEGIN { printf "%.2f", p / 100 }')
+budget=$(awk -v p="$budget_percent" 'BEGIN { printf "%.3f", p / 100 }')
 printf 'sizecheck: %s is %d B gzipped, its floor (%s) %d B: %s times (budget %s: %d B)\n' \
 	"$(basename "$wasm")" "$ours" "$floorpkg" "$base" "$ratio" "$budget" "$limit"
 if [ "$ours" -gt "$limit" ]; then

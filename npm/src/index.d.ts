@@ -82,7 +82,14 @@ export interface BroadcastSyncConfig<T> {
   /** How a conflict on a key is decided. Default 'last-write-wins'. */
   conflictStrategy?: ConflictStrategy;
 
-  /** With conflictStrategy 'custom': decide a conflict between the local and the remote values. */
+  /**
+   * With 'custom': called once per incoming update that conflicts, in the tab
+   * holding the later writes. `local` and `remote` hold the keys of that update
+   * that conflict (this tab's values and the update's). The keys it returns are
+   * applied in every tab; a conflicting key it leaves out (or sets to
+   * undefined) keeps the later write; returned keys that were not in conflict
+   * are ignored. A throw keeps the local values and is reported (phase 'resolve').
+   */
   customResolver?: (local: Partial<T>, remote: Partial<T>) => Partial<T>;
 
   /** Elect one leader tab among those on the channel. Default false. */
