@@ -45,6 +45,12 @@ async function load(wasmUrl, persist) {
   const url = wasmUrl != null && wasmUrl !== '' ? wasmUrl : defaultWasmUrl(persist);
   const Go = prepareGlue(); // also installs globalThis.__tabsyncHelpers
   const go = new Go();
+  // Go's collector runs when the heap has grown by GOGC percent since the
+  // last collection (default 100). A tab's live heap is small (2 to 3 MB),
+  // and the wasm memory never shrinks once grown: at 25 a tab holds 5.9 MB
+  // after 10,000 changes instead of 10.5 MB (make bench, figure 7), for
+  // collections four times as frequent and as short.
+  go.env = { GOGC: '25' };
 
   // The module calls __tabsyncOnReady once __tabsync is in place.
   const registered = new Promise((resolve) => {
