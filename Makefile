@@ -20,6 +20,13 @@
 #                (under 10 minutes): docs/BENCHMARKS.md and docs/bench/;
 #                then tables across devices next to a bare WebSocket hub
 #                (e2e TestTablesBench): docs/bench/tables.json
+#   make server  run tabsync-server (the table sync relay) on
+#                ws://127.0.0.1:8081/sync with its data in .server-data/
+#   make bench-server  tabsync-server next to a bare coder/websocket hub on
+#                loopback: fan-out to 1,000 subscribers, acked writes,
+#                10,000 idle connections, 2 relays on a 3-node NATS cluster
+#                (about 10 minutes): docs/SERVER-BENCHMARKS.md's numbers
+#                in docs/bench/server.{md,json,svg}
 #   make fuzz    FUZZTIME=60s of every fuzz target (make test: FUZZTIME_TEST=5s)
 #   make soak    8 tabs writing, crashing, freezing and reloading for
 #                SOAK_DURATION=60s, then a report (make test: SOAK_DURATION_TEST=12s)
@@ -181,6 +188,18 @@ bench: build
 	@echo "==> bench: tables across devices (docs/bench/tables.json)"
 	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
 	TABSYNC_TABLES_BENCH=1 $(GO) test -tags e2e -count=1 -timeout 15m -run TestTablesBench -v ./e2e/ 2>&1 | grep -v -e dbus -e 'chromium: 9'
+
+# The relay of tabsync tables (cmd/tabsync-server), embedded NATS JetStream
+# keeping the tables in .server-data/. SERVERFLAGS passes more flags.
+server:
+	$(GO) run ./cmd/tabsync-server --data .server-data $(SERVERFLAGS)
+
+# Not part of `make test`: minutes of load on loopback. The 10,000 idle
+# connections need as many file descriptors in each process.
+bench-server:
+	@ulimit -n "$$(ulimit -Hn)"; \
+	echo "==> bench-server (open files: $$(ulimit -n))"; \
+	$(GO) run ./bench/server $(BENCHFLAGS)
 
 # Every fuzz target, FUZZTIME each (make test runs them for FUZZTIME_TEST).
 # New interesting inputs are kept in Go's cache; copy the ones worth keeping

@@ -277,7 +277,10 @@ func (c *Client) serve(ws *websocket.Conn) {
 	for {
 		_, b, err := ws.Read(ctx)
 		if err != nil {
-			if c.ctx.Err() == nil {
+			c.mu.Lock()
+			closed := c.closed
+			c.mu.Unlock()
+			if !closed {
 				c.report(fmt.Errorf("client: connection lost: %w", err))
 			}
 			break

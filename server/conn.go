@@ -40,15 +40,17 @@ type conn struct {
 	hello    bool        // reader only
 	welcomed atomic.Bool // hello accepted: the timer is the idle timeout
 
-	mu      sync.Mutex
-	queue   [][]byte
-	qbytes  int
-	closing bool
-	status  websocket.StatusCode
-	reason  string
-	tables  map[string]*table
-	writing bool           // a drain goroutine is running
-	writers sync.WaitGroup // drain goroutines
+	mu       sync.Mutex
+	queue    [][]byte
+	qbytes   int
+	closing  bool
+	status   websocket.StatusCode
+	reason   string
+	tables   map[string]*table
+	writing  bool // a drain goroutine is running
+	resident bool // subscribed: the drain goroutine stays, waiting on wake
+	wake     chan struct{}
+	writers  sync.WaitGroup // drain goroutines
 
 	timer  *time.Timer // hello, then idle timeout
 	tokens float64     // rate limit bucket (reader only)
@@ -274,6 +276,7 @@ func (c *conn) doSubscribe(f *tableproto.Frame) {
 	}
 	c.mu.Lock()
 	c.tables[f.Table] = t
+	c.resident = true
 	c.mu.Unlock()
 	t.subscribe(c, f.Since)
 }
@@ -383,6 +386,11 @@ func (c *conn) kick() {
 		c.writing = true
 		c.writers.Add(1)
 		go c.drain()
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -414,21 +422,37 @@ func (c *conn) drain() {
 		c.queue = nil
 		c.qbytes = 0
 		if len(q) == 0 {
-			closing := c.closing
-			c.writing = closing // a closed connection gets no new writer
+			closing, resident := c.closing, c.resident
+			if !resident || closing {
+				c.writing = closing // a closed connection gets no new writer
+			}
 			c.mu.Unlock()
 			if closing {
 				c.ws.Close(c.status, c.reason)
 				c.cancel()
+				return
 			}
-			return
+			if !resident {
+				return
+			}
+			// A subscriber's writer stays (fan-out would otherwise start a
+			// goroutine per update per subscriber).
+			select {
+			case <-c.wake:
+			case <-c.ctx.Done():
+				c.mu.Lock()
+				c.closing, c.queue = true, nil
+				c.mu.Unlock()
+				return
+			}
+			continue
 		}
 		c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
 		for _, b := range q {
-			ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
 			err := c.ws.Write(ctx, websocket.MessageText, b)
-			cancel()
 			if err != nil {
+				cancel()
 				c.ws.CloseNow()
 				c.cancel()
 				c.mu.Lock()
@@ -437,5 +461,6 @@ func (c *conn) drain() {
 				return
 			}
 		}
+		cancel()
 	}
 }

@@ -88,10 +88,14 @@ func main() {
 		res.FanoutHub = fanout(hubTarget(hub.addr), *subsN, *fanoutMsg)
 		hub.stop()
 		log.Printf("fan-out, hub:   %s", res.FanoutHub)
-		relay := startRelay(bin, tmp, "one", nil)
+		prof := filepath.Join(tmp, "relay-fanout.pprof")
+		relay := startRelayEnv(bin, tmp, "one", nil, "TABSYNC_CPUPROFILE="+prof)
 		res.FanoutRelay = fanout(relayTarget([]string{relay.addr}), *subsN, *fanoutMsg)
 		relay.stop()
 		log.Printf("fan-out, relay: %s", res.FanoutRelay)
+		if out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", bin, prof).Output(); err == nil {
+			res.FanoutProfile = string(out)
+		}
 	}
 
 	// 2. Acked writes: 100 writers on 10 tables.
@@ -203,9 +207,13 @@ func startProc(bin string, args, env []string, re *regexp.Regexp) *proc {
 }
 
 func startRelay(bin, tmp, name string, extra []string) *proc {
+	return startRelayEnv(bin, tmp, name, extra)
+}
+
+func startRelayEnv(bin, tmp, name string, extra []string, env ...string) *proc {
 	args := append([]string{"--listen", "127.0.0.1:0", "--data", filepath.Join(tmp, "data-"+name),
 		"--ops-per-second", "1000000", "--max-connections", "50000", "--max-queue-bytes", "67108864", "--idle-timeout", "1h"}, extra...)
-	return startProc(bin, args, []string{"TOKEN=" + token}, relayAddrRE)
+	return startProc(bin, args, append([]string{"TOKEN=" + token}, env...), relayAddrRE)
 }
 
 func (p *proc) stop() {
@@ -770,6 +778,7 @@ type Results struct {
 	FanoutCluster                    Fanout
 	WritesHub, WritesRelay           Writes
 	IdleHub, IdleRelay               Idle
+	FanoutProfile                    string // go tool pprof -top of the relay during the fan-out run
 }
 
 func (r *Results) write(dir string) error {
@@ -821,6 +830,9 @@ func (r *Results) markdown() string {
 	}
 	w("\n| target | measured | verdict |\n|---|---|---|\n")
 	w("| relay ≤ 32 KB per idle authenticated connection | %.1f KB | %s |\n", ir.KBPerConn, verdict(ir.KBPerConn <= 32))
+	if r.FanoutProfile != "" {
+		w("\nCPU profile of the relay process during the fan-out run (`go tool pprof -top`):\n\n```\n%s```\n", r.FanoutProfile)
+	}
 	return b.String()
 }
 

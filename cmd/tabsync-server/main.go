@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/tabsync/tabsync/server"
@@ -72,6 +73,14 @@ func run(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tabsync-server:", err)
 		return 2
+	}
+	// TABSYNC_CPUPROFILE=file writes a CPU profile of the whole run (used
+	// by make bench-server to explain its numbers).
+	if path := os.Getenv("TABSYNC_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 	}
 	if err := srv.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "tabsync-server:", err)
