@@ -76,7 +76,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{s: s, ws: ws, ctx: ctx, cancel: cancel, tables: map[string]*table{},
-		sem:    make(chan struct{}, maxOpsInFlight),
+		sem: make(chan struct{}, maxOpsInFlight), wake: make(chan struct{}, 1),
 		tokens: float64(s.opts.OpsPerSecond), last: time.Now()}
 	ws.SetReadLimit(int64(s.opts.MaxMessageBytes))
 
