@@ -129,11 +129,19 @@ func (e *Engine) subscribe(r *Ready, t *table) {
 	r.Frames = append(r.Frames, tableproto.Frame{Type: tableproto.Subscribe, Table: t.name, Since: t.version})
 }
 
+// sendOp sends op unless it is in flight already or an earlier write of
+// its key still waits for the server: the server may store the operations
+// of a connection concurrently, so two writes of one key in flight at once
+// could be stored in the other order (a delete, then the set sent before
+// it, bringing the key back). sendNext sends the next one after the ack.
 func (e *Engine) sendOp(now int64, r *Ready, op *Op) {
 	if !e.leading || e.conn != connReady {
 		return
 	}
 	if _, sent := e.inflight[op.OpID]; sent {
+		return
+	}
+	if ops := e.byKey[op.Table+"\x00"+op.Key]; len(ops) > 0 && ops[0] != op {
 		return
 	}
 	e.inflight[op.OpID] = now
@@ -144,6 +152,14 @@ func (e *Engine) sendOp(now int64, r *Ready, op *Op) {
 		f.Change.Operation, f.Change.Value = tableproto.Delete, nil
 	}
 	r.Frames = append(r.Frames, f)
+}
+
+// sendNext sends the oldest pending write of a key, once the one before it
+// left the outbox.
+func (e *Engine) sendNext(now int64, r *Ready, tbl, key string) {
+	if ops := e.byKey[tbl+"\x00"+key]; len(ops) > 0 {
+		e.sendOp(now, r, ops[0])
+	}
 }
 
 // online updates the status once the connection is welcomed and every
@@ -362,6 +378,9 @@ func (e *Engine) update(now int64, r *Ready, f tableproto.Frame) {
 	tx.Rows = append(tx.Rows, row)
 	tx.Versions = append(tx.Versions, TableVersion{Table: t.name, Version: t.version})
 	e.post(r, msg)
+	if len(msg.Acks) > 0 {
+		e.sendNext(now, r, t.name, row.Key)
+	}
 }
 
 // applyRows applies server rows (each only if newer than the row held),
@@ -443,6 +462,7 @@ func (e *Engine) ack(now int64, r *Ready, f tableproto.Frame) {
 	r.txn().DelOps = append(r.Store.DelOps, op.OpID)
 	e.applyRows(r, t, rows, acks, nil, false, OriginServer)
 	e.post(r, TabMsg{Kind: KindChange, Table: t.name, Rows: rows, Acks: acks})
+	e.sendNext(now, r, op.Table, op.Key)
 }
 
 func (e *Engine) serverError(now int64, r *Ready, f tableproto.Frame) {
@@ -483,6 +503,7 @@ func (e *Engine) serverError(now int64, r *Ready, f tableproto.Frame) {
 	r.txn().DelOps = append(r.Store.DelOps, op.OpID)
 	e.applyRows(r, e.table(op.Table), nil, nil, []string{op.OpID}, false, OriginServer)
 	e.post(r, TabMsg{Kind: KindChange, Table: op.Table, Refused: []string{op.OpID}})
+	e.sendNext(now, r, op.Table, op.Key)
 }
 
 // ReceiveTab steps the engine with a message from another tab of this

@@ -49,6 +49,12 @@
 // writes; they are sent again with their opIds, and the server applies each
 // once.
 //
+// A key has at most one write in flight: the next write of a key is sent
+// once the server acknowledged (or refused for good) the one before it.
+// tabsync-server stores the operations of a connection concurrently, so a
+// set and a delete of one key sent together could be stored delete first,
+// and the deleted key would come back.
+//
 // # One connection per browser
 //
 // Every tab runs an Engine; the one that leads the browser's election

@@ -346,3 +346,56 @@ func TestAConnectionThatStopsAnsweringIsReplaced(t *testing.T) {
 	assert.Equal(t, tables.StatusOffline, a.e.Status())
 	assert.NotEmpty(t, a.errs)
 }
+
+// The Quick Start: set then delete of one key, the second awaited only until
+// stored locally. tabsync-server stores the operations of one connection
+// concurrently, so two writes of a key in flight at once may be ordered the
+// other way round: the delete at version 1, the set at 2, and the deleted
+// key comes back for good, with a third event. A key's next write is sent
+// only once the server has acknowledged (or refused for good) the one
+// before it.
+func TestAKeysWritesAreSentOneAtATimeSoTheServerCannotReorderThem(t *testing.T) {
+	a := newTab(t, "tabA")
+	a.online(0)
+	set := a.set("game_scores", "player1", `{"score":1500}`)
+	r, del, err := a.e.Delete(a.now, "game_scores", "player1")
+	require.NoError(t, err)
+	a.do(r)
+	other := a.set("game_scores", "player2", `1`)
+	assert.Equal(t, []string{set, other}, a.sentOps(), "the delete waits for the set's ack; another key does not")
+	a.recv(tableproto.Frame{Type: tableproto.Snapshot, Table: "game_scores", TableVersion: 0})
+	a.recv(tableproto.Frame{Type: tableproto.Synced, Table: "game_scores", TableVersion: 0})
+	a.recv(tableproto.Frame{Type: tableproto.Ack, Table: "game_scores", OpID: set, TableVersion: 1})
+	assert.Equal(t, []string{set, other, del}, a.sentOps(), "the set's ack sends the delete")
+	a.recv(update("game_scores", 1, "player1", `{"score":1500}`, set, "browser1"))
+	a.recv(tableproto.Frame{Type: tableproto.Ack, Table: "game_scores", OpID: other, TableVersion: 2})
+	a.recv(update("game_scores", 2, "player2", `1`, other, "browser1"))
+	a.recv(tableproto.Frame{Type: tableproto.Update, Table: "game_scores", TableVersion: 3, OpID: del, OriginID: "browser1",
+		Change: tableproto.Change{Operation: tableproto.Delete, Key: "player1"}})
+	a.recv(tableproto.Frame{Type: tableproto.Ack, Table: "game_scores", OpID: del, TableVersion: 3})
+	assert.Equal(t, "<none>", a.get("game_scores", "player1"))
+	assert.Equal(t, 0, a.e.Pending())
+	var ops []string
+	for _, ev := range a.events {
+		if ev.Key == "player1" {
+			ops = append(ops, ev.Origin+" "+ev.Operation)
+		}
+	}
+	assert.Equal(t, []string{"local set", "local delete"}, ops, "one event per change")
+	assert.Zero(t, dropped(a.e))
+}
+
+// A write refused for a while (rate limited, storage unavailable) holds back
+// the later writes of its key: they are sent again after it, in order.
+func TestARetryableRefusalHoldsBackTheKeysLaterWrites(t *testing.T) {
+	a := newTab(t, "tabA", "scores")
+	a.online(0)
+	id1 := a.set("scores", "k", `1`)
+	id2 := a.set("scores", "k", `2`)
+	assert.Equal(t, []string{id1}, a.sentOps())
+	a.recv(tableproto.Frame{Type: tableproto.Error, Table: "scores", OpID: id1, Code: tableproto.CodeRateLimited})
+	a.tick(tables.DefaultBackoffMinMs)
+	assert.Equal(t, []string{id1, id1}, a.sentOps())
+	a.recv(tableproto.Frame{Type: tableproto.Ack, Table: "scores", OpID: id1, TableVersion: 1})
+	assert.Equal(t, []string{id1, id1, id2}, a.sentOps())
+}

@@ -2,6 +2,8 @@ package tablesim
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/tabsync/tabsync/tableproto"
 )
@@ -13,6 +15,9 @@ import (
 // with its first version and not applied), an ack for every operation, and
 // the update fanned out to every subscriber, the writer included. The order
 // of a writer's ack and its own update varies, as it may on a real relay.
+// Like the relay, which stores the operations of one connection
+// concurrently, it stores each operation after a random delay, so two
+// operations in flight on one connection may be stored in either order.
 type Server struct {
 	Up     bool
 	Tables map[string]*STable
@@ -20,6 +25,10 @@ type Server struct {
 	Applied map[string]int
 	seen    map[string]uint64
 	conns   map[*Conn]bool
+	// stored is, per tab, table and key, the sequence number of the last
+	// write of that tab stored: a tab's writes of one key must be stored
+	// in the order it made them.
+	stored map[string]uint64
 	// KeepLog is how many changes of a table the log keeps for since.
 	KeepLog int
 	// Chunk is the number of rows per snapshot chunk.
@@ -66,7 +75,7 @@ type Conn struct {
 }
 
 func newServer() *Server {
-	return &Server{Up: true, Tables: map[string]*STable{}, Applied: map[string]int{}, seen: map[string]uint64{}, conns: map[*Conn]bool{}}
+	return &Server{Up: true, Tables: map[string]*STable{}, Applied: map[string]int{}, seen: map[string]uint64{}, conns: map[*Conn]bool{}, stored: map[string]uint64{}}
 }
 
 func (s *Server) table(name string) *STable {
@@ -154,10 +163,18 @@ func updateFrame(table string, ch change) tableproto.Frame {
 }
 
 func (w *World) operation(c *Conn, f tableproto.Frame) {
-	s := w.Server
 	if f.Table == "" || f.OpID == "" || f.Change.Key == "" {
 		w.violate("%s sent a malformed operation %+v", c.Tab.ID, f)
 		return
+	}
+	w.at(w.Now+w.Rand.Int63n(w.Faults.MaxDelayMs+1), func() { w.store(c, f) })
+}
+
+// store stores an operation, once the storage answered.
+func (w *World) store(c *Conn, f tableproto.Frame) {
+	s := w.Server
+	if !s.Up {
+		return // the relay went down before the storage answered
 	}
 	if v, ok := s.seen[f.OpID]; ok {
 		w.toTab(c, tableproto.Frame{Type: tableproto.Ack, Table: f.Table, OpID: f.OpID, TableVersion: v, Duplicate: true})
@@ -181,6 +198,14 @@ func (w *World) operation(c *Conn, f tableproto.Frame) {
 	}
 	s.seen[f.OpID] = t.Version
 	s.Applied[f.OpID]++
+	if wr := w.Writes[f.OpID]; wr != nil {
+		k := wr.Tab + "\x00" + wr.Table + "\x00" + wr.Key
+		seq, _ := strconv.ParseUint(f.OpID[strings.LastIndexByte(f.OpID, '.')+1:], 10, 64)
+		if seq < s.stored[k] {
+			w.violate("%s's write %s of %s/%s stored after its later write (seq %d): the key ends in the older value", wr.Tab, f.OpID, wr.Table, wr.Key, s.stored[k])
+		}
+		s.stored[k] = max(s.stored[k], seq)
+	}
 	w.tracef("server applies %s %s/%s v%d", f.OpID, f.Table, ch.key, t.Version)
 	ack := tableproto.Frame{Type: tableproto.Ack, Table: f.Table, OpID: f.OpID, TableVersion: t.Version}
 	ackFirst := w.Rand.Intn(2) == 0
