@@ -241,14 +241,18 @@ func TestTablesAThousandWritesEndIdentical(t *testing.T) {
 			return true;
 		})()`, i), nil)
 	}
-	// The server's state, as a fresh device restores it.
+	// Every write stored (a key's writes are sent one at a time, so the
+	// outboxes drain after the promises resolved), then the server's state,
+	// as a fresh device restores it.
+	for _, tab := range all {
+		tab.WaitFor(t, `db.pending === 0`, 60*time.Second)
+	}
 	fresh := devices(t, 1, 1, srv.URL(), "thousand")[0]
 	fresh.waitStatus(t, "online", 20*time.Second)
 	var want string
 	fresh.tabs[0].Eval(t, `db.getAll('scores').then((a) => JSON.stringify(Object.keys(a).sort().map((k) => [k, a[k]])))`, &want)
 	require.Contains(t, want, `"k39"`)
 	for i, tab := range all {
-		tab.WaitFor(t, `db.pending === 0`, 60*time.Second)
 		var got string
 		deadline := time.Now().Add(20 * time.Second)
 		for {
