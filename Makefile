@@ -25,7 +25,7 @@
 #   make bench-server  tabsync-server next to a bare coder/websocket hub on
 #                loopback: fan-out to 1,000 subscribers, acked writes,
 #                10,000 idle connections, 2 relays on a 3-node NATS cluster
-#                (about 10 minutes): docs/SERVER-BENCHMARKS.md's numbers
+#                (1 minute quiet): docs/SERVER-BENCHMARKS.md's numbers
 #                in docs/bench/server.{md,json,svg}
 #   make fuzz    FUZZTIME=60s of every fuzz target (make test: FUZZTIME_TEST=5s)
 #   make soak    8 tabs writing, crashing, freezing and reloading for
