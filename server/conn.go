@@ -57,7 +57,16 @@ type conn struct {
 	last   time.Time
 	sem    chan struct{}
 	ops    sync.WaitGroup
+
+	// The operations of one key are stored one after another, in the order
+	// the connection sent them: those of different keys are stored
+	// concurrently, so without this a set and a delete of one key sent
+	// together could be stored delete first and leave the key set.
+	keyMu   sync.Mutex
+	keyLast map[opKey]chan struct{} // closed when the key's last operation is done
 }
+
+type opKey struct{ table, key string }
 
 func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 	if !isClosed(s.ready) {
@@ -307,8 +316,12 @@ func (c *conn) doOperation(f *tableproto.Frame) {
 	c.sem <- struct{}{}
 	c.ops.Add(1)
 	op := *f
+	prev, done := c.after(opKey{op.Table, op.Change.Key})
 	go func() {
-		defer func() { <-c.sem; c.ops.Done(); s.inflight.Done() }()
+		defer func() { c.finished(opKey{op.Table, op.Change.Key}, done); <-c.sem; c.ops.Done(); s.inflight.Done() }()
+		if prev != nil {
+			<-prev // started earlier, so it holds a place in sem already
+		}
 		t := s.table(op.Table)
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
@@ -331,6 +344,31 @@ func (c *conn) doOperation(f *tableproto.Frame) {
 		}
 		c.sendFrame(tableproto.Frame{Type: tableproto.Ack, Table: op.Table, OpID: op.OpID, TableVersion: version, Duplicate: dup}, false)
 	}()
+}
+
+// after registers an operation of k and returns the channel of the one
+// before it still being stored (nil if none) and its own.
+func (c *conn) after(k opKey) (prev, done chan struct{}) {
+	done = make(chan struct{})
+	c.keyMu.Lock()
+	defer c.keyMu.Unlock()
+	if c.keyLast == nil {
+		c.keyLast = map[opKey]chan struct{}{}
+	}
+	prev = c.keyLast[k]
+	c.keyLast[k] = done
+	return prev, done
+}
+
+// finished marks the operation of k whose channel is done as stored or
+// refused, letting the next one of k go.
+func (c *conn) finished(k opKey, done chan struct{}) {
+	c.keyMu.Lock()
+	defer c.keyMu.Unlock()
+	if c.keyLast[k] == done {
+		delete(c.keyLast, k)
+	}
+	close(done)
 }
 
 // refuse answers f with an error frame and counts it; the connection stays.

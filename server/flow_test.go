@@ -199,3 +199,32 @@ func TestOrderingUnderConcurrentWriters(t *testing.T) {
 		assert.Equal(t, writers*each, st.Updates)
 	}
 }
+
+// A connection's operations on one key are stored in the order it sent
+// them, even when it sends the next before the previous one's ack: a set
+// then a delete sent together must not leave the key set.
+func TestAConnectionsWritesOfAKeyAreStoredInOrder(t *testing.T) {
+	s := start(t, &server.Options{OpsPerSecond: 100000})
+	r := dialRaw(t, s)
+	r.hello("")
+	const pairs = 200
+	for i := 0; i < pairs; i++ {
+		key := fmt.Sprintf("k%d", i)
+		r.send(tableproto.Frame{Type: tableproto.Operation, Table: "order", OpID: fmt.Sprintf("raw.s%d", i),
+			Change: tableproto.Change{Operation: tableproto.Set, Key: key, Value: tableproto.RawValue(`1`)}})
+		r.send(tableproto.Frame{Type: tableproto.Operation, Table: "order", OpID: fmt.Sprintf("raw.d%d", i),
+			Change: tableproto.Change{Operation: tableproto.Delete, Key: key}})
+	}
+	versions := map[string]uint64{}
+	for len(versions) < 2*pairs {
+		f := r.next()
+		require.Equal(t, tableproto.Ack, f.Type, "%+v", f)
+		versions[f.OpID] = f.TableVersion
+	}
+	for i := 0; i < pairs; i++ {
+		assert.Less(t, versions[fmt.Sprintf("raw.s%d", i)], versions[fmt.Sprintf("raw.d%d", i)], "k%d: the delete was stored before the set", i)
+	}
+	c := dial(t, s)
+	require.NoError(t, c.Subscribe(ctx10(t), "order"))
+	assert.Empty(t, rowsOf(t, c, "order"), "every key was deleted last")
+}
