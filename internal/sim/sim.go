@@ -10,7 +10,6 @@
 package sim
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -100,41 +99,12 @@ type Net struct {
 	Observe func(n *Net)
 
 	newConfig func(id string) tsync.Config
-	events    eventQueue
-	order     int64
+	events    Queue
 	trace     []string
 	lastDeliv map[[2]string]delivery // per (sender, receiver): FIFO floor
 }
 
-type event struct {
-	at    int64
-	order int64
-	tie   int64
-	run   func()
-}
-
 type delivery struct{ at, tie int64 }
-
-type eventQueue []*event
-
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
-	}
-	if q[i].tie != q[j].tie {
-		return q[i].tie < q[j].tie
-	}
-	return q[i].order < q[j].order
-}
-func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*event)) }
-func (q *eventQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
-}
 
 // New returns a network whose tabs are configured by newConfig (Tab and
 // Model are filled in by the simulator).
@@ -154,8 +124,7 @@ func New(seed int64, faults Faults, newConfig func(id string) tsync.Config) *Net
 func (n *Net) at(t int64, run func()) { n.atTie(t, n.Rand.Int63(), run) }
 
 func (n *Net) atTie(t, tie int64, run func()) {
-	n.order++
-	heap.Push(&n.events, &event{at: t, order: n.order, tie: tie, run: run})
+	n.events.At(t, tie, run)
 }
 
 func (n *Net) tracef(format string, args ...any) {
@@ -431,10 +400,13 @@ func (n *Net) Post(wire conflict.Value) {
 
 // Run advances virtual time to until, running everything due.
 func (n *Net) Run(until int64) {
-	for n.events.Len() > 0 && n.events[0].at <= until {
-		ev := heap.Pop(&n.events).(*event)
-		n.Now = ev.at
-		ev.run()
+	for {
+		at, run, ok := n.events.Next(until)
+		if !ok {
+			break
+		}
+		n.Now = at
+		run()
 		if n.Observe != nil {
 			n.Observe(n)
 		}

@@ -11,12 +11,12 @@
 package tablesim
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand"
 	"sort"
 	"strings"
 
+	"github.com/tabsync/tabsync/internal/sim"
 	"github.com/tabsync/tabsync/leader"
 	"github.com/tabsync/tabsync/tables"
 )
@@ -40,8 +40,7 @@ type World struct {
 	// Config adjusts each tab's engine configuration.
 	Config func(*tables.Config)
 
-	events   eventQueue
-	order    int64
+	events   sim.Queue
 	trace    []traceLine
 	nextConn int
 	nextTab  int
@@ -99,32 +98,6 @@ type job struct {
 // Live reports whether the tab runs.
 func (t *Tab) Live() bool { return !t.Crashed && !t.Closed }
 
-type event struct {
-	at, order, tie int64
-	run            func()
-}
-
-type eventQueue []*event
-
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
-	}
-	if q[i].tie != q[j].tie {
-		return q[i].tie < q[j].tie
-	}
-	return q[i].order < q[j].order
-}
-func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*event)) }
-func (q *eventQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
-}
-
 const epoch = 1_700_000_000_000
 
 // New returns a world with a server and no devices.
@@ -141,8 +114,7 @@ func (w *World) at(t int64, run func()) {
 }
 
 func (w *World) atTie(t, tie int64, run func()) {
-	w.order++
-	heap.Push(&w.events, &event{at: t, order: w.order, tie: tie, run: run})
+	w.events.At(t, tie, run)
 }
 
 // fifo is the floor of an ordered channel: a delivery is never before the
@@ -540,10 +512,13 @@ func (w *World) conns() []*Conn {
 // RunFor runs events until now+ms.
 func (w *World) RunFor(ms int64) {
 	end := w.Now + ms
-	for w.events.Len() > 0 && w.events[0].at <= end {
-		e := heap.Pop(&w.events).(*event)
-		w.Now = max(w.Now, e.at)
-		e.run()
+	for {
+		at, run, ok := w.events.Next(end)
+		if !ok {
+			break
+		}
+		w.Now = max(w.Now, at)
+		run()
 	}
 	w.Now = end
 }
