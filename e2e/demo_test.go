@@ -105,23 +105,7 @@ func TestDemoInSync(t *testing.T) {
 		assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
 	}
 
-	out := os.Getenv("TABSYNC_SCREENSHOT")
-	if out == "" {
-		out = filepath.Join(t.TempDir(), "demo.png")
-	}
-	picture := image.NewRGBA(image.Rect(0, 0, 2*w+gap, h))
-	draw.Draw(picture, picture.Bounds(), image.NewUniform(color.RGBA{0x2b, 0x2f, 0x45, 0xff}), image.Point{}, draw.Src)
-	for i, tab := range tabs {
-		shot, err := png.Decode(bytes.NewReader(tab.ViewportPNG(t)))
-		require.NoError(t, err)
-		at := image.Pt(i*(w+gap), 0)
-		draw.Draw(picture, shot.Bounds().Add(at), shot, shot.Bounds().Min, draw.Src)
-	}
-	var buf bytes.Buffer
-	require.NoError(t, (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, picture))
-	require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
-	require.NoError(t, os.WriteFile(out, buf.Bytes(), 0o644))
-	t.Logf("screenshot of the two tabs: %s (%d bytes)", out, buf.Len())
+	saveSideBySide(t, tabs, w, h, gap, "TABSYNC_SCREENSHOT", "demo.png")
 }
 
 // TestReactDemo is a smoke test of tabsync/react with a React-bound
@@ -186,4 +170,28 @@ func TestReactDemo(t *testing.T) {
 	for _, tab := range []*Tab{a, c} {
 		assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
 	}
+}
+
+// saveSideBySide puts the viewports of tabs side by side, gap pixels apart on
+// a dark background, in one PNG: at $env when it is set (how the README's
+// pictures are made), else in a temporary file named name. It logs where.
+func saveSideBySide(t *testing.T, tabs []*Tab, w, h, gap int, env, name string) {
+	t.Helper()
+	out := os.Getenv(env)
+	if out == "" {
+		out = filepath.Join(t.TempDir(), name)
+	}
+	picture := image.NewRGBA(image.Rect(0, 0, len(tabs)*w+(len(tabs)-1)*gap, h))
+	draw.Draw(picture, picture.Bounds(), image.NewUniform(color.RGBA{0x2b, 0x2f, 0x45, 0xff}), image.Point{}, draw.Src)
+	for i, tab := range tabs {
+		shot, err := png.Decode(bytes.NewReader(tab.ViewportPNG(t)))
+		require.NoError(t, err)
+		at := image.Pt(i*(w+gap), 0)
+		draw.Draw(picture, shot.Bounds().Add(at), shot, shot.Bounds().Min, draw.Src)
+	}
+	var buf bytes.Buffer
+	require.NoError(t, (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, picture))
+	require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
+	require.NoError(t, os.WriteFile(out, buf.Bytes(), 0o644))
+	t.Logf("screenshot: %s (%d bytes)", out, buf.Len())
 }

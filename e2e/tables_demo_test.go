@@ -3,20 +3,12 @@
 package e2e
 
 import (
-	"bytes"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/png"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/tabsync/tabsync/server/servertest"
 )
@@ -66,21 +58,5 @@ func TestTablesDemoAcrossDevices(t *testing.T) {
 		assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
 	}
 
-	out := os.Getenv("TABSYNC_TABLES_SCREENSHOT")
-	if out == "" {
-		out = filepath.Join(t.TempDir(), "tables-demo.png")
-	}
-	picture := image.NewRGBA(image.Rect(0, 0, 2*w+gap, h))
-	draw.Draw(picture, picture.Bounds(), image.NewUniform(color.RGBA{0x2b, 0x2f, 0x45, 0xff}), image.Point{}, draw.Src)
-	for i, tab := range tabs {
-		shot, err := png.Decode(bytes.NewReader(tab.ViewportPNG(t)))
-		require.NoError(t, err)
-		at := image.Pt(i*(w+gap), 0)
-		draw.Draw(picture, shot.Bounds().Add(at), shot, shot.Bounds().Min, draw.Src)
-	}
-	var buf bytes.Buffer
-	require.NoError(t, (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, picture))
-	require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
-	require.NoError(t, os.WriteFile(out, buf.Bytes(), 0o644))
-	t.Logf("screenshot of the two devices: %s (%d bytes)", out, buf.Len())
+	saveSideBySide(t, tabs, w, h, gap, "TABSYNC_TABLES_SCREENSHOT", "tables-demo.png")
 }
