@@ -19,6 +19,18 @@ func ShouldWrite(s conflict.Strategy, stored, mine conflict.Version) bool {
 	return d.Outcome == conflict.Take
 }
 
+// ShouldDelete reports whether the stored record of a key goes when a tab
+// collects the key's tombstone tomb (sync's Ready.Unpersist): when it holds
+// that tombstone, or a write the tombstone replaces (one whose own
+// transaction came after the tombstone's was skipped or lost). A newer
+// write stays.
+func ShouldDelete(s conflict.Strategy, stored, tomb conflict.Version) bool {
+	if stored.IsZero() || tomb.IsZero() {
+		return false
+	}
+	return stored.Equal(tomb) || ShouldWrite(s, stored, tomb)
+}
+
 // Queue coalesces entries to persist into batches, one per transaction, with
 // at most one transaction in flight. It is not safe for concurrent use.
 type Queue struct {

@@ -45,6 +45,10 @@ type Config struct {
 	StaggerMs       int64 // the second responder to a STATE_REQUEST waits this long (default 60)
 	RequestRetryMs  int64 // a STATE_REQUEST with no answer is repeated after this (default 1000)
 	ErrorCooldownMs int64 // the same kind of drop is reported at most once per this (default 10000)
+	// TombstoneMs is how long a removed key's tombstone is kept at least
+	// (default DefaultTombstoneMs); see "Removed keys" in the package
+	// documentation for when it is collected.
+	TombstoneMs int64
 
 	// Responder, when set, decides whether this tab answers a new tab's
 	// STATE_REQUEST: leader election sets it so that only the leader answers.
@@ -62,6 +66,16 @@ type Config struct {
 	Election *leader.Config
 }
 
+// DefaultTombstoneMs is Config.TombstoneMs's default: a removed key's
+// tombstone is kept for at least a minute, far longer than a message takes
+// between tabs.
+const DefaultTombstoneMs = 60_000
+
+// MaxTombstones bounds the tombstones a tab holds: past it, the oldest are
+// collected at the next ping even if not every tab agrees yet (see
+// "Removed keys" in the package documentation).
+const MaxTombstones = 4096
+
 func (c *Config) defaults() {
 	if c.PingMs <= 0 {
 		c.PingMs = 5000
@@ -77,6 +91,9 @@ func (c *Config) defaults() {
 	}
 	if c.ErrorCooldownMs <= 0 {
 		c.ErrorCooldownMs = 10000
+	}
+	if c.TombstoneMs <= 0 {
+		c.TombstoneMs = DefaultTombstoneMs
 	}
 	c.Limits = c.Limits.WithDefaults()
 }
@@ -100,6 +117,8 @@ type Error struct {
 }
 
 // Patch is a set of remote values to apply to the store in one setState.
+// An undefined value removes its key from the store (see "Removed keys" in
+// the package documentation).
 type Patch struct {
 	Keys   []string
 	Values []conflict.Value
@@ -124,11 +143,15 @@ type Ready struct {
 	// only if newer than the stored record (persist.ShouldWrite), all in one
 	// transaction.
 	Persist []protocol.Entry
+	// Unpersist lists, with Config.Persist on, the tombstones of removed
+	// keys this tab collected: delete each key's stored record if it still
+	// holds this version (persist.ShouldDelete).
+	Unpersist []protocol.Entry
 }
 
 // Empty reports whether there is nothing to do.
 func (r *Ready) Empty() bool {
-	return len(r.Messages) == 0 && len(r.Locks) == 0 && r.Patch == nil && len(r.Errors) == 0 && len(r.Persist) == 0 && r.Role == ""
+	return len(r.Messages) == 0 && len(r.Locks) == 0 && r.Patch == nil && len(r.Errors) == 0 && len(r.Persist) == 0 && len(r.Unpersist) == 0 && r.Role == ""
 }
 
 // Stats are the engine's counters, as returned by getStats().
@@ -153,6 +176,7 @@ type peer struct {
 	started  int64
 	lastSeen int64
 	digest   string // last digest it pinged, for anti-entropy
+	pingedAt int64  // when that ping came
 	mismatch int    // consecutive pings whose digest differed from ours
 }
 
@@ -422,6 +446,7 @@ func (e *Engine) Tick(now int64) Ready {
 	}
 	if now >= e.nextPing {
 		e.expirePeers(now, &rd)
+		e.collect(now, &rd)
 		e.ping(now, false, &rd)
 	}
 	if e.el != nil {

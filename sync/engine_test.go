@@ -50,10 +50,24 @@ func (tb *tab) do(rd tsync.Ready) tsync.Ready {
 	if rd.Patch != nil {
 		tb.patches = append(tb.patches, *rd.Patch)
 		for i, k := range rd.Patch.Keys {
+			if rd.Patch.Values[i] == conflict.Undef {
+				delete(tb.store, k) // a removal
+				continue
+			}
 			tb.store[k] = rd.Patch.Values[i]
 		}
 	}
 	return rd
+}
+
+// remove drops keys from the store, as zustand's setState(next, true)
+// does, and tells the engine.
+func (tb *tab) remove(now int64, keys ...string) tsync.Ready {
+	prev := copyMap(tb.store)
+	for _, k := range keys {
+		delete(tb.store, k)
+	}
+	return tb.do(tb.e.LocalChange(now, prev, copyMap(tb.store), keys))
 }
 
 func (tb *tab) start(now int64) tsync.Ready {

@@ -30,7 +30,7 @@ func (e *Engine) Restore(now int64, entries []protocol.Entry) Ready {
 		} else {
 			e.hlc.Observe(in.Version.Clock)
 			local := conflict.Entry{}
-			if en != nil {
+			if en != nil && !e.expired(en, in.Version) {
 				local = conflict.Entry{Value: en.value, Version: en.version}
 			}
 			if d := e.res.Resolve(local, in.Entry, false); d.Outcome != conflict.Take {

@@ -72,6 +72,7 @@ func (e *Engine) expirePeers(now int64, rd *Ready) {
 // Tabs with different key filters never compare.
 func (e *Engine) onPing(now int64, msg protocol.Message, rd *Ready) {
 	p := e.peers[msg.Tab]
+	p.pingedAt = now
 	if msg.Filter != e.filter || msg.Digest == "" || len(e.pendingKeys) > 0 {
 		p.digest, p.mismatch = msg.Digest, 0
 		return
@@ -91,13 +92,15 @@ func (e *Engine) onPing(now int64, msg protocol.Message, rd *Ready) {
 	}
 }
 
-// Digest summarizes the versions of the synced keys: two tabs with the same
-// digest hold the same writes.
+// Digest summarizes the versions of the synced keys a tab holds a value of:
+// two tabs with the same digest hold the same writes. Tombstones do not
+// count: a tab that holds a removed key's tombstone and one that collected
+// it, or never had the key, show the same state.
 func (e *Engine) Digest() string {
 	var sum uint64
 	n := 0
 	for k, en := range e.entries {
-		if en.version.IsZero() || !en.sendable() {
+		if en.version.IsZero() || !en.sendable() || e.tomb(en) {
 			continue
 		}
 		h := newHash()

@@ -125,7 +125,7 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 		}
 		local := conflict.Entry{}
 		en := e.entries[in.Key]
-		if en != nil {
+		if en != nil && !e.expired(en, in.Version) {
 			local = conflict.Entry{Value: en.value, Version: en.version}
 		}
 		d := e.res.Resolve(local, in.Entry, live)

@@ -87,8 +87,11 @@ type Net struct {
 	// joining tab restores from it before it starts.
 	DB map[string]conflict.Entry
 	// DBTransactions and DBPuts count the transactions run and the records
-	// they put.
-	DBTransactions, DBPuts int
+	// they put; DBDeletes the tombstones' records they deleted.
+	DBTransactions, DBPuts, DBDeletes int
+	// Removals holds the clock of every removal (a write of undefined, a
+	// tombstone) an engine held.
+	Removals map[conflict.Clock]bool
 	// Locks is the simulated Web Locks manager of leader election.
 	Locks LockManager
 	// DropWhileFrozen makes messages to a frozen tab get lost instead of
@@ -116,6 +119,7 @@ func New(seed int64, faults Faults, newConfig func(id string) tsync.Config) *Net
 		Faults:    faults,
 		Writes:    map[string][]conflict.Clock{},
 		DB:        map[string]conflict.Entry{},
+		Removals:  map[conflict.Clock]bool{},
 		newConfig: newConfig,
 		lastDeliv: map[[2]string]delivery{},
 	}
@@ -170,8 +174,10 @@ func (n *Net) stored() []protocol.Entry {
 	return out
 }
 
-// persist runs one transaction of tab t, after a delay, unless t crashes first.
-func (n *Net) persist(t *Tab, entries []protocol.Entry) {
+// persist runs one transaction of tab t, after a delay, unless t crashes
+// first: entries are put, each if newer than the stored one, and the records
+// of the collected tombstones in gone are deleted (persist.ShouldDelete).
+func (n *Net) persist(t *Tab, entries, gone []protocol.Entry) {
 	at := n.Now
 	if n.Faults.MaxDelayMs > 0 {
 		at += n.Rand.Int63n(n.Faults.MaxDelayMs + 1)
@@ -191,6 +197,12 @@ func (n *Net) persist(t *Tab, entries []protocol.Entry) {
 			if persist.ShouldWrite(t.strategy, n.DB[en.Key].Version, en.Version) {
 				n.DB[en.Key] = en.Entry
 				n.DBPuts++
+			}
+		}
+		for _, en := range gone {
+			if persist.ShouldDelete(t.strategy, n.DB[en.Key].Version, en.Version) {
+				delete(n.DB, en.Key)
+				n.DBDeletes++
 			}
 		}
 	})
@@ -213,6 +225,18 @@ func (n *Net) Write(t *Tab, key string, v any) {
 	prev := copyState(t.Store)
 	t.Store[key] = v
 	n.tracef("%s writes %s=%v", t.ID, key, v)
+	n.handle(t, t.Engine.LocalChange(n.Now, prev, copyState(t.Store), []string{key}))
+}
+
+// Remove drops key from tab t's store, as zustand's setState(next, true)
+// does, and tells the engine.
+func (n *Net) Remove(t *Tab, key string) {
+	if !t.Live() {
+		return
+	}
+	prev := copyState(t.Store)
+	delete(t.Store, key)
+	n.tracef("%s removes %s", t.ID, key)
 	n.handle(t, t.Engine.LocalChange(n.Now, prev, copyState(t.Store), []string{key}))
 }
 
@@ -292,14 +316,18 @@ func (n *Net) handle(t *Tab, rd tsync.Ready) {
 	}
 	if rd.Patch != nil {
 		for i, k := range rd.Patch.Keys {
+			if rd.Patch.Values[i] == conflict.Undef {
+				delete(t.Store, k) // a removal
+				continue
+			}
 			t.Store[k] = rd.Patch.Values[i]
 		}
 	}
-	if len(rd.Persist) > 0 {
+	if len(rd.Persist) > 0 || len(rd.Unpersist) > 0 {
 		if !t.persist {
 			n.violate("%s asked to persist with Persist off", t.ID)
 		}
-		n.persist(t, rd.Persist)
+		n.persist(t, rd.Persist, rd.Unpersist)
 	}
 	n.checkVersions(t)
 	n.arm(t)
@@ -434,7 +462,10 @@ func (n *Net) LiveTabs() []*Tab {
 // rollback: a tab taking a value its current one was built on.
 func (n *Net) checkVersions(t *Tab) {
 	for _, k := range t.Engine.Keys() {
-		_, v, _ := t.Engine.Value(k)
+		val, v, _ := t.Engine.Value(k)
+		if val == conflict.Undef && !v.IsZero() {
+			n.Removals[v.Clock] = true
+		}
 		old, seen := t.last[k]
 		if !seen || old.Equal(v) {
 			if !seen && !v.IsZero() {
@@ -539,12 +570,13 @@ func deepCopy(v any) any {
 }
 
 // SyncedState renders a tab's synced keys with values and versions, sorted,
-// for comparing tabs.
+// for comparing tabs. A removed key is absent, whether the tab holds its
+// tombstone or collected it.
 func SyncedState(t *Tab) string {
 	var lines []string
 	for _, k := range t.Engine.Keys() {
 		v, ver, _ := t.Engine.Value(k)
-		if ver.IsZero() {
+		if ver.IsZero() || v == conflict.Undef {
 			continue
 		}
 		lines = append(lines, fmt.Sprintf("%s=%v@%s store=%v", k, v, protocol.FormatVersion(ver), t.Store[k]))

@@ -1,0 +1,328 @@
+package sync_test
+
+import (
+	"fmt"
+	"math/rand"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/sim"
+	"github.com/tabsync/tabsync/protocol"
+	tsync "github.com/tabsync/tabsync/sync"
+)
+
+// strategies are the four conflict strategies, configured; custom with a
+// resolver that keeps this tab's values.
+func strategies() map[string]tsync.Config {
+	keepLocal := func(local, remote conflict.Value) (conflict.Value, error) { return local, nil }
+	return map[string]tsync.Config{
+		"last-write-wins":  {Strategy: conflict.LastWriteWins},
+		"first-write-wins": {Strategy: conflict.FirstWriteWins},
+		"merge":            {Strategy: conflict.Merge},
+		"custom":           {Strategy: conflict.Custom, Custom: keepLocal},
+	}
+}
+
+// A key removed in one tab (zustand's setState(next, true)) leaves every
+// tab's store, and stays removed when a STATE_RESPONSE sent before the
+// removal arrives late, and when a tab restores the old value from storage.
+func TestRemovedKeyLeavesEveryTabAndStaysRemoved(t *testing.T) {
+	for name, cfg := range strategies() {
+		t.Run(name, func(t *testing.T) {
+			cfg.Persist = true
+			a, b, c := newTab(t, "a", cfg), newTab(t, "b", cfg), newTab(t, "c", cfg)
+			h := &hub{tabs: []*tab{a, b}}
+			a.start(t0)
+			b.start(t0)
+			h.settle(t0)
+			written := a.set(t0+10, "draft", "hello", "title", "T")
+			h.settle(t0 + 10)
+			require.Equal(t, "hello", b.store["draft"])
+			stored := written.Persist // what a stored: the old value of draft
+
+			// c opens; a answers its request, and the answer is slow.
+			c.start(t0 + 90)
+			req := c.sentOf(protocol.StateRequest)
+			require.Len(t, req, 1)
+			a.deliver(t0+100, req...)
+			resp := a.sentOf(protocol.StateResponse)
+			require.Len(t, resp, 1)
+			require.Contains(t, msgKeys(resp[0]), "draft")
+
+			// a removes draft; b and c learn of it.
+			h.tabs = append(h.tabs, c)
+			h.skip()
+			removal := a.remove(t0+110, "draft")
+			require.NotEmpty(t, removal.Messages)
+			b.deliver(t0+111, removal.Messages...)
+			c.deliver(t0+111, removal.Messages...)
+			for _, tb := range []*tab{a, b, c} {
+				assert.NotContains(t, tb.store, "draft", "%s still has the removed key", tb.e.Tab())
+			}
+			assert.Equal(t, "T", b.store["title"])
+			assert.Contains(t, entryKeys(removal.Persist), "draft", "the writer stores the removal")
+
+			// The late answer carries the old value: it stays removed.
+			c.deliver(t0+120, resp...)
+			assert.NotContains(t, c.store, "draft", "a late STATE_RESPONSE brought the key back")
+			assert.Equal(t, "T", c.store["title"], "the other keys of the late answer are taken")
+
+			// A tab restoring the old value from storage: it stays removed
+			// there, once the others answer, and in the others.
+			d := newTab(t, "d", cfg)
+			d.do(d.e.Restore(t0+150, stored))
+			require.Equal(t, "hello", d.store["draft"])
+			h.tabs = append(h.tabs, d)
+			d.start(t0 + 150)
+			h.settle(t0 + 150)
+			h.tickAll(t0 + 2000)
+			for _, tb := range h.tabs {
+				assert.NotContains(t, tb.store, "draft", "%s has the key back after a restore", tb.e.Tab())
+			}
+			// And b restoring the old record itself changes nothing.
+			b.do(b.e.Restore(t0+2100, stored))
+			assert.NotContains(t, b.store, "draft")
+		})
+	}
+}
+
+// A write that knows of the removal sets the key again, in every tab.
+func TestAKeyWrittenAfterItsRemovalIsBack(t *testing.T) {
+	for name, cfg := range strategies() {
+		t.Run(name, func(t *testing.T) {
+			a, b := newTab(t, "a", cfg), newTab(t, "b", cfg)
+			h := &hub{tabs: []*tab{a, b}}
+			a.start(t0)
+			b.start(t0)
+			a.set(t0+10, "draft", "one")
+			h.settle(t0 + 10)
+			a.remove(t0+20, "draft")
+			h.settle(t0 + 20)
+			b.set(t0+30, "draft", "two")
+			h.settle(t0 + 30)
+			assert.Equal(t, "two", a.store["draft"])
+			assert.Equal(t, "two", b.store["draft"])
+		})
+	}
+}
+
+// Tombstones are collected: many keys added and removed leave no trace once
+// every tab holds the removals and TombstoneMs has passed, and while the
+// rounds go on their number stays bounded by the removals of the last
+// TombstoneMs and a ping interval or two.
+func TestTombstonesDoNotGrowOverManyAddRemoveRounds(t *testing.T) {
+	cfg := tsync.Config{PingMs: 1000, TombstoneMs: 2000, Persist: true}
+	a, b := newTab(t, "a", cfg), newTab(t, "b", cfg)
+	h := &hub{tabs: []*tab{a, b}}
+	a.start(t0)
+	b.start(t0)
+	h.settle(t0)
+	now := t0
+	most := 0
+	collected := map[string]bool{}
+	note := func(rd tsync.Ready) {
+		for _, en := range rd.Unpersist {
+			collected[en.Key] = true
+		}
+	}
+	for i := 0; i < 2000; i++ {
+		k := "item" + strconv.Itoa(i)
+		a.set(now, k, float64(i))
+		h.settle(now)
+		rd := b.remove(now+1, k)
+		note(rd)
+		h.settle(now + 1)
+		if i%10 == 9 {
+			now += 100
+			for _, tb := range h.tabs {
+				note(tb.tick(now))
+			}
+			h.settle(now)
+		}
+		most = max(most, len(a.e.Keys()), len(b.e.Keys()))
+	}
+	// 100 removals a second for TombstoneMs (2 s) plus up to two ping
+	// intervals for the peer's agreeing ping: at most 400 held at once.
+	assert.LessOrEqual(t, most, 400, "tombstones held at once")
+	for end := now + 1000; now < end+4000; now += 500 {
+		for _, tb := range h.tabs {
+			note(tb.tick(now))
+		}
+		h.settle(now)
+	}
+	assert.Empty(t, a.e.Keys(), "a holds no tombstone once quiet")
+	assert.Empty(t, b.e.Keys(), "b holds no tombstone once quiet")
+	assert.Empty(t, a.store)
+	assert.Empty(t, b.store)
+	assert.Len(t, collected, 2000, "every stored tombstone is asked to go")
+}
+
+// A tombstone waits for every live tab: while one holds the old value (it
+// missed the removal), nobody collects it, and anti-entropy hands it the
+// removal.
+func TestTombstoneWaitsForATabThatMissedTheRemoval(t *testing.T) {
+	cfg := tsync.Config{PingMs: 1000, TombstoneMs: 2000}
+	a, b := newTab(t, "a", cfg), newTab(t, "b", cfg)
+	h := &hub{tabs: []*tab{a, b}}
+	a.start(t0)
+	b.start(t0)
+	a.set(t0+10, "draft", "x")
+	h.settle(t0 + 10)
+	a.remove(t0+20, "draft")
+	h.skip() // b never gets the removal
+	require.Equal(t, "x", b.store["draft"])
+	_, v, ok := a.e.Value("draft")
+	require.True(t, ok)
+	for now := t0 + 1000; now <= t0+8000; now += 1000 {
+		h.tickAll(now)
+	}
+	assert.NotContains(t, b.store, "draft", "anti-entropy delivered the removal")
+	assert.NotContains(t, a.store, "draft")
+	_, held, _ := b.e.Value("draft")
+	assert.True(t, held.Clock == v.Clock || held.IsZero(), "b holds a's removal or collected it")
+}
+
+func msgKeys(m protocol.Message) []string {
+	var out []string
+	for _, e := range m.Entries {
+		out = append(out, e.Key)
+	}
+	return out
+}
+
+func entryKeys(entries []protocol.Entry) []string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Key)
+	}
+	return out
+}
+
+// TestRemovedKeysStayRemoved is the simulator's property of removals, under
+// every strategy (one per seed, in turn): tabs set and remove keys (objects
+// of fields, so merge and custom combine), join (restoring from the shared
+// IndexedDB), close, crash and freeze while the channel delays and loses
+// messages; tombstones are collected as they would be, with a short
+// TombstoneMs. Once quiet, every live tab agrees on each key, and a key is
+// absent exactly when the latest write any live tab held of it (under the
+// strategy's order) was a removal: no late message, STATE_RESPONSE or
+// restore brought a removed key back, and no removal was lost.
+func TestRemovedKeysStayRemoved(t *testing.T) {
+	strategies := []conflict.Strategy{conflict.LastWriteWins, conflict.FirstWriteWins, conflict.Merge, conflict.Custom}
+	m := conflict.GoModel{}
+	// Every field of both, the larger number where both have one.
+	resolver := func(local, remote conflict.Value) (conflict.Value, error) {
+		result := map[string]any{}
+		for _, key := range m.Keys(local) {
+			out := map[string]any{}
+			for _, v := range []conflict.Value{m.Get(remote, key), m.Get(local, key)} {
+				for _, k := range m.Keys(v) {
+					if old, ok := out[k]; !ok || m.Num(m.Get(v, k)) > m.Num(old) {
+						out[k] = m.Get(v, k)
+					}
+				}
+			}
+			result[key] = out
+		}
+		return result, nil
+	}
+	forSeeds(t, func(seed int64) (*sim.Net, string) {
+		strategy := strategies[seed%int64(len(strategies))]
+		r := rand.New(rand.NewSource(seed))
+		w := randomWorkload(r, strategy)
+		cfg := func(id string) tsync.Config {
+			c := w.config(id)
+			c.Persist, c.TombstoneMs, c.Custom = true, 1500, resolver
+			return c
+		}
+		n := sim.New(seed, w.faults, cfg)
+		for i := 0; i < 2+r.Intn(3); i++ {
+			n.Join()
+		}
+		keys := []string{"a", "b", "c"}
+		for step := 0; step < 80; step++ {
+			n.RunFor(int64(r.Intn(80)))
+			live := n.LiveTabs()
+			switch x := r.Intn(100); {
+			case x < 45 && len(live) > 0:
+				tb := live[r.Intn(len(live))]
+				n.Write(tb, keys[r.Intn(len(keys))], map[string]any{tb.ID: float64(step)})
+			case x < 75 && len(live) > 0:
+				n.Remove(live[r.Intn(len(live))], keys[r.Intn(len(keys))])
+			case x < 82 && len(n.Tabs) < 10:
+				n.Join()
+			case x < 86 && len(live) > 1:
+				n.Close(live[r.Intn(len(live))])
+			case x < 90 && len(live) > 1:
+				n.Crash(live[r.Intn(len(live))])
+			case x < 95 && len(live) > 1:
+				tb := live[r.Intn(len(live))]
+				n.Freeze(tb)
+				n.RunFor(int64(100 + r.Intn(1000)))
+				n.Resume(tb)
+			}
+		}
+		for _, tb := range n.Tabs {
+			n.Resume(tb)
+		}
+		n.Faults.Loss = 0
+		n.RunFor(10_000)
+		n.Join() // a tab opened now restores from the database
+		n.RunFor(5_000)
+		return n, first(violations(n), removalsHold(n, strategy, 1500))
+	})
+}
+
+// removalsHold checks, for every key any live tab held a write of, that
+// every live tab's store agrees on it, and that it is absent exactly when
+// the latest of those writes was a removal: by clock, or under
+// first-write-wins by depth then clock, except that a write made
+// tombstoneMs after a removal counts as later than it (the removal is
+// collected by then, and the key written afresh).
+func removalsHold(n *sim.Net, strategy conflict.Strategy, tombstoneMs int64) string {
+	later := func(a, b conflict.Version) bool {
+		switch {
+		case n.Removals[b.Clock] && a.Clock.Wall-b.Clock.Wall >= tombstoneMs:
+			return true
+		case n.Removals[a.Clock] && b.Clock.Wall-a.Clock.Wall >= tombstoneMs:
+			return false
+		}
+		return beats(strategy, a, b)
+	}
+	live := n.LiveTabs()
+	if len(live) == 0 {
+		return ""
+	}
+	keys := map[string]bool{}
+	for _, tb := range live {
+		for k := range tb.Held {
+			keys[k] = true
+		}
+	}
+	for k := range keys {
+		var latest conflict.Version
+		for _, tb := range live {
+			for _, v := range tb.Held[k] {
+				if latest.IsZero() || later(v, latest) {
+					latest = v
+				}
+			}
+		}
+		want, wantOK := live[0].Store[k]
+		for _, tb := range live {
+			got, ok := tb.Store[k]
+			if ok != wantOK || fmt.Sprint(got) != fmt.Sprint(want) {
+				return fmt.Sprintf("key %s: %s has %v (present %v), %s has %v (present %v)", k, live[0].ID, want, wantOK, tb.ID, got, ok)
+			}
+		}
+		if removed := n.Removals[latest.Clock]; removed == wantOK {
+			return fmt.Sprintf("key %s: the latest write any live tab held, %s, removed it: %v; but the key is present: %v (%v)",
+				k, protocol.FormatStoredVersion(latest), removed, wantOK, want)
+		}
+	}
+	return ""
+}
