@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -176,7 +177,13 @@ func (b *Browser) close() {
 // returns the base URL, such as "http://127.0.0.1:41234". 127.0.0.1 is a
 // secure origin, so Web Locks and the other APIs work.
 func (b *Browser) Serve(mounts map[string]string) string {
-	s := httptest.NewServer(serve.Handler(mounts))
+	return b.ServeHandler(serve.Handler(mounts))
+}
+
+// ServeHandler serves h as Serve serves its mounts: on a free port of
+// 127.0.0.1 until the browser closes. It returns the base URL.
+func (b *Browser) ServeHandler(h http.Handler) string {
+	s := httptest.NewServer(h)
 	b.mu.Lock()
 	b.servers = append(b.servers, s)
 	b.mu.Unlock()
