@@ -82,7 +82,7 @@ func (s *Sync) Handle() js.Value {
 func (s *Sync) method(name string, arg js.Value) any {
 	switch name {
 	case "start":
-		s.Start()
+		s.start(arg)
 		return s.started()
 	case "stop":
 		s.Stop()

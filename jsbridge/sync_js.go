@@ -101,7 +101,11 @@ func now() int64 { return int64(jsDateNow.Invoke().Float()) }
 
 // Start begins syncing. Problems with the config, or a browser without
 // BroadcastChannel, make it a no-op that reports "disconnected".
-func (s *Sync) Start() {
+func (s *Sync) Start() { s.start(js.Undefined()) }
+
+// start is Start with what the wrapper recorded when start() was called
+// before the module loaded (see takeEarly), or undefined.
+func (s *Sync) start(early js.Value) {
 	defer s.recover("start")
 	if s.destroyed || s.Active() {
 		return
@@ -151,6 +155,9 @@ func (s *Sync) Start() {
 	}
 	s.channel.Call("addEventListener", "message", s.receiver)
 	s.watchLifecycle()
+	if typeOf(early) == js.TypeObject {
+		s.takeEarly(early)
+	}
 	s.log("Started")
 	if s.electionWarning != "" {
 		s.report("leader", s.electionWarning, nil)
@@ -161,6 +168,35 @@ func (s *Sync) Start() {
 	s.stateChange("connected")
 	if _, on := s.e.Election(); on && !s.e.IsLeader(now()) {
 		s.stateChange("follower") // until elected
+	}
+}
+
+// takeEarly hands the engine, before it starts, the changes the store made
+// after start() was called and before the module had loaded, which the
+// wrapper recorded (npm/src/instance.js, recordEarly): { state, keys, at },
+// the state at start() and the keys changed since, each with the time of
+// its last change, in time order. They are the user's writes, made at
+// those times: recorded while the engine is stopped, they go out when it
+// starts, and they win or lose against the open tabs' values as any write
+// does. The keys left unchanged stay the tab's initial state, which yields
+// to the open tabs.
+func (s *Sync) takeEarly(early js.Value) {
+	before, keys, at := early.Get("state"), early.Get("keys"), early.Get("at")
+	if typeOf(keys) != js.TypeObject || typeOf(at) != js.TypeObject {
+		return
+	}
+	n := min(keys.Length(), at.Length())
+	for i := 0; i < n; {
+		t := int64(at.Index(i).Float())
+		var group []string
+		for ; i < n && int64(at.Index(i).Float()) == t; i++ {
+			if k := keys.Index(i); typeOf(k) == js.TypeString {
+				group = append(group, k.String())
+			}
+		}
+		if len(group) > 0 {
+			s.handle(s.e.LocalChange(min(t, now()), before, s.last, group))
+		}
 	}
 }
 

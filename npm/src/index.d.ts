@@ -148,7 +148,14 @@ export interface BroadcastSyncInstance<T> {
    * onError with phase 'start'). Never leads to an unhandled rejection.
    */
   readonly ready: Promise<void>;
-  /** Start syncing. Before the wasm has loaded, this is queued. */
+  /**
+   * Start syncing. Before the wasm has loaded, this is queued. The store's
+   * state now is this tab's initial state, which yields to the tabs already
+   * open; every change the store makes from now on is the user's write, also
+   * while the wasm is still loading: those changes are sent once it has
+   * loaded, timed when they were made, and resolved under conflictStrategy
+   * like any other write (the last change of a key counts).
+   */
   start(): void;
   /** Stop syncing; takes effect at once: isActive() is false right after it. */
   stop(): void;

@@ -33,6 +33,9 @@ export function createInstance(store, config, tabId, getModule, { eager = true }
   let destroyed = false;
   let wantActive = false; // start/stop as seen before the handle exists
   const queue = []; // [method, args] waiting for the module
+  // The changes the store makes after the first start() while the module
+  // loads (see recordEarly); handed to the replayed start().
+  let early = null;
 
   const reportError = (phase, message, cause) => {
     if (typeof config.onError !== 'function') return;
@@ -91,6 +94,13 @@ export function createInstance(store, config, tabId, getModule, { eager = true }
       (loaded) => {
         api = loaded;
         const pending = queue.splice(0);
+        // The first start() replayed gets what the store did since it was
+        // called: taken now, in the same task as the replay, so no change
+        // falls between the recorder and the module's own listener.
+        const first = pending.find(([m]) => m === 'start');
+        if (early && first) first[1] = [early.take()];
+        if (early) early.stop();
+        early = null;
         // start() returns a promise while it restores persisted state from
         // IndexedDB; ready waits for it, so the restored state is in the
         // store when ready resolves.
@@ -109,6 +119,8 @@ export function createInstance(store, config, tabId, getModule, { eager = true }
       (err) => {
         failed = true;
         queue.length = 0;
+        if (early) early.stop();
+        early = null;
         reportError('start', `loading the wasm module failed: ${errorMessage(err)}`, err);
         rejectReady(err);
       },
@@ -131,6 +143,7 @@ export function createInstance(store, config, tabId, getModule, { eager = true }
     ready,
     start() {
       wantActive = true;
+      if (!api && !early && !destroyed && !failed) early = recordEarly(store);
       command('start');
     },
     stop() {
@@ -171,6 +184,8 @@ export function createInstance(store, config, tabId, getModule, { eager = true }
       if (destroyed) return;
       wantActive = false;
       queue.length = 0;
+      if (early) early.stop();
+      early = null;
       if (handle) {
         if (call('isActive', [], true)) call('stop', []);
         call('destroy', []);
@@ -182,4 +197,83 @@ export function createInstance(store, config, tabId, getModule, { eager = true }
 
   if (eager) startLoad();
   return instance;
+}
+
+/**
+ * Records, from a start() made before the module has loaded, what the store
+ * does until it loads: the state it had at start() is the tab's initial
+ * state, which yields to the tabs already open, and every change made since
+ * is the user's write, made at the time it was made. take() returns
+ * { state, keys, at }: the state at start(), and the keys whose values now
+ * differ from it, each with the time (Date.now()) of its last change, in
+ * the order of those times; the module's start() takes it
+ * (docs/WASM-CONTRACT.md). A store whose subscribe throws records nothing:
+ * the module reports the throw when it subscribes.
+ */
+function recordEarly(store) {
+  let state;
+  let unsubscribe = null;
+  const at = new Map(); // key -> time of its last change
+  try {
+    state = store.getState();
+    let last = state;
+    unsubscribe = store.subscribe((next, prev) => {
+      if (prev === undefined) prev = last;
+      last = next;
+      const now = Date.now();
+      for (const k of changedKeys(next, prev)) {
+        at.delete(k); // re-inserted: the Map stays in order of last change
+        at.set(k, now);
+      }
+    });
+  } catch {
+    // getState or subscribe threw: the module reports it at start
+  }
+  const stop = () => {
+    if (typeof unsubscribe === 'function') {
+      try {
+        unsubscribe();
+      } catch {
+        // nothing to report: the module's own subscription follows
+      }
+    }
+    unsubscribe = null;
+  };
+  return {
+    stop,
+    take() {
+      stop();
+      const keys = [];
+      const times = [];
+      try {
+        const now = store.getState();
+        for (const [k, t] of at) {
+          if (!sameKey(now, state, k)) {
+            keys.push(k);
+            times.push(t);
+          }
+        }
+      } catch {
+        // a getter threw: the module reads the state again and says so
+      }
+      return { state, keys, at: times };
+    },
+  };
+}
+
+const isObject = (v) => v !== null && typeof v === 'object';
+
+// The own keys whose values differ between two states.
+function changedKeys(next, prev) {
+  if (next === prev) return [];
+  if (!isObject(next) || !isObject(prev)) return isObject(next) ? Object.keys(next) : isObject(prev) ? Object.keys(prev) : [];
+  const out = Object.keys(next).filter((k) => !Object.is(next[k], prev[k]));
+  for (const k of Object.keys(prev)) if (!(k in next)) out.push(k);
+  return out;
+}
+
+// Whether key holds the same value (or is missing) in both states.
+function sameKey(a, b, key) {
+  if (!isObject(a) || !isObject(b)) return false;
+  return Object.is(a[key], b[key]) && key in a === key in b;
 }

@@ -121,6 +121,66 @@ test('calls before the module loads are queued and replayed in order', async () 
   assert.deepEqual(calls.at(-1), ['stop']);
 });
 
+test('the replayed start() gets the state at start() and the changes made since, with their times', async () => {
+  const { api } = fakeApi();
+  const args = [];
+  const create = api.create;
+  api.create = (...a) => {
+    const h = create(...a);
+    const start = h.start;
+    h.start = (arg) => (args.push(arg), start());
+    return h;
+  };
+  const d = deferred();
+  const store = fakeStore({ a: 1, b: 1, c: 1, d: 1 });
+  store.setState({ a: 2 }); // before start(): the initial state
+  const inst = createInstance(store, { channelName: 'c' }, 't', () => d.promise);
+  inst.start();
+  const t0 = Date.now();
+  store.setState({ b: 2 });
+  await new Promise((r) => setTimeout(r, 15));
+  store.setState({ c: 2, b: 3 });
+  store.setState({ d: 2 });
+  store.setState({ d: 1 }); // back to the value at start(): no change
+  inst.stop();
+  inst.start();
+  d.resolve(api);
+  await inst.ready;
+  assert.equal(args.length, 2, 'start() replayed twice');
+  const [early, second] = args;
+  assert.equal(second, undefined, 'only the first replayed start() carries them');
+  assert.deepEqual(early.state, { a: 2, b: 1, c: 1, d: 1 });
+  assert.deepEqual(early.keys, ['b', 'c'], 'in the order of their last change; d changed back');
+  assert.equal(early.at[0], early.at[1], 'b and c last changed in one setState');
+  assert.ok(early.at[0] >= t0 + 10 && early.at[0] <= Date.now(), `the time of the last change: ${early.at[0] - t0} ms`);
+});
+
+test('changes before load are recorded from start() until the load or destroy()', async () => {
+  const { api } = fakeApi();
+  const store = fakeStore({ n: 0 });
+  let subscribed = 0;
+  const subscribe = store.subscribe;
+  store.subscribe = (l) => {
+    subscribed++;
+    const off = subscribe(l);
+    return () => (subscribed--, off());
+  };
+  const d = deferred();
+  const inst = createInstance(store, { channelName: 'c' }, 't', () => d.promise);
+  store.setState({ n: 1 });
+  assert.equal(subscribed, 0, 'nothing listens before start()');
+  inst.start();
+  assert.equal(subscribed, 1, 'start() before load records the changes');
+  inst.destroy();
+  assert.equal(subscribed, 0, 'destroy() stops recording');
+  const loaded = createInstance(store, { channelName: 'c' }, 't2', () => d.promise);
+  loaded.start();
+  assert.equal(subscribed, 1);
+  d.resolve(api);
+  await Promise.all([inst.ready, loaded.ready]);
+  assert.equal(subscribed, 0, 'the recorder is gone once the module has the store (this fake never subscribes)');
+});
+
 test('stop() makes isActive() false at once, before and after load', async () => {
   const { api, calls } = fakeApi();
   const d = deferred();
