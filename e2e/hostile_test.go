@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/internal/wirecorpus"
 )
 
 // hostilePrelude defines, in the attacking page, what the hostile messages
@@ -39,51 +41,18 @@ type hostileCase struct {
 	refused  int
 }
 
+// hostileCases are the rows JSON cannot write: JavaScript values, messages
+// of megabytes, replays of another tab's numbers. The rest of the table is
+// the wire corpus's (corpusCases).
 var hostileCases = []hostileCase{
-	{"non-objects", `[null, undefined, 42, NaN, "STATE_UPDATE", true, 10n, [U({n: 666})],
-		new Date(), new Map([["type", "STATE_UPDATE"]]), new Set([1]), new Uint8Array(8), new ArrayBuffer(8),
-		/STATE_UPDATE/, new Error("STATE_UPDATE"), new Blob(["x"])]`,
-		map[string]int{"invalid": 16}, 0},
-	{"envelope fields of the wrong type", `[
-		U({n: 666}, {type: 7}), U({n: 666}, {type: null}), U({n: 666}, {type: ["STATE_UPDATE"]}),
-		U({n: 666}, {tabId: 7}), U({n: 666}, {tabId: ""}), U({n: 666}, {tabId: "a b"}), U({n: 666}, {tabId: "x".repeat(65)}),
-		U({n: 666}, {tabId: undefined}),
-		U({n: 666}, {v: "1"}), U({n: 666}, {v: 1n}), U({n: 666}, {v: null}),
-		U({n: 666}, {seq: "1"}), U({n: 666}, {seq: 0}), U({n: 666}, {seq: -1}), U({n: 666}, {seq: 1.5}),
-		U({n: 666}, {seq: NaN}), U({n: 666}, {seq: Infinity}), U({n: 666}, {seq: 2 ** 60}), U({n: 666}, {seq: 5n}),
-		U({n: 666}, {appVersion: 7}), U({n: 666}, {appVersion: ["x"]}),
-		M("STATE_UPDATE", 7), M("STATE_UPDATE", "x"), M("STATE_UPDATE", [{n: 666}]), M("TAB_PING", true)]`,
-		map[string]int{"invalid": 25}, 0},
-	{"payload fields of the wrong type", `[
-		M("STATE_UPDATE", {}), M("STATE_UPDATE", {state: {n: 666}}), M("STATE_UPDATE", {meta: {n: V(1e6)}}),
-		M("STATE_UPDATE", {state: 7, meta: {}}), M("STATE_UPDATE", {state: {n: 666}, meta: []}),
-		M("STATE_UPDATE", {state: {n: 666}, meta: {n: 7}}), M("STATE_UPDATE", {state: {n: 666}, meta: {n: "garbage"}}),
-		M("STATE_UPDATE", {state: {n: 666}, meta: {n: Date.now() + ".0.evil||0"}}),
-		M("STATE_UPDATE", {state: {n: 666}, meta: {n: Date.now() + ".0.ev il||1"}}),
-		M("STATE_UPDATE", {state: {n: 666}, meta: {n: "-5.0.evil||1"}}),
-		M("STATE_UPDATE", {state: {n: 666}, meta: {n: Date.now() + ".99999999999.evil||1"}}),
-		M("STATE_UPDATE", {state: {n: 666}, meta: {ok: V(1e6), n: 7}}),
-		M("STATE_REQUEST", {}), M("STATE_REQUEST", {req: 7}), M("STATE_REQUEST", {req: "r", to: ""}),
-		M("STATE_RESPONSE", {req: "r", state: {n: 666}, meta: {n: V(1e6)}}),
-		M("STATE_RESPONSE", {to: SELF, state: {n: 666}, meta: {n: V(1e6)}}),
-		M("TAB_PING", {}), M("TAB_PING", {started: "yesterday"}), M("TAB_PING", {started: 1, digest: "d".repeat(257)}),
-		M("TAB_PING", {started: 1, filter: 7}), M("TAB_PONG", {started: 1}), M("TAB_PONG", {to: SELF}),
-		M("LEADER_ELECTION", {term: -1, priority: 1}), M("LEADER_ELECTION", {term: 1, priority: "high"}),
-		M("LEADER_ANNOUNCE", {term: 1}), M("LEADER_ANNOUNCE", {term: 1, leader: 7}),
-		M("HEARTBEAT", {term: 1.5, leader: "evil"}), M("HEARTBEAT", {term: 1, leader: "!"})]`,
-		map[string]int{"invalid": 29}, 0},
-	{"unknown message types", `[M("EVIL", {}), M("state_update", {}), M("", {}), M("__proto__", {}),
-		M("constructor", {}), M("toString", {}), M("STATE_UPDATE ", {}), M("STATE_DELETE", {state: {n: 666}, meta: {n: V(1e6)}})]`,
-		map[string]int{"unknownType": 8}, 0},
-	{"unknown protocol versions", `[U({n: 666}, {v: 2}), U({n: 666}, {v: 0}), U({n: 666}, {v: 99}), U({n: 666}, {v: -1}),
-		U({n: 666}, {v: 1.5}), U({n: 666}, {v: NaN}), U({n: 666}, {v: Infinity})]`,
-		map[string]int{"protocolVersion": 7}, 0},
-	{"a foreign appVersion", `[U({n: 666}, {appVersion: "9.9.9"}), U({n: 666}, {appVersion: "9.9.9"}),
-		M("TAB_PING", {started: 1}, {appVersion: "9.9.9"}), M("STATE_REQUEST", {req: "r"}, {appVersion: "9.9.9"})]`,
-		map[string]int{"foreignVersion": 4}, 0},
-	{"this tab's own id", `[U({n: 666}, {tabId: SELF}), M("TAB_PING", {started: 1, leaving: true}, {tabId: SELF}),
-		M("STATE_RESPONSE", {req: "r", to: SELF, state: {n: 666}, meta: {n: V(1e6, SELF)}}, {tabId: SELF})]`,
-		map[string]int{"ownId": 3}, 0},
+	{"non-objects JSON cannot hold", `[undefined, NaN, 10n, new Date(), new Map([["type", "STATE_UPDATE"]]), new Set([1]),
+		new Uint8Array(8), new ArrayBuffer(8), /STATE_UPDATE/, new Error("STATE_UPDATE"), new Blob(["x"])]`,
+		map[string]int{"invalid": 11}, 0},
+	{"envelope fields JSON cannot hold", `[U({n: 666}, {tabId: undefined}), U({n: 666}, {v: 1n}),
+		U({n: 666}, {seq: NaN}), U({n: 666}, {seq: Infinity}), U({n: 666}, {seq: 5n})]`,
+		map[string]int{"invalid": 5}, 0},
+	{"protocol versions JSON cannot hold", `[U({n: 666}, {v: NaN}), U({n: 666}, {v: Infinity})]`,
+		map[string]int{"protocolVersion": 2}, 0},
 	{"another tab's id with a number it already sent", `[U({n: 666}, {tabId: PEER, seq: 1}), U({n: 666}, {tabId: PEER, seq: 2}),
 		M("TAB_PING", {started: 1, leaving: true}, {tabId: PEER, seq: 1})]`,
 		map[string]int{"duplicate": 3}, 0},
@@ -92,22 +61,50 @@ var hostileCases = []hostileCase{
 		U({n: Object.fromEntries(Array.from({length: 200000}, (_, i) => ["key" + i, i]))}),
 		M("TAB_PING", {started: 1, junk: "y".repeat(3 << 20)})]`,
 		map[string]int{"oversized": 5}, 0},
-	{"deeply nested payloads", `[U({n: deep(65, 1, (v) => ({v}))}), U({n: deep(200, 1, (v) => [v])}),
-		U({n: deep(2000, "leaf", (v) => ({a: v}))}), M("TAB_PING", {started: 1, x: deep(100, 0, (v) => [v])}),
+	{"payloads nested 2,000 deep or in Maps", `[U({n: deep(2000, "leaf", (v) => ({a: v}))}),
 		U({n: deep(70, 1, (v) => new Map([["k", v]]))})]`,
-		map[string]int{"oversized": 5}, 0},
-	{"__proto__, constructor and prototype keys", `[
-		M("STATE_UPDATE", {state: J('{"__proto__": {"polluted": true}}'), meta: J('{"__proto__": "' + V(1e6) + '"}')}),
-		M("STATE_UPDATE", {state: {constructor: {prototype: {polluted: true}}}, meta: {constructor: V(1e6)}}),
-		M("STATE_UPDATE", {state: {prototype: {polluted: true}, n: 666}, meta: {prototype: V(1e6), n: V(1e6)}}),
-		M("STATE_RESPONSE", {req: "r", to: SELF, state: J('{"__proto__": {"polluted": true}}'), meta: J('{"__proto__": "' + V(1e6) + '"}')}),
-		J('{"__proto__": {"polluted": true}, "type": "STATE_UPDATE"}'),
-		{...M("TAB_PING", {started: 1}), ...J('{"__proto__": {"polluted": true}}'), v: "1"}]`,
-		map[string]int{"invalid": 6}, 0},
+		map[string]int{"oversized": 2}, 0},
 	{"values that cannot be cloned", `[U({n: () => 666}), U({n: Symbol("s")}), U({n: document.body}),
 		{type: "STATE_UPDATE", get tabId() { throw new Error("getter") }}, U({n: new WeakMap()}), U({n: new Proxy({}, {})}),
 		U({n: 666}, {tabId: {toString: () => "evil"}})]`,
 		map[string]int{}, 7},
+}
+
+// corpusCases are the rejected messages of the wire corpus (testdata/wire)
+// whose files' receiver has the default settings, as the victim has, with
+// {self} standing for the victim's id: one row per file and reason, the
+// messages parsed by JSON.parse (which keeps __proto__ an own key).
+func corpusCases(t *testing.T, self string) []hostileCase {
+	files, err := wirecorpus.Load(self)
+	require.NoError(t, err)
+	var rows []hostileCase
+	for _, f := range files {
+		if f.Receiver != (wirecorpus.Receiver{}) {
+			continue
+		}
+		first := len(rows)
+		byReason := map[string]int{} // index in rows
+		for _, c := range f.Cases {
+			if c.Accepted() {
+				continue
+			}
+			i, ok := byReason[c.Reason]
+			if !ok {
+				i = len(rows)
+				byReason[c.Reason] = i
+				rows = append(rows, hostileCase{name: f.Name + " " + c.Reason, want: map[string]int{}})
+			}
+			text, err := json.Marshal(string(c.Message))
+			require.NoError(t, err)
+			rows[i].messages += "J(" + string(text) + "),\n"
+			rows[i].want[c.Reason]++
+		}
+		for i := first; i < len(rows); i++ {
+			rows[i].messages = "[" + rows[i].messages + "]"
+		}
+	}
+	require.NotEmpty(t, rows, "the corpus has hostile messages for a default receiver")
+	return rows
 }
 
 // TestHostile posts hostile and broken messages on the channel of a synced
@@ -118,6 +115,7 @@ var hostileCases = []hostileCase{
 func TestHostile(t *testing.T) {
 	s := newSuite(t)
 	t.Run("Messages", s.testHostileMessages)
+	t.Run("CorpusGoldensAccepted", s.testCorpusGoldensAccepted)
 	t.Run("ForbiddenKeysUnderEveryStrategy", s.testForbiddenKeysUnderEveryStrategy)
 	t.Run("ReplayedAndOutOfOrder", s.testReplayedAndOutOfOrder)
 	t.Run("ForgedSeqDoesNotSilenceATab", s.testForgedSeqDoesNotSilenceATab)
@@ -178,7 +176,8 @@ func (s *suite) testHostileMessages(t *testing.T) {
 	victim.waitFor(t, `store.getState().n === 2`)
 
 	total, errorsBefore, start := 0, len(victim.calls(t).Errors), time.Now()
-	for i, tc := range hostileCases {
+	table := append(corpusCases(t, victim.id), hostileCases...)
+	for i, tc := range table {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			r := victim.attack(t, ch, peer.id, tc.messages, tc.want)
 			n := 0
@@ -208,11 +207,55 @@ func (s *suite) testHostileMessages(t *testing.T) {
 	reports := len(c.Errors) - errorsBefore
 	took := time.Since(start)
 	t.Logf("%d hostile inputs in %d rows, in %v: every one dropped and counted (or refused by the browser); %d onError reports",
-		total, len(hostileCases), took.Round(time.Millisecond), reports)
+		total, len(table), took.Round(time.Millisecond), reports)
 	// Six reasons, each reported at most once per 10 s cooldown (the
 	// foreign version once).
 	assert.LessOrEqual(t, reports, 6*(1+int(took/(10*time.Second))), "reports are rate-limited")
 	assert.Equal(t, 1, strings.Count(c.errorText(), "9.9.9"), "the foreign version is reported once:\n%s", c.errorText())
+}
+
+// testCorpusGoldensAccepted posts the golden messages of the wire corpus
+// (testdata/wire) of the files whose receiver has the default settings,
+// one at a time, from a plain script: each is received, none dropped and
+// nothing reported. With the hostile rows of testHostileMessages, a change
+// of the wire format fails here as it fails the Go, jsbridge and npm tests.
+func (s *suite) testCorpusGoldensAccepted(t *testing.T) {
+	ch := channelFor(t)
+	tab := s.open(t, "")
+	tab.setup(t, ch, `throttleMs: 0`, "{}")
+	files, err := wirecorpus.Load(tab.id)
+	require.NoError(t, err)
+	n := 0
+	for _, f := range files {
+		if f.Receiver != (wirecorpus.Receiver{}) {
+			continue
+		}
+		for _, c := range f.Cases {
+			if !c.Accepted() {
+				continue
+			}
+			n++
+			var r struct {
+				Before stats `json:"before"`
+				After  stats `json:"after"`
+				Errors int   `json:"errors"`
+			}
+			text, err := json.Marshal(string(c.Message))
+			require.NoError(t, err)
+			tab.Eval(t, fmt.Sprintf(`(async () => {
+				const before = sync.getStats(), errors = calls.errors.length;
+				post(%q, JSON.parse(%s));
+				for (const t0 = Date.now(); sync.getStats().received === before.received && Date.now() - t0 < 5000; ) {
+					await new Promise((r) => setTimeout(r, 5));
+				}
+				return {before, after: sync.getStats(), errors: calls.errors.length - errors};
+			})()`, ch, text), &r)
+			assert.Equal(t, r.Before.Received+1, r.After.Received, "%s %s: received", f.Name, c.Name)
+			assert.Equal(t, r.Before.Dropped, r.After.Dropped, "%s %s: not dropped", f.Name, c.Name)
+			assert.Zero(t, r.Errors, "%s %s: nothing reported", f.Name, c.Name)
+		}
+	}
+	require.NotZero(t, n, "the corpus has goldens for a default receiver")
 }
 
 // Keys that could reach a prototype are dropped at the top level and never
