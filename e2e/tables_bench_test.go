@@ -34,7 +34,7 @@ window.open_ = new Promise((r) => ws.onopen = r);
 </script>`
 
 // TestTablesBench measures tables across devices (make bench runs it with
-// TABSYNC_TABLES_BENCH=1; make test skips it): set-to-event latency between
+// TABSYNC_TABLES_BENCH=1, =latency runs only the latency; make test skips it): set-to-event latency between
 // two devices next to the bare WebSocket hub in the same run, sets per
 // second from one tab, the drain of 10,000 offline writes, and the start-up
 // of a page restoring 10,000 records. It writes docs/bench/tables.json
@@ -89,12 +89,37 @@ func TestTablesBench(t *testing.T) {
 	hubA.Eval(t, `open_.then(() => true)`, nil)
 	hubB.Eval(t, `open_.then(() => true)`, nil)
 
-	// Latency, one change at a time, alternating the two paths.
-	b.Eval(t, `(() => { window.lat = []; window.addEventListener('idb-sync-update', (e) => {
-		if (e.detail.origin.startsWith('server')) lat.push(performance.timeOrigin + performance.now() - e.detail.op.value.t);
-	}); return true; })()`, nil)
+	// Latency, one change at a time, alternating the two paths. Each step
+	// of the tables' path is timed too (epoch ms, one clock: both browsers
+	// and the server run on this machine): on A, set called, its frame
+	// sent (WebSocket.prototype.send wrapped) and its promise resolved; the
+	// server's storing time (the update's timestamp, whole ms); on B, the
+	// update received (the bridge's JSON.parse of it, wrapped) and its event.
+	a.Eval(t, `(() => { window.steps = {}; const send = WebSocket.prototype.send;
+		WebSocket.prototype.send = function (d) {
+			const m = typeof d === 'string' && d.includes('"operation"') && d.match(/"i":(\d+)/);
+			if (m) steps[m[1]] = performance.timeOrigin + performance.now();
+			return send.call(this, d);
+		}; return true; })()`, nil)
+	b.Eval(t, `(() => { window.lat = []; window.steps = {}; const parse = JSON.parse;
+		JSON.parse = function (d, ...rest) {
+			const at = performance.timeOrigin + performance.now();
+			const v = parse.call(this, d, ...rest);
+			if (v && v.type === 'update' && v.table === 'lat') steps[v.payload.value.i] = {recv: at, stored: v.timestamp};
+			return v;
+		};
+		window.addEventListener('idb-sync-update', (e) => {
+			if (!e.detail.origin.startsWith('server')) return;
+			const at = performance.timeOrigin + performance.now();
+			lat.push(at - e.detail.op.value.t);
+			steps[e.detail.op.value.i].event = at;
+		}); return true; })()`, nil)
+	var set, resolved []float64
 	for i := 0; i < rounds; i++ {
-		a.Eval(t, fmt.Sprintf(`db.set('lat', 'k', {t: performance.timeOrigin + performance.now(), i: %d}).then(() => true)`, i), nil)
+		var ts []float64
+		a.Eval(t, fmt.Sprintf(`(() => { const t = performance.timeOrigin + performance.now();
+			return db.set('lat', 'k', {t, i: %d}).then(() => [t, performance.timeOrigin + performance.now()]); })()`, i), &ts)
+		set, resolved = append(set, ts[0]), append(resolved, ts[1])
 		b.WaitFor(t, fmt.Sprintf(`lat.length === %d`, i+1), 10*time.Second)
 		hubA.Eval(t, `ws.send(JSON.stringify({t: performance.timeOrigin + performance.now()})), true`, nil)
 		hubB.WaitFor(t, fmt.Sprintf(`lat.length === %d`, i+1), 10*time.Second)
@@ -105,6 +130,28 @@ func TestTablesBench(t *testing.T) {
 	res["latency_tables_ms"] = quantiles(tl)
 	res["latency_hub_ms"] = quantiles(hl)
 	t.Logf("latency: tables %v, hub %v", res["latency_tables_ms"], res["latency_hub_ms"])
+	var sent map[string]float64
+	var got map[string]struct{ Recv, Stored, Event float64 }
+	a.Eval(t, `steps`, &sent)
+	b.Eval(t, `steps`, &got)
+	var aSend, aStore, hop, bRecv, bEvent []float64
+	for i := range rounds {
+		k := fmt.Sprint(i)
+		s, g := sent[k], got[k]
+		aSend, aStore = append(aSend, s-set[i]), append(aStore, resolved[i]-set[i])
+		hop = append(hop, g.Recv-s)
+		bRecv, bEvent = append(bRecv, g.Recv-g.Stored), append(bEvent, g.Event-g.Recv)
+	}
+	res["latency_steps_ms"] = map[string]any{
+		"a_set_to_frame_sent": quantiles(aSend), "a_set_to_resolved": quantiles(aStore),
+		"frame_sent_to_b_received": quantiles(hop), "server_stored_to_b_received": quantiles(bRecv),
+		"b_received_to_event": quantiles(bEvent),
+	}
+	t.Logf("latency steps: %v", res["latency_steps_ms"])
+	if os.Getenv("TABSYNC_TABLES_BENCH") == "latency" {
+		t.Logf("TABSYNC_TABLES_BENCH=latency: the latency only, nothing written")
+		return
+	}
 
 	// Sets per second from one tab, online, until every one is acknowledged.
 	const sets = 2000

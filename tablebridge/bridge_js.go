@@ -238,11 +238,12 @@ func (s *instance) write(tbl, key, value string, del bool) js.Value {
 	return p
 }
 
-// handleReady carries out a Ready: at once when nothing is queued and it
-// needs no transaction, else in order after the transactions before it.
+// handleReady carries out a Ready (see tables.Ready): at once what does not
+// wait for IndexedDB, then the rest in order after the transactions before
+// it.
 func (s *instance) handleReady(r tables.Ready, done func(error)) {
-	if r.Store == nil && !s.busy && len(s.queue) == 0 {
-		s.carryOut(r)
+	s.carryOut(r)
+	if !r.Deferred() && !s.busy && len(s.queue) == 0 {
 		if done != nil {
 			done(nil)
 		}
@@ -250,17 +251,19 @@ func (s *instance) handleReady(r tables.Ready, done func(error)) {
 		return
 	}
 	s.queue = append(s.queue, job{r: r, done: done})
+	s.arm()
 	if !s.busy {
 		s.busy = true
 		go s.drain()
 	}
 }
 
-// drain runs the queued Readies in order. It runs in a goroutine, woken
-// only by IndexedDB events. The transactions of the Readies waiting at one
-// time are merged into one (a burst of writes costs one IndexedDB
-// transaction, not one each); a Ready that prunes a table starts a new one,
-// since its prune must not run after the rows queued before it.
+// drain runs the deferred part of the queued Readies in order. It runs in a
+// goroutine, woken only by IndexedDB events. The transactions of the
+// Readies waiting at one time are merged into one (a burst of writes costs
+// one IndexedDB transaction, not one each); a Ready that prunes a table
+// starts a new one, since its prune must not run after the rows queued
+// before it.
 func (s *instance) drain() {
 	for len(s.queue) > 0 {
 		n := 1
@@ -278,7 +281,7 @@ func (s *instance) drain() {
 		}
 		for _, j := range batch {
 			if err == nil {
-				s.carryOut(j.r)
+				s.finish(j.r)
 			}
 			if j.done != nil {
 				j.done(err)
@@ -336,15 +339,12 @@ func merge(batch []job) *tables.Txn {
 	return out
 }
 
+// carryOut does the part of a Ready that does not wait for IndexedDB.
 func (s *instance) carryOut(r tables.Ready) {
 	for _, ev := range r.Events {
 		s.call("onEvent", ev.Table, ev.Operation, ev.Key, ev.Value, ev.Origin, float64(ev.Version), ev.OpID, float64(ev.Timestamp))
 	}
-	if !s.bc.IsUndefined() && s.bc.Truthy() {
-		for _, m := range r.Posts {
-			s.bc.Call("postMessage", msgToJS(m))
-		}
-	}
+	s.post(r.Posts)
 	for _, f := range r.Frames {
 		s.send(f)
 	}
@@ -357,6 +357,16 @@ func (s *instance) carryOut(r tables.Ready) {
 	if r.Dial {
 		s.dial()
 	}
+	for _, e := range r.Errors {
+		s.report(e.Phase, e.Message)
+	}
+	s.call("onStatus", s.e.Status(), s.e.Pending())
+}
+
+// finish does the part of a Ready that waits for its transaction, once it
+// committed.
+func (s *instance) finish(r tables.Ready) {
+	s.post(r.PostsAfterStore)
 	if r.LoadOutbox && s.db != nil {
 		go func() {
 			ops, names, err := s.db.loadOutbox()
@@ -369,10 +379,14 @@ func (s *instance) carryOut(r tables.Ready) {
 			}
 		}()
 	}
-	for _, e := range r.Errors {
-		s.report(e.Phase, e.Message)
+}
+
+func (s *instance) post(msgs []tables.TabMsg) {
+	if !s.bc.IsUndefined() && s.bc.Truthy() {
+		for _, m := range msgs {
+			s.bc.Call("postMessage", msgToJS(m))
+		}
 	}
-	s.call("onStatus", s.e.Status(), s.e.Pending())
 }
 
 // arm sets the one timer for the engine's next deadline.

@@ -119,8 +119,16 @@ func (e *Engine) retry(now int64, r *Ready) {
 	e.post(r, TabMsg{Kind: KindStatus, Status: StatusOffline})
 }
 
+// post adds a message for the other tabs: a write (KindOp) or server
+// changes (KindChange) once the step's transaction committed, so that a
+// tab that reads IndexedDB meanwhile (one starting) gets them either from
+// what it reads or from the message; the rest at once.
 func (e *Engine) post(r *Ready, m TabMsg) {
 	m.From = e.cfg.Tab
+	if m.Kind == KindOp || m.Kind == KindChange {
+		r.PostsAfterStore = append(r.PostsAfterStore, m)
+		return
+	}
 	r.Posts = append(r.Posts, m)
 }
 

@@ -23,11 +23,17 @@
 // The caller's loop (jsbridge in the browser, internal/tablesim in tests):
 //
 //	r := e.Set(now, "scores", "p1", `{"score":1}`)
-//	if r.Store != nil { commit r.Store in one IndexedDB transaction; on failure stop here }
 //	dispatch r.Events; post r.Posts; send r.Frames; do r.Locks;
 //	if r.Close { close the socket }; if r.Dial { open one, then Connected or Disconnected }
-//	if r.LoadOutbox { read the outbox, then OutboxLoaded }
 //	report r.Errors; show r.Status; arm one timer for e.NextDeadline()
+//	once every earlier Ready's Store committed:
+//	  if r.Store != nil { commit r.Store in one IndexedDB transaction; on failure stop here }
+//	  post r.PostsAfterStore
+//	  if r.LoadOutbox { read the outbox, then OutboxLoaded }
+//	  resolve the set's promise
+//
+// Only what must wait for IndexedDB does (see [Ready]): a write's frame
+// leaves and a server change's events fire while the transaction runs.
 //
 // # State
 //

@@ -9,34 +9,68 @@ import (
 	"github.com/tabsync/tabsync/tableproto"
 )
 
-// Ready is what one step of the engine asks the caller to do, in this order:
+// Ready is what one step of the engine asks the caller to do. Nothing of
+// the first part waits for IndexedDB; the caller does it at once, in this
+// order:
 //
-//  1. Store: run the IndexedDB transaction, and wait for it to commit. If it
-//     fails, report it and do nothing more of this Ready (a set or delete
-//     then rejects: its value and outbox entry were not stored).
-//  2. Events: dispatch each idb-sync-update on window.
-//  3. Posts: post each message on the tabs' BroadcastChannel.
-//  4. Frames: send each frame on the WebSocket, in order.
-//  5. Locks: carry out the leader election's Web Locks operations.
-//  6. Close, then Dial: close the WebSocket (and ignore its later events);
+//  1. Events: dispatch each idb-sync-update on window.
+//  2. Posts: post each message on the tabs' BroadcastChannel.
+//  3. Frames: send each frame on the WebSocket, in order.
+//  4. Locks: carry out the leader election's Web Locks operations.
+//  5. Close, then Dial: close the WebSocket (and ignore its later events);
 //     open a new one, then call Connected or Disconnected.
-//  7. LoadOutbox: read the outbox from IndexedDB and pass it to OutboxLoaded.
-//  8. Errors: report each through onError.
-//  9. Status: when not "", the connection status changed to it.
+//  6. Errors: report each through onError.
+//  7. Status: when not "", the connection status changed to it.
 //
-// The steps of one Ready run in that order, and Readies in the order the
-// engine returned them: a step's Store waits for the previous Store.
+// Then, after the Store of every earlier Ready has committed:
+//
+//  8. Store: run the IndexedDB transaction and wait for it to commit. If it
+//     fails, report it and do nothing more of this Ready (a set or delete
+//     then rejects).
+//  9. PostsAfterStore: post each message on the BroadcastChannel.
+//  10. LoadOutbox: read the outbox from IndexedDB and pass it to
+//     OutboxLoaded.
+//
+// A set or delete resolves after step 10 of its Ready.
+//
+// Nothing waits for a commit that does not need to: a write's frame leaves
+// while its transaction runs, and this tab fires a server change's events
+// before its row is stored. Neither loses anything. A tab that dies before
+// the commit of a write it sent leaves the server with a write the tab
+// never stored: the server applies it once and sends it back as a change
+// of this browser (origin 'local-tab'), and the write's promise never
+// resolved. A tab that dies before a server change is stored has not
+// advanced the table's stored version either (it is in the same
+// transaction), so the next page fetches the change again; within one page
+// life the engine holds the change and fires its event once.
+//
+// What does wait is what the other tabs learn from this one's steps
+// (PostsAfterStore): a write (KindOp) and server changes and acks
+// (KindChange). A tab starting reads IndexedDB, then hears the messages
+// posted after it joined the channel; a message posted before the
+// transaction behind it commits could reach neither (an acknowledged write
+// would stay pending in that tab, a change would be missing). And the
+// connected tab must not acknowledge a write whose transaction has not
+// committed: the one removing it from the outbox could commit first and
+// leave it there for good.
 type Ready struct {
-	Store      *Txn
-	Events     []Event
-	Posts      []TabMsg
-	Frames     []tableproto.Frame
-	Locks      []leader.Op
-	Close      bool
-	Dial       bool
-	LoadOutbox bool
-	Errors     []Error
-	Status     string
+	Events          []Event
+	Posts           []TabMsg
+	Frames          []tableproto.Frame
+	Locks           []leader.Op
+	Close           bool
+	Dial            bool
+	Errors          []Error
+	Status          string
+	Store           *Txn
+	PostsAfterStore []TabMsg
+	LoadOutbox      bool
+}
+
+// Deferred reports whether a part of r waits for IndexedDB: Store,
+// PostsAfterStore or LoadOutbox.
+func (r *Ready) Deferred() bool {
+	return r.Store != nil || len(r.PostsAfterStore) > 0 || r.LoadOutbox
 }
 
 func (r *Ready) txn() *Txn {
@@ -315,7 +349,7 @@ func (e *Engine) write(now int64, tbl, key, value string, del bool) (Ready, stri
 	e.addOp(op)
 	e.changed(&r, tbl, key, before, OriginLocal)
 	r.txn().AddOps = append(r.Store.AddOps, *op)
-	r.Posts = append(r.Posts, TabMsg{Kind: KindOp, From: e.cfg.Tab, Op: op})
+	e.post(&r, TabMsg{Kind: KindOp, Op: op})
 	e.sendOp(now, &r, op)
 	return r, op.OpID, nil
 }

@@ -43,6 +43,7 @@ func (tb *tab) do(r tables.Ready) tables.Ready {
 	}
 	tb.events = append(tb.events, r.Events...)
 	tb.posts = append(tb.posts, r.Posts...)
+	tb.posts = append(tb.posts, r.PostsAfterStore...) // the harness's transactions commit at once
 	tb.frames = append(tb.frames, r.Frames...)
 	tb.errs = append(tb.errs, r.Errors...)
 	tb.dial = tb.dial || r.Dial

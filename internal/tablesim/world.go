@@ -301,20 +301,26 @@ func (w *World) step(t *Tab, r tables.Ready) { w.stepCommit(t, r, nil) }
 
 func (w *World) stepCommit(t *Tab, r tables.Ready, commit func()) {
 	w.checkOrigins(t, r.Events)
-	t.queue = append(t.queue, job{r: r, commit: commit})
-	w.runQueue(t)
+	if t.Live() {
+		w.carryOut(t, r)
+	}
+	if r.Deferred() || commit != nil {
+		t.queue = append(t.queue, job{r: r, commit: commit})
+		w.runQueue(t)
+	}
 	w.arm(t)
 }
 
-// runQueue carries out t's Readies in order; one with a transaction waits
-// for it to commit (0 to 3 ms), and a crash meanwhile loses it and all
-// after it.
+// runQueue carries out the deferred part of t's Readies in order (see
+// tables.Ready): one with a transaction waits for it to commit (0 to 3
+// ms), and a crash meanwhile loses it and all after it, while the frames
+// and events of its Ready are out already.
 func (w *World) runQueue(t *Tab) {
 	for !t.busy && len(t.queue) > 0 && t.Live() {
 		j := t.queue[0]
 		t.queue = t.queue[1:]
 		if j.r.Store == nil {
-			w.carryOut(t, j)
+			w.finish(t, j)
 			continue
 		}
 		t.busy = true
@@ -324,17 +330,14 @@ func (w *World) runQueue(t *Tab) {
 				return
 			}
 			t.Dev.DB.apply(j.r.Store)
-			w.carryOut(t, j)
+			w.finish(t, j)
 			w.runQueue(t)
 		})
 	}
 }
 
-func (w *World) carryOut(t *Tab, j job) {
-	r := j.r
-	if j.commit != nil {
-		j.commit()
-	}
+// carryOut does the part of a Ready that does not wait for IndexedDB.
+func (w *World) carryOut(t *Tab, r tables.Ready) {
 	t.Events = append(t.Events, r.Events...)
 	for _, ev := range r.Events {
 		w.tracef("%s event %s %s/%s=%q %s v%d %s", t.ID, ev.Operation, ev.Table, ev.Key, ev.Value, ev.Origin, ev.Version, ev.OpID)
@@ -362,6 +365,21 @@ func (w *World) carryOut(t *Tab, j job) {
 	if r.Dial {
 		w.dial(t)
 	}
+	for _, e := range r.Errors {
+		w.tracef("%s error %s: %s", t.ID, e.Phase, e.Message)
+	}
+	if r.Status != "" {
+		w.tracef("%s status %s (pending %d)", t.ID, r.Status, t.Engine.Pending())
+	}
+}
+
+// finish does the part of a Ready that waits for its transaction, once it
+// committed: the posts after it, the outbox read, the write's promise.
+func (w *World) finish(t *Tab, j job) {
+	r := j.r
+	for _, m := range r.PostsAfterStore {
+		w.post(t, m)
+	}
 	if r.LoadOutbox {
 		st := t.Dev.DB.stored()
 		var names []string
@@ -374,11 +392,8 @@ func (w *World) carryOut(t *Tab, j job) {
 			}
 		})
 	}
-	for _, e := range r.Errors {
-		w.tracef("%s error %s: %s", t.ID, e.Phase, e.Message)
-	}
-	if r.Status != "" {
-		w.tracef("%s status %s (pending %d)", t.ID, r.Status, t.Engine.Pending())
+	if j.commit != nil {
+		j.commit()
 	}
 }
 
@@ -441,15 +456,23 @@ func (w *World) Close(t *Tab) {
 	}
 	w.tracef("%s closes", t.ID)
 	r := t.Engine.Stop(w.Now)
-	w.carryOut(t, job{r: tables.Ready{Locks: r.Locks, Close: r.Close}})
+	w.carryOut(t, tables.Ready{Locks: r.Locks, Close: r.Close})
 	t.Closed = true
 	w.gone(t)
 }
 
 func (w *World) gone(t *Tab) {
 	if c := t.conn; c != nil && c.Open {
-		c.Open = false
-		delete(w.Server.conns, c)
+		// The frames the tab sent before it went are on their way (in the
+		// socket's buffers) and reach the server; then it sees the
+		// connection close.
+		w.inOrder(&c.last[0], w.Now, func() {
+			if c.Open {
+				c.Open = false
+				delete(w.Server.conns, c)
+				w.tracef("conn %d of %s closes: its tab is gone", c.ID, t.ID)
+			}
+		})
 	}
 	t.conn = nil
 	t.queue = nil
