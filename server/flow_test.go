@@ -60,7 +60,11 @@ func TestReferenceFlow(t *testing.T) {
 	c.send(tableproto.Frame{Type: tableproto.Subscribe, Table: "game_scores"})
 	snap = c.expect(tableproto.Snapshot)
 	assert.Equal(t, uint64(3), snap.TableVersion)
-	assert.Equal(t, []tableproto.Row{{Key: "player2", Value: tableproto.RawValue(`200`)}}, snap.Rows)
+	require.Len(t, snap.Rows, 1)
+	// The snapshot names the change that wrote each row, as its update did.
+	assert.InDelta(t, time.Now().UnixMilli(), snap.Rows[0].Timestamp, 60000)
+	snap.Rows[0].Timestamp = 0
+	assert.Equal(t, []tableproto.Row{{Key: "player2", Value: tableproto.RawValue(`200`), OpID: "op_2", OriginID: "raw-TestReferenceFlow"}}, snap.Rows)
 	assert.False(t, snap.More)
 	assert.Equal(t, uint64(3), c.expect(tableproto.Synced).TableVersion)
 

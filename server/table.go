@@ -346,8 +346,8 @@ func (t *table) sendSnapshot(c *conn) {
 		if size > 0 && size+n > budget {
 			flush(true)
 		}
-		rows = append(rows, tableproto.Row{Key: k, Value: r.value})
-		size += n
+		rows = append(rows, tableproto.Row{Key: k, Value: r.value, OpID: r.opID, OriginID: r.origin, Timestamp: r.ts})
+		size += n + len(r.opID) + len(r.origin) + 48
 	}
 	flush(false)
 }

@@ -30,7 +30,8 @@ func TestEncodeFrameWritesTheProtocolsJSON(t *testing.T) {
 func TestDecodeFrameRefusesWrongTypes(t *testing.T) {
 	for _, bad := range []string{`[1]`, `{"type":1}`, `{"type":"update","tableVersion":"7"}`,
 		`{"type":"update","tableVersion":-1}`, `{"type":"update","tableVersion":1.5}`, `{"type":"update","payload":3}`,
-		`{"type":"snapshot","payload":"x"}`, `{"type":"ack","duplicate":"yes"}`} {
+		`{"type":"snapshot","payload":"x"}`, `{"type":"ack","duplicate":"yes"}`,
+		`{"type":"snapshot","payload":{"a":1},"changes":3}`, `{"type":"snapshot","payload":{"a":1},"changes":{"a":{"opId":5}}}`} {
 		_, err := decodeFrame(jsJSON.Call("parse", bad))
 		assert.Error(t, err, bad)
 	}
@@ -39,6 +40,11 @@ func TestDecodeFrameRefusesWrongTypes(t *testing.T) {
 	assert.Equal(t, uint64(3), f.TableVersion)
 	assert.True(t, f.More)
 	assert.Len(t, f.Rows, 2)
+	f, err = decodeFrame(jsJSON.Call("parse", `{"type":"snapshot","table":"t","tableVersion":3,"payload":{"a":1,"b":2},
+		"changes":{"a":{"opId":"c.1","originId":"c","timestamp":9}}}`))
+	require.NoError(t, err)
+	assert.Equal(t, []tableproto.Row{{Key: "a", Value: tableproto.RawValue(`1`), OpID: "c.1", OriginID: "c", Timestamp: 9},
+		{Key: "b", Value: tableproto.RawValue(`2`)}}, f.Rows)
 }
 
 // awaitPromise waits for a JavaScript promise.

@@ -149,12 +149,27 @@ func decodeFrame(v js.Value) (f tableproto.Frame, err error) {
 		if p.Type() != js.TypeObject {
 			return f, errors.New("payload must be an object")
 		}
+		changes := v.Get("changes")
+		if !changes.IsUndefined() && !changes.IsNull() && changes.Type() != js.TypeObject {
+			return f, errors.New("changes must be an object")
+		}
 		keys := jsObject.Call("keys", p)
 		n := keys.Length()
 		f.Rows = make([]tableproto.Row, n)
 		for i := 0; i < n; i++ {
 			k := keys.Index(i).String()
 			f.Rows[i] = tableproto.Row{Key: k, Value: tableproto.RawValue(jsJSON.Call("stringify", p.Get(k)).String())}
+			if changes.Type() != js.TypeObject {
+				continue
+			}
+			// An older server sends no changes: the rows then carry no opId.
+			if c := changes.Get(k); c.Type() == js.TypeObject {
+				cr := reader{v: c}
+				f.Rows[i].OpID, f.Rows[i].OriginID, f.Rows[i].Timestamp = cr.str("opId"), cr.str("originId"), int64(cr.num("timestamp"))
+				if cr.err != nil {
+					return f, errors.New("changes." + k + ": " + cr.err.Error())
+				}
+			}
 		}
 	}
 	return f, nil

@@ -25,7 +25,7 @@ const (
 // Server to client.
 const (
 	Welcome  Type = "welcome"  // answer to hello: v, clientId, limits
-	Snapshot Type = "snapshot" // table, tableVersion, payload {key: value…}, more?
+	Snapshot Type = "snapshot" // table, tableVersion, payload {key: value…}, changes {key: {opId, originId, timestamp}…}?, more?
 	Synced   Type = "synced"   // table, tableVersion: the subscription has caught up
 	Update   Type = "update"   // table, tableVersion, payload, originId, opId, timestamp
 	Ack      Type = "ack"      // table, opId, tableVersion, duplicate?
@@ -155,10 +155,15 @@ type Change struct {
 	Value     RawValue
 }
 
-// Row is one key of a snapshot's payload.
+// Row is one key of a snapshot's payload, with the change that wrote it
+// (in "changes", added after version 1's first servers: empty from those).
 type Row struct {
 	Key   string
 	Value RawValue
+
+	OpID      string // the opId of the change that wrote the key
+	OriginID  string // the clientId that wrote it
+	Timestamp int64  // when the server stored it, ms since the epoch
 }
 
 // RawValue is a value as JSON text, stored and forwarded as it is.
@@ -179,7 +184,7 @@ type Frame struct {
 	Since        uint64 // subscribe: the last tableVersion the client has; 0: none, send a snapshot
 	OpID         string // operation, update, ack, error
 	Change       Change // operation, update: "payload"
-	Rows         []Row  // snapshot: "payload"
+	Rows         []Row  // snapshot: "payload" and "changes"
 	More         bool   // snapshot: more chunks of this snapshot follow
 	TableVersion uint64 // snapshot, synced, update, ack; error sinceAhead: the table's version
 	OriginID     string // update: the clientId that wrote it

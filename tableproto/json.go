@@ -15,23 +15,24 @@ import (
 )
 
 type wire struct {
-	Type         string          `json:"type"`
-	V            int             `json:"v,omitempty"`
-	ClientID     string          `json:"clientId,omitempty"`
-	Token        string          `json:"token,omitempty"`
-	Limits       *wireLimits     `json:"limits,omitempty"`
-	Table        string          `json:"table,omitempty"`
-	Since        uint64          `json:"since,omitempty"`
-	OpID         string          `json:"opId,omitempty"`
-	Payload      json.RawMessage `json:"payload,omitempty"`
-	More         bool            `json:"more,omitempty"`
-	TableVersion uint64          `json:"tableVersion,omitempty"`
-	OriginID     string          `json:"originId,omitempty"`
-	Timestamp    int64           `json:"timestamp,omitempty"`
-	Duplicate    bool            `json:"duplicate,omitempty"`
-	Code         string          `json:"code,omitempty"`
-	Message      string          `json:"message,omitempty"`
-	ID           string          `json:"id,omitempty"`
+	Type         string                   `json:"type"`
+	V            int                      `json:"v,omitempty"`
+	ClientID     string                   `json:"clientId,omitempty"`
+	Token        string                   `json:"token,omitempty"`
+	Limits       *wireLimits              `json:"limits,omitempty"`
+	Table        string                   `json:"table,omitempty"`
+	Since        uint64                   `json:"since,omitempty"`
+	OpID         string                   `json:"opId,omitempty"`
+	Payload      json.RawMessage          `json:"payload,omitempty"`
+	Changes      map[string]wireRowChange `json:"changes,omitempty"`
+	More         bool                     `json:"more,omitempty"`
+	TableVersion uint64                   `json:"tableVersion,omitempty"`
+	OriginID     string                   `json:"originId,omitempty"`
+	Timestamp    int64                    `json:"timestamp,omitempty"`
+	Duplicate    bool                     `json:"duplicate,omitempty"`
+	Code         string                   `json:"code,omitempty"`
+	Message      string                   `json:"message,omitempty"`
+	ID           string                   `json:"id,omitempty"`
 }
 
 type wireLimits struct {
@@ -40,6 +41,13 @@ type wireLimits struct {
 	MaxTables       int   `json:"maxTables"`
 	OpsPerSecond    int   `json:"opsPerSecond"`
 	IdleTimeoutMs   int64 `json:"idleTimeoutMs"`
+}
+
+// wireRowChange is the change that wrote a key of a snapshot.
+type wireRowChange struct {
+	OpID      string `json:"opId,omitempty"`
+	OriginID  string `json:"originId,omitempty"`
+	Timestamp int64  `json:"timestamp,omitempty"`
 }
 
 type wireChange struct {
@@ -83,6 +91,12 @@ func Encode(f Frame) ([]byte, error) {
 			writeString(&b, r.Key)
 			b.WriteByte(':')
 			b.Write(r.Value)
+			if r.OpID != "" || r.OriginID != "" || r.Timestamp != 0 {
+				if w.Changes == nil {
+					w.Changes = map[string]wireRowChange{}
+				}
+				w.Changes[r.Key] = wireRowChange{OpID: r.OpID, OriginID: r.OriginID, Timestamp: r.Timestamp}
+			}
 		}
 		b.WriteByte('}')
 		w.Payload = b.Bytes()
@@ -138,6 +152,10 @@ func Decode(b []byte) (Frame, *ProtoError) {
 		rows, err := decodeRows(w.Payload)
 		if err != nil {
 			return Frame{}, refuse(CodeBadMessage, "payload: "+err.Error())
+		}
+		for i := range rows {
+			c := w.Changes[rows[i].Key]
+			rows[i].OpID, rows[i].OriginID, rows[i].Timestamp = c.OpID, c.OriginID, c.Timestamp
 		}
 		f.Rows = rows
 	case "":

@@ -19,7 +19,7 @@ func sampleFrames() []Frame {
 		{Type: Operation, Table: "game_scores", OpID: "op_1", Change: Change{Operation: Set, Key: "player1", Value: RawValue(`{"name":"player1","score":100}`)}},
 		{Type: Operation, Table: "game_scores", OpID: "op_2", Change: Change{Operation: Delete, Key: "player1"}},
 		{Type: Operation, Table: "t", OpID: "op_3", Change: Change{Operation: Set, Key: "k", Value: RawValue(`null`)}},
-		{Type: Snapshot, Table: "game_scores", TableVersion: 5, Timestamp: 1234567890, Rows: []Row{{"player2", RawValue(`200`)}, {"player1", RawValue(`{"s":[1,2]}`)}}, More: true},
+		{Type: Snapshot, Table: "game_scores", TableVersion: 5, Timestamp: 1234567890, Rows: []Row{{Key: "player2", Value: RawValue(`200`), OpID: "op_7", OriginID: "c1", Timestamp: 1234567000}, {Key: "player1", Value: RawValue(`{"s":[1,2]}`)}}, More: true},
 		{Type: Snapshot, Table: "empty", TableVersion: 0, Timestamp: 1},
 		{Type: Update, Table: "game_scores", TableVersion: 6, Timestamp: 1234567890, OriginID: "client_xxx", OpID: "op_1", Change: Change{Operation: Set, Key: "p\"1<", Value: RawValue(`150`)}},
 		{Type: Update, Table: "game_scores", TableVersion: 7, Timestamp: 1, OriginID: "c", OpID: "op_2", Change: Change{Operation: Delete, Key: "p"}},
@@ -50,6 +50,21 @@ func TestWireNames(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"type":"update","table":"game_scores","payload":{"operation":"set","key":"player1","value":{"score":150}},
 		"originId":"client_xxx","opId":"op_1","tableVersion":6,"timestamp":1234567890}`, string(b))
+}
+
+// A snapshot's "changes" is additive: a server without it still decodes
+// (rows with no opId), and its names are the update's.
+func TestSnapshotChanges(t *testing.T) {
+	f, perr := Decode([]byte(`{"type":"snapshot","table":"t","tableVersion":3,"payload":{"a":1,"b":2},
+		"changes":{"a":{"opId":"op_1","originId":"c1","timestamp":5}}}`))
+	require.Nil(t, perr)
+	assert.Equal(t, []Row{{Key: "a", Value: RawValue(`1`), OpID: "op_1", OriginID: "c1", Timestamp: 5}, {Key: "b", Value: RawValue(`2`)}}, f.Rows)
+	f, perr = Decode([]byte(`{"type":"snapshot","table":"t","tableVersion":3,"payload":{"a":1}}`))
+	require.Nil(t, perr)
+	assert.Equal(t, []Row{{Key: "a", Value: RawValue(`1`)}}, f.Rows)
+	_, perr = Decode([]byte(`{"type":"snapshot","table":"t","payload":{"a":1},"changes":[1]}`))
+	require.NotNil(t, perr)
+	assert.Equal(t, CodeBadMessage, perr.Code)
 }
 
 func TestDecodeRefuses(t *testing.T) {

@@ -294,12 +294,21 @@ func (e *Engine) applySnapshot(r *Ready, t *table, v uint64, ts int64, rows []ta
 	for _, sr := range rows {
 		in[sr.Key] = true
 		except = append(except, sr.Key)
+		nr := snapshotRow(t.name, sr, v, ts)
 		old := t.rows[sr.Key]
-		if old != nil && !t.reset && (old.Version > v || !old.Deleted && old.Value == string(sr.Value)) {
-			continue // ordered after the cut, or unchanged
+		if old != nil && !t.reset {
+			if old.Version > v || sameChange(old, nr) {
+				continue // ordered after the cut, or unchanged
+			}
+			if old.OpID == "" && !old.Deleted && old.Value == nr.Value {
+				// The change held, now named (a row stored from an older
+				// server's snapshot): no event.
+				t.rows[sr.Key] = nr
+				changed = append(changed, *nr)
+				continue
+			}
 		}
 		before := e.ident(t.name, sr.Key)
-		nr := &Row{Table: t.name, Key: sr.Key, Value: string(sr.Value), Version: v, Timestamp: ts}
 		t.rows[sr.Key] = nr
 		changed = append(changed, *nr)
 		e.changed(r, t.name, sr.Key, before, origin)
@@ -330,6 +339,34 @@ func (e *Engine) applySnapshot(r *Ready, t *table, v uint64, ts int64, rows []ta
 		tx.Versions = append(tx.Versions, TableVersion{Table: t.name, Version: v})
 		e.post(r, TabMsg{Kind: KindChange, Table: t.name, Rows: changed, Version: v, Snapshot: true, Reset: reset})
 	}
+}
+
+// snapshotRow is a snapshot's row as held: at the snapshot's version v,
+// with the change that wrote it when the server named it (servers before
+// the snapshot's "changes" did not: then no opId, and the snapshot's
+// time). A malformed opId or originId is dropped, not trusted.
+func snapshotRow(tbl string, sr tableproto.Row, v uint64, ts int64) *Row {
+	nr := &Row{Table: tbl, Key: sr.Key, Value: string(sr.Value), Version: v, Timestamp: ts}
+	if sr.OpID != "" && tableproto.ValidOpID(sr.OpID) == nil {
+		nr.OpID = sr.OpID
+		if sr.OriginID != "" && tableproto.ValidClientID(sr.OriginID) == nil {
+			nr.Client = sr.OriginID
+		}
+		if sr.Timestamp > 0 {
+			nr.Timestamp = sr.Timestamp
+		}
+	}
+	return nr
+}
+
+// sameChange reports whether a snapshot's row is the change held already:
+// the same opId, or, when the server did not name the change, the same
+// value.
+func sameChange(old, nr *Row) bool {
+	if old.Deleted || old.Value != nr.Value {
+		return false
+	}
+	return nr.OpID == "" || nr.OpID == old.OpID
 }
 
 func (e *Engine) synced(now int64, r *Ready, f tableproto.Frame) {
@@ -421,8 +458,17 @@ func (e *Engine) applyRows(r *Ready, t *table, rows []Row, acks []Ack, refused [
 	for i := range rows {
 		row := rows[i]
 		old := t.rows[row.Key]
-		if snapshot && old != nil && old.Deleted == row.Deleted && old.Value == row.Value {
+		if snapshot && old != nil && !row.Deleted && sameChange(old, &row) {
 			continue // a snapshot's row this tab holds already
+		}
+		if snapshot && old != nil && row.Deleted && old.Deleted {
+			continue // a key gone already
+		}
+		if snapshot && old != nil && old.OpID == "" && !old.Deleted && !row.Deleted && old.Value == row.Value {
+			// The change held, now named: no event (see applySnapshot).
+			t.rows[row.Key] = &row
+			before[tk{t.name, row.Key}] = e.ident(t.name, row.Key)
+			continue
 		}
 		if old == nil || row.Version > old.Version {
 			t.rows[row.Key] = &row

@@ -224,6 +224,46 @@ func TestASnapshotKeepsPendingWritesAndRowsOrderedAfterItsCut(t *testing.T) {
 	assert.Equal(t, tables.Prune{Table: "scores", UpTo: 7, Except: []string{"new", "same"}}, last.Prune[0])
 }
 
+// A snapshot row names the change that wrote it (its opId and originId):
+// a row with the value held but written by another change is that change,
+// so the ack of this tab's own write, stored with the same value as a
+// change before it and learned from a snapshot, fires nothing (it fired
+// with the row of the change before it, value right, origin wrong).
+func TestASnapshotRowWithAnUnchangedValueTakesItsChangesOpID(t *testing.T) {
+	a := newTab(t, "tabA", "scores")
+	a.online(0)
+	a.recv(update("scores", 1, "k", `1`, "other.1", "browser2"))
+	id := a.set("scores", "k", `1`)
+	a.do(a.e.Disconnected(a.now, ""))
+	a.tick(tables.DefaultBackoffMaxMs)
+	a.do(a.e.Connected(a.now))
+	a.recv(tableproto.Frame{Type: tableproto.Welcome, V: 1})
+	a.events = nil
+	// The server stored the write before the connection broke, and sends a
+	// snapshot instead of the updates after 1.
+	a.recv(tableproto.Frame{Type: tableproto.Snapshot, Table: "scores", TableVersion: 2, Timestamp: t0 + 5,
+		Rows: []tableproto.Row{{Key: "k", Value: tableproto.RawValue(`1`), OpID: id, OriginID: "browser1", Timestamp: t0 + 1}}})
+	a.recv(tableproto.Frame{Type: tableproto.Synced, Table: "scores", TableVersion: 2})
+	a.recv(tableproto.Frame{Type: tableproto.Ack, Table: "scores", OpID: id, TableVersion: 2, Duplicate: true})
+	assert.Equal(t, 0, a.e.Pending())
+	assert.Empty(t, a.events, "the write was shown already; the ack changes nothing")
+
+	var rows []tables.Row
+	for _, tx := range a.txns {
+		rows = append(rows, tx.Rows...)
+	}
+	var stored *tables.Row
+	for i := range rows {
+		if rows[i].Key == "k" && rows[i].Version == 2 {
+			stored = &rows[i]
+		}
+	}
+	require.NotNil(t, stored, "the snapshot's row is stored")
+	assert.Equal(t, id, stored.OpID)
+	assert.Equal(t, "browser1", stored.Client)
+	assert.Equal(t, t0+1, stored.Timestamp)
+}
+
 func TestHostileFramesAreDroppedReportedAndChangeNothing(t *testing.T) {
 	a := newTab(t, "tabA", "scores")
 	a.online(5)

@@ -19,9 +19,12 @@ func (w *World) checkOrigins(t *Tab, evs []tables.Event) {
 			w.violate("%s: event for opId %q, which no tab wrote", t.ID, ev.OpID)
 			continue
 		}
+		if ev.OpID == "" && ev.Operation == tables.OpSet && !w.Server.OldSnapshots {
+			w.violate("%s: event set %s/%s has no opId, and the server names every change", t.ID, ev.Table, ev.Key)
+		}
 		want := ""
 		switch {
-		case wr == nil: // a row from a snapshot: some other device's
+		case wr == nil: // a row from an older server's snapshot: some other device's
 			want = "server"
 		case wr.Tab == t.ID:
 			want = tables.OriginLocal

@@ -33,6 +33,9 @@ type Server struct {
 	KeepLog int
 	// Chunk is the number of rows per snapshot chunk.
 	Chunk int
+	// OldSnapshots: the server predates the snapshot's "changes" (the
+	// opId, originId and timestamp of each row's change) and sends none.
+	OldSnapshots bool
 	// Unavailable is the probability that an operation is refused with
 	// the retryable code "unavailable" (and not applied).
 	Unavailable float64
@@ -50,6 +53,8 @@ type SRow struct {
 	Value   string
 	Version uint64
 	OpID    string
+	Client  string // the writer's clientId
+	At      int64  // when it was stored
 }
 
 type change struct {
@@ -144,7 +149,12 @@ func (w *World) subscribe(c *Conn, f tableproto.Frame) {
 		for i := 0; i == 0 || i < len(keys); i += chunk {
 			fr := tableproto.Frame{Type: tableproto.Snapshot, Table: f.Table, TableVersion: t.Version, Timestamp: w.Now}
 			for _, k := range keys[i:min(i+chunk, len(keys))] {
-				fr.Rows = append(fr.Rows, tableproto.Row{Key: k, Value: tableproto.RawValue(t.Rows[k].Value)})
+				sr := t.Rows[k]
+				row := tableproto.Row{Key: k, Value: tableproto.RawValue(sr.Value)}
+				if !w.Server.OldSnapshots {
+					row.OpID, row.OriginID, row.Timestamp = sr.OpID, sr.Client, sr.At
+				}
+				fr.Rows = append(fr.Rows, row)
 			}
 			fr.More = i+chunk < len(keys)
 			w.toTab(c, fr)
@@ -190,7 +200,7 @@ func (w *World) store(c *Conn, f tableproto.Frame) {
 	if ch.del {
 		delete(t.Rows, ch.key)
 	} else {
-		t.Rows[ch.key] = SRow{Value: ch.value, Version: ch.version, OpID: ch.opID}
+		t.Rows[ch.key] = SRow{Value: ch.value, Version: ch.version, OpID: ch.opID, Client: ch.client, At: ch.at}
 	}
 	t.log = append(t.log, ch)
 	if len(t.log) > s.KeepLog {

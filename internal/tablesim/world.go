@@ -106,6 +106,7 @@ func New(seed int64, faults Faults) *World {
 	r := rand.New(rand.NewSource(seed))
 	s.KeepLog = 2 + r.Intn(20)
 	s.Chunk = 1 + r.Intn(4)
+	s.OldSnapshots = r.Intn(4) == 0
 	return &World{Seed: seed, Rand: r, Now: epoch, Faults: faults, Server: s, Writes: map[string]*Write{}}
 }
 
