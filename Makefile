@@ -215,7 +215,8 @@ bench-server:
 # its input to testdata/fuzz/.
 FUZZ_TARGETS := ./protocol:FuzzDecode:100000 ./tableproto:FuzzDecode:75000 \
 	./conflict:FuzzResolve:70000 ./conflict:FuzzDeepMerge:65000 \
-	./sync:FuzzEngine:15000 ./internal/decimal:FuzzParse:75000
+	./sync:FuzzEngine:15000 ./internal/decimal:FuzzParse:75000 \
+	./tables:FuzzStep:20000
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
