@@ -65,6 +65,8 @@ type table struct {
 
 type pending struct {
 	frame tableproto.Frame
+	key   string        // table and key: the writes of one key go one at a time
+	turn  chan struct{} // closed once the writes of its key before it are done
 	done  chan result
 	retry chan struct{} // a retryable error came back
 }
@@ -85,11 +87,16 @@ type Client struct {
 	id      string
 	limits  tableproto.Limits
 	tables  map[string]*table
-	pending map[string]*pending // by opId, not yet acked
+	pending map[string]*pending // by opId, sent (its turn came), not yet acked
 	order   []string            // opIds in sending order
-	closed  bool
-	online  chan struct{} // closed while connected; replaced on disconnect
-	stats   Stats
+	// keys queues the operations of each table and key: only the first is
+	// sent. The server stores a connection's operations of one key in the
+	// order they arrive, but a write refused as rateLimited and sent again
+	// later would land after a later write of its key sent meanwhile.
+	keys   map[string][]*pending
+	closed bool
+	online chan struct{} // closed while connected; replaced on disconnect
+	stats  Stats
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -116,7 +123,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 5 * time.Second
 	}
-	c := &Client{opts: opts, tables: map[string]*table{}, pending: map[string]*pending{},
+	c := &Client{opts: opts, tables: map[string]*table{}, pending: map[string]*pending{}, keys: map[string][]*pending{},
 		online: make(chan struct{}), done: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	ws, err := c.connect(ctx, opts.URLs[0])
@@ -361,7 +368,7 @@ func (c *Client) receive(f *tableproto.Frame) {
 		t.waiters = nil
 	case tableproto.Ack:
 		if p := c.pending[f.OpID]; p != nil {
-			c.forget(f.OpID)
+			c.finish(p)
 			p.done <- result{version: f.TableVersion, dup: f.Duplicate}
 		}
 	case tableproto.Error:
@@ -373,7 +380,7 @@ func (c *Client) receive(f *tableproto.Frame) {
 				default:
 				}
 			} else {
-				c.forget(f.OpID)
+				c.finish(p)
 				p.done <- result{err: err}
 			}
 		}
@@ -406,6 +413,37 @@ func (c *Client) receive(f *tableproto.Frame) {
 	}
 }
 
+// queue adds p behind the operations of its key; it is p's turn at once
+// when there are none.
+func (c *Client) queue(p *pending) {
+	q := c.keys[p.key]
+	c.keys[p.key] = append(q, p)
+	if len(q) == 0 {
+		close(p.turn)
+	}
+}
+
+// finish removes p, acknowledged, refused or given up: the next operation
+// of its key gets its turn.
+func (c *Client) finish(p *pending) {
+	c.forget(p.frame.OpID)
+	q := c.keys[p.key]
+	for i, o := range q {
+		if o == p {
+			q = append(q[:i], q[i+1:]...)
+			if i == 0 && len(q) > 0 {
+				close(q[0].turn)
+			}
+			break
+		}
+	}
+	if len(q) == 0 {
+		delete(c.keys, p.key)
+	} else {
+		c.keys[p.key] = q
+	}
+}
+
 func (c *Client) forget(opID string) {
 	delete(c.pending, opID)
 	for i, id := range c.order {
@@ -419,10 +457,13 @@ func (c *Client) forget(opID string) {
 func (c *Client) failAll(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for id, p := range c.pending {
-		p.done <- result{err: err}
-		delete(c.pending, id)
+	for _, q := range c.keys {
+		for _, p := range q {
+			p.done <- result{err: err}
+		}
 	}
+	clear(c.keys)
+	clear(c.pending)
 	c.order = nil
 }
 
@@ -489,15 +530,41 @@ func (c *Client) Delete(ctx context.Context, table, key string) (uint64, error) 
 // Do sends an operation frame (its OpID set) and waits for its ack,
 // sending it again after reconnects and after rateLimited, unavailable or
 // shuttingDown errors. It returns the version and whether the server had
-// seen the opId before.
+// seen the opId before. Operations of one table and key are sent one at a
+// time, in the order Do was called: each after the one before it was
+// acknowledged, refused for good or given up (its ctx ended).
 func (c *Client) Do(ctx context.Context, f tableproto.Frame) (version uint64, duplicate bool, err error) {
-	p := &pending{frame: f, done: make(chan result, 1), retry: make(chan struct{}, 1)}
+	p := &pending{frame: f, key: f.Table + "\x00" + f.Change.Key, turn: make(chan struct{}),
+		done: make(chan result, 1), retry: make(chan struct{}, 1)}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return 0, false, ErrClosed
+	}
+	c.queue(p)
+	c.mu.Unlock()
+	select {
+	case <-p.turn:
+	case r := <-p.done: // failAll
+		return r.version, r.dup, r.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		c.finish(p)
+		c.mu.Unlock()
+		return 0, false, ctx.Err()
+	}
 	wait := 50 * time.Millisecond
 	for {
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
 			return 0, false, ErrClosed
+		}
+		select {
+		case r := <-p.done: // answered while waiting to send it again (a reconnect sent it)
+			c.mu.Unlock()
+			return r.version, r.dup, r.err
+		default:
 		}
 		if _, ok := c.pending[f.OpID]; !ok {
 			c.pending[f.OpID] = p
@@ -528,7 +595,7 @@ func (c *Client) Do(ctx context.Context, f tableproto.Frame) (version uint64, du
 		case <-ctx.Done():
 			resend.Stop()
 			c.mu.Lock()
-			c.forget(f.OpID)
+			c.finish(p)
 			c.mu.Unlock()
 			return 0, false, ctx.Err()
 		}

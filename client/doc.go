@@ -11,7 +11,11 @@
 // The client reconnects by itself (exponential backoff with jitter, trying
 // each URL in turn), resumes every table with since = the last version it
 // applied, and sends again every operation not yet acknowledged, with its
-// original opId, so the server applies it once.
+// original opId, so the server applies it once. Writes of one table and
+// key go one at a time, in the order they were made: each is sent once the
+// one before it is acknowledged, refused for good or given up, so a write
+// the server refused as rateLimited and sent again later cannot land after
+// a later write of its key. Writes of different keys go concurrently.
 //
 // # Wasm
 //
