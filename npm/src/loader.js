@@ -43,6 +43,11 @@ async function load(wasmUrl, persist) {
     throw new Error('tabsync: WebAssembly and fetch are required');
   }
   const url = wasmUrl != null && wasmUrl !== '' ? wasmUrl : defaultWasmUrl(persist);
+  // The download and the compile start first: they run off the main thread
+  // while the glue below is evaluated, and a <link rel="preload"> of the same
+  // URL (as="fetch" crossorigin, docs/WASM-CONTRACT.md) is taken up here.
+  const compiled = compile(url);
+  compiled.catch(() => {}); // awaited below; not unhandled if the glue throws first
   const Go = prepareGlue(); // also installs globalThis.__tabsyncHelpers
   const go = new Go();
   // Go's collector runs when the heap has grown by GOGC percent since the
@@ -57,7 +62,7 @@ async function load(wasmUrl, persist) {
     globalThis.__tabsyncOnReady = () => resolve();
   });
 
-  const instance = await instantiate(url, go.importObject);
+  const instance = await WebAssembly.instantiate(await compiled, go.importObject);
   // run() settles only when the Go program exits, which a healthy module never does.
   const exited = go.run(instance).then(
     () => {
@@ -77,7 +82,11 @@ async function load(wasmUrl, persist) {
   return api;
 }
 
-async function instantiate(url, imports) {
+// compile fetches and compiles the module, streaming: V8 compiles the bytes
+// as they arrive, and Chromium keeps the compiled code of a module compiled
+// this way in its code cache, reused by the next load of the same response
+// (docs/BENCHMARKS.md, figure 6).
+async function compile(url) {
   const res = await fetch(url);
   if (!res.ok) {
     throw new Error(`tabsync: fetching ${url} failed: HTTP ${res.status}`);
@@ -85,11 +94,10 @@ async function instantiate(url, imports) {
   // Streaming compilation needs the server to say application/wasm; with any
   // other type it throws, so read the whole body instead.
   const type = (res.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();
-  if (type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function') {
-    return (await WebAssembly.instantiateStreaming(res, imports)).instance;
+  if (type === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
+    return WebAssembly.compileStreaming(res);
   }
-  const bytes = await res.arrayBuffer();
-  return (await WebAssembly.instantiate(bytes, imports)).instance;
+  return WebAssembly.compile(await res.arrayBuffer());
 }
 
 export function errorMessage(err) {
