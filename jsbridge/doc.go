@@ -4,12 +4,16 @@
 // the application's callbacks, each called so that a throw is reported
 // through onError and syncing goes on.
 //
-// Values stay JavaScript values: the engine holds js.Value handles, reads
-// inside them only through the conflict.Model in this package, and hands
-// them to BroadcastChannel, which clones them natively. A local change
-// crosses the Go/JS boundary once for the list of changed keys and once per
-// changed key; an incoming update once per field of the envelope and once
-// per key.
+// Values stay JavaScript values, kept in helpers.js: the engine holds a
+// handle (held) naming a slot of helpers.js's table, the value's kind and,
+// for a local change, its size, and reads inside a value only where its
+// logic must (merge, custom, shouldSync, persistence), through the
+// conflict.Model in this package. Each message crosses the boundary once
+// each way: helpers.js reads and checks the envelope and calls Go with
+// numbers and one string, and Go hands the message it sends, or the patch it
+// applies, back in one call (see docs/WASM-CONTRACT.md, The boundary).
+// protocol.Check numbers the rules a received message may break, and
+// protocol.Reject words the drop, for both decoders.
 //
 // With leader election on, the Web Locks operations the engine asks for are
 // carried out by a small helper in helpers.js (leaderLock): a held lock's

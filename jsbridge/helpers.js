@@ -26,54 +26,93 @@ globalThis.__tabsyncHelpers = {
     return out.length === 0 ? 0 : out.length === 1 ? out[0] : out;
   },
 
-  // watch subscribes to the store for one instance and batches its local
-  // changes: the store's listener runs here, in JavaScript, and Go hears
-  // of the changes of one task once, at its end (a microtask), as
-  // notify(next, base, keys): the state now, the state before the task's
-  // first change, and the keys that differ between them (as changedKeys
-  // answers). A key changed and changed back within the task is left out.
-  // A getter of the state that throws is told as notify(undefined,
-  // undefined, 0, thrown).
+  // watch is an instance's JavaScript side (docs/WASM-CONTRACT.md, The
+  // boundary): it subscribes to the store, reads the messages of the
+  // channel, builds the messages the engine sends and applies the remote
+  // patches, so that each message crosses into Go once, as numbers and one
+  // string, and each message sent or patch applied crosses out of Go once.
+  // Values stay here, in slots (see slot) that the engine refers to by
+  // number.
+  //
+  // The store's listener batches the local changes: Go hears of the
+  // changes of one task once, at its end (a microtask), as
+  // notify(now, record, next, base): record lists each changed key, the
+  // slot of its value now, the value's kind (conflict.Kind), its
+  // structured-clone size and depth (measured up to maxBytes and maxDepth),
+  // five lines each; next and base, the state now and before the task's
+  // first change, are given only with eager set. A key changed and changed
+  // back within the task is left out, and so is a key whose value is still
+  // the one a remote patch put there (by this instance or another on the
+  // same store): sent back, an object value (a new clone in each tab) would
+  // echo between the tabs for ever. A getter of the state that throws is
+  // told as notify(now, '', undefined, undefined, thrown).
   // With eager set (the config has shouldSync, which judges each change
   // on its own), every change is told at once. state is the store's
   // state now, for stores whose listeners get no previous state.
-  // While apply(patch) hands a remote patch to the store's setState, the
-  // patch's own keys are no local change even if the store altered them
-  // on the way (that could echo for ever); keys a store subscriber
-  // derives from them are.
-  // Returns { apply, flush, receiver, unsubscribe }; subscribe's throw
-  // goes to the caller.
-  watch(store, notify, eager, state) {
+  // While apply hands a remote patch to the store's setState, the patch's
+  // own keys are no local change even if the store altered them on the
+  // way (that could echo for ever); keys a store subscriber derives from
+  // them are.
+  // A store whose subscribe throws syncs nothing of its own: failed holds
+  // what it threw. selfTab and app are the tab's id and appVersion.
+  watch(store, notify, eager, state, maxBytes, maxDepth, selfTab, app) {
     const helpers = globalThis.__tabsyncHelpers;
+    let applied = helpers.appliedByStore.get(store);
+    if (applied === undefined) {
+      applied = new Map(); // key -> the value a patch put there
+      helpers.appliedByStore.set(store, applied);
+    }
     let last = state; // the store's state as last seen
     let base;
     let pending = null; // Set of changed keys, or null
     let applying = null; // the patch being applied
     let queued = false;
+    let channel = null;
+    let listener = null;
+    const rc = { self: selfTab, app, maxBytes, maxDepth };
+    // The entries of the message being received, for apply(mask).
+    const cur = { keys: [], slots: [] };
     const flush = () => {
       queued = false;
       if (pending === null) return;
-      const keys = [];
       const before = base;
       const list = pending;
       pending = null;
       base = undefined;
       const objects = last !== null && typeof last === 'object' && before !== null && typeof before === 'object';
+      let record = '';
       for (const k of list) {
-        let same = false;
-        if (objects) {
-          try {
-            same = Object.is(last[k], before[k]) && (k in last) === (k in before);
-          } catch {
-            // a getter threw: the engine reads the key and says so
+        try {
+          const v = last === null || last === undefined ? undefined : last[k];
+          let same = false;
+          if (objects) {
+            try {
+              same = Object.is(v, before[k]) && (k in last) === (k in before);
+            } catch {
+              // a getter of the earlier state threw: the key changed
+            }
           }
+          if (same) continue;
+          if (applied.size > 0 && applied.has(k)) {
+            if (applied.get(k) === v) continue;
+            applied.delete(k); // changed since: a local change
+          }
+          const kind = helpers.kindCode(v);
+          let size = 8 * 4096 + 1;
+          if (kind === 4 || (v !== null && typeof v === 'object')) size = helpers.sizeOf(v, maxBytes, maxDepth);
+          if (record !== '') record += '\n';
+          record += helpers.esc(k) + '\n' + helpers.slot(v) + '\n' + kind + '\n' + Math.floor(size / 4096) + '\n' + (size % 4096);
+        } catch (err) {
+          notify(Date.now(), '', undefined, undefined, err); // a getter or proxy of the state threw
+          return;
         }
-        if (!same) keys.push(k);
       }
-      if (keys.length > 0) notify(last, before, keys.length === 1 ? keys[0] : keys);
+      if (record === '') return;
+      if (eager) notify(Date.now(), record, last, before);
+      else notify(Date.now(), record);
     };
     // The store calls it: a throw would go to whoever called setState.
-    const listener = (next, prev) => {
+    const onChange = (next, prev) => {
       try {
         if (prev === undefined) prev = last;
         last = next;
@@ -89,7 +128,7 @@ globalThis.__tabsyncHelpers = {
           pending.add(k);
         }
       } catch (err) {
-        notify(undefined, undefined, 0, err); // a getter of the state threw
+        notify(Date.now(), '', undefined, undefined, err); // a getter of the state threw
         return;
       }
       if (pending === null) return;
@@ -99,33 +138,418 @@ globalThis.__tabsyncHelpers = {
         queueMicrotask(flush);
       }
     };
-    const unsubscribe = store.subscribe(listener);
-    return {
-      apply(patch) {
-        flush(); // what this tab changed first, it changed first
-        applying = patch;
+    let unsubscribe;
+    let failed;
+    try {
+      unsubscribe = store.subscribe(onChange);
+    } catch (err) {
+      failed = err;
+    }
+    // setPatch hands a patch to the store; 0, or what setState threw.
+    const setPatch = (patch) => {
+      if (failed !== undefined) {
         try {
           store.setState(patch);
-        } finally {
-          applying = null;
-          last = store.getState();
+        } catch (err) {
+          return err;
         }
-      },
+        return 0;
+      }
+      flush(); // what this tab changed first, it changed first
+      for (const k of Object.keys(patch)) applied.set(k, patch[k]);
+      applying = patch;
+      try {
+        store.setState(patch);
+      } catch (err) {
+        return err;
+      } finally {
+        applying = null;
+        try {
+          last = store.getState();
+        } catch {
+          // the next change reads it again
+        }
+      }
+      return 0;
+    };
+    const self = {
+      failed,
       flush,
-      // receiver wraps a BroadcastChannel message listener: what this
-      // tab changed before the message came is told first, and the
-      // listener gets the message's data, not the event.
-      receiver(onData) {
-        return (ev) => {
+      // apply sets the entries of the message being received that mask
+      // names (bit i: entry i), the engine's usual answer.
+      apply(mask) {
+        const patch = {};
+        for (let i = 0; i < cur.keys.length && mask > 0; i++, mask = Math.floor(mask / 2)) {
+          if (mask % 2 === 1) patch[cur.keys[i]] = helpers.values[cur.slots[i]];
+        }
+        return setPatch(patch);
+      },
+      // applyRecord sets any patch: record lists each key and its value,
+      // a slot or 'a' and the index of the value among extra.
+      applyRecord(record, ...extra) {
+        const f = record.split('\n');
+        const patch = {};
+        for (let i = 0; i + 1 < f.length; i += 2) patch[helpers.unesc(f[i])] = helpers.ref(f[i + 1], extra);
+        return setPatch(patch);
+      },
+      // connect listens to channel for the instance: each message is read
+      // here (helpers.decode) and reaches Go as onMessage(now, check,
+      // type, seq, a, b, flags, record). What this tab changed before the
+      // message came is told first. Returns the listener.
+      connect(ch, onMessage) {
+        channel = ch;
+        const o = { check: 0, typ: 0, seq: 0, a: 0, b: 0, flags: 0, record: '' };
+        listener = (ev) => {
           flush();
-          onData(ev.data);
+          helpers.decode(ev.data, rc, o, cur);
+          onMessage(Date.now(), o.check, o.typ, o.seq, o.a, o.b, o.flags, o.record);
         };
+        channel.addEventListener('message', listener);
+        return listener;
+      },
+      disconnect() {
+        if (channel !== null) channel.removeEventListener('message', listener);
+        channel = null;
+      },
+      // send posts a message the engine built (helpers.encode's
+      // arguments). Returns 0, or what postMessage threw.
+      send(...args) {
+        if (channel === null) return 0;
+        try {
+          channel.postMessage(helpers.encode(rc, ...args));
+        } catch (err) {
+          return err;
+        }
+        return 0;
       },
       unsubscribe() {
         pending = null;
         if (typeof unsubscribe === 'function') unsubscribe();
       },
     };
+    return self;
+  },
+
+  // appliedByStore holds, for each store, the values remote patches put
+  // there, by key (see watch): shared by the instances syncing that store.
+  appliedByStore: new WeakMap(),
+
+  // The slots: values the engine refers to by number. slot(v) puts v in
+  // a free slot; sweep(live) frees every slot but the live ones (a string
+  // of slot numbers separated by commas), which Go calls when it has
+  // handed out enough new slots since the last sweep.
+  values: [],
+  free: [],
+  slot(v) {
+    const h = globalThis.__tabsyncHelpers;
+    const i = h.free.length > 0 ? h.free.pop() : h.values.length;
+    h.values[i] = v;
+    return i;
+  },
+  slotValue(i) {
+    return globalThis.__tabsyncHelpers.values[i];
+  },
+  sweep(live) {
+    const h = globalThis.__tabsyncHelpers;
+    const keep = new Uint8Array(h.values.length);
+    if (live !== '') for (const n of live.split(',')) keep[Number(n)] = 1;
+    h.free = [];
+    for (let i = h.values.length - 1; i >= 0; i--) {
+      if (keep[i] === 0) {
+        h.values[i] = undefined;
+        h.free.push(i);
+      }
+    }
+    return h.values.length - h.free.length;
+  },
+  // ref reads a value reference of a record: a slot, or 'a' and an index
+  // into extra.
+  ref(r, extra) {
+    return r.charCodeAt(0) === 97 ? extra[Number(r.slice(1))] : globalThis.__tabsyncHelpers.values[Number(r)];
+  },
+
+  // esc and unesc keep a record's lines apart: a newline in a key or any
+  // free text is written \n, a backslash \\.
+  esc(s) {
+    return s.indexOf('\n') < 0 && s.indexOf('\\') < 0 ? s : s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  },
+  unesc(s) {
+    return s.indexOf('\\') < 0 ? s : s.replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c));
+  },
+
+  // kindCode is conflict.Kind's number for v: undefined 0, null 1,
+  // boolean 2, number 3, string 4, array 5, plain object 6, function 7,
+  // anything else 8.
+  kindCode(v) {
+    switch (typeof v) {
+      case 'undefined': return 0;
+      case 'boolean': return 2;
+      case 'number': return 3;
+      case 'string': return 4;
+      case 'function': return 7;
+      case 'object': {
+        if (v === null) return 1;
+        const k = globalThis.__tabsyncHelpers.kindOf(v);
+        return k === 1 ? 5 : k === 2 ? 6 : 8;
+      }
+      default: return 8;
+    }
+  },
+
+  // types are the message types by protocol.Type, checks the rules a
+  // received message may break by protocol.Check (jsbridge tests that Go
+  // has them in the same order).
+  types: ['', 'STATE_UPDATE', 'STATE_REQUEST', 'STATE_RESPONSE', 'LEADER_ELECTION', 'LEADER_ANNOUNCE', 'TAB_PING', 'TAB_PONG', 'HEARTBEAT'],
+  checks: ['accepted', 'notObject', 'typeNotString', 'typeUnknown', 'tabNotId', 'ownTab',
+    'versionNotNumber', 'versionUnknown', 'seqNotPositive', 'appNotString', 'appForeign', 'payloadTooBig',
+    'payloadTooDeep', 'payloadNotObject', 'noPayload', 'noReq', 'noAddressee', 'stateNotObject', 'seenNotObject',
+    'forbiddenKey', 'keyVersionNotString', 'keyVersionMalformed', 'keyLineageMalformed', 'keyLineageNotString',
+    'toNotId', 'startedNotTime', 'digestNotShort', 'filterNotShort', 'termNotInteger', 'priorityNotInteger', 'noLeader',
+    'threw'],
+
+  // decode reads a received message as protocol.Decode does, for the
+  // receiver rc ({self, app, maxBytes, maxDepth}), into o: check is 0 or
+  // the number of the rule it broke (o.num and the record's text line
+  // carrying what the report quotes), typ and seq, a (started or term), b
+  // (priority), flags (1 more, 2 leaving), and record, the lines tab, req,
+  // to, digest, filter, leader, text, then five for each entry of a state
+  // message: key, version, lineage ('' for none, '=' and the lineage),
+  // slot, kind. Versions are parsed in Go, which may yet reject the
+  // message; for a rule broken at a key, the record holds the entries
+  // before it (and its version), so that Go reports what Decode would
+  // have. cur gets the entries' keys and slots.
+  decode(raw, rc, o, cur) {
+    const h = globalThis.__tabsyncHelpers;
+    o.check = 0; o.typ = 0; o.seq = 0; o.a = 0; o.b = 0; o.flags = 0; o.record = '';
+    cur.keys.length = 0;
+    cur.slots.length = 0;
+    let tab = '';
+    let req = '';
+    let to = '';
+    let digest = '';
+    let filter = '';
+    let leader = '';
+    let entries = '';
+    const clip = (s) => (s.length > 41 ? s.slice(0, 41) : s);
+    const done = (check, text = '', num = 0) => {
+      o.check = check;
+      if (check === 7 || check === 1) o.a = num;
+      o.record = tab + '\n' + req + '\n' + to + '\n' + h.esc(digest) + '\n' + h.esc(filter) + '\n' + leader + '\n' + h.esc(text) + entries;
+    };
+    const isID = (s) => s.length > 0 && s.length <= 64 && /^[A-Za-z0-9_-]+$/.test(s);
+    // readID: undefined reads as '', anything else must be an id; null
+    // for a bad one.
+    const readID = (obj, name) => {
+      if (obj === null) return '';
+      const v = obj[name];
+      if (v === undefined) return '';
+      return typeof v === 'string' && isID(v) ? v : null;
+    };
+    const readInt = (v) => typeof v === 'number' && v === Math.trunc(v) && Math.abs(v) <= 9007199254740991;
+    const short = (v) => v === undefined || (typeof v === 'string' && h.shortString(v));
+    try {
+      const k = h.kindCode(raw);
+      if (k !== 6) return done(1, '', k);
+      const tv = raw.type;
+      if (typeof tv !== 'string') return done(2);
+      const typ = h.types.indexOf(tv);
+      if (typ <= 0) return done(3, clip(tv));
+      o.typ = typ;
+      const t = readID(raw, 'tabId');
+      if (t === null || t === '') return done(4);
+      tab = t;
+      if (tab === rc.self) return done(5);
+      const v = raw.v;
+      if (typeof v !== 'number') return done(6);
+      if (v !== 1) return done(7, '', v);
+      const seq = raw.seq;
+      if (!readInt(seq) || seq <= 0) return done(8);
+      o.seq = seq;
+      const av = raw.appVersion;
+      let app = '';
+      if (typeof av === 'string') app = av;
+      else if (av !== undefined && av !== null) return done(9);
+      if (app !== rc.app) return done(10, clip(app));
+      let p = raw.payload;
+      const pk = h.kindCode(p);
+      if (pk === 0 || pk === 1) {
+        p = null;
+      } else if (pk === 6) {
+        const r = h.sizeOf(p, rc.maxBytes, rc.maxDepth);
+        if (Math.floor(r / 4096) > rc.maxBytes) return done(11);
+        if (r % 4096 > rc.maxDepth) return done(12);
+      } else {
+        return done(13);
+      }
+      const get = (name) => (p === null ? undefined : p[name]);
+      switch (typ) {
+        case 1: case 3: { // STATE_UPDATE, STATE_RESPONSE
+          if (p === null) return done(14);
+          if (typ === 3) {
+            const r = readID(p, 'req');
+            if (r === null || r === '') return done(15);
+            req = r;
+            const a = readID(p, 'to');
+            if (a === null || a === '') return done(16);
+            to = a;
+            if (get('more') === true) o.flags |= 1;
+          }
+          const state = p.state;
+          const meta = p.meta;
+          let seen = p.seen;
+          if (h.kindCode(state) !== 6 || h.kindCode(meta) !== 6) return done(17);
+          const sk = h.kindCode(seen);
+          if (sk === 0) seen = null;
+          else if (sk !== 6) return done(18);
+          for (const key of Object.keys(meta)) {
+            if (key === '__proto__' || key === 'constructor' || key === 'prototype') return done(19, key);
+            const mv = meta[key];
+            if (typeof mv !== 'string') return done(20, clip(key));
+            let lineage = '';
+            if (seen !== null) {
+              const lv = seen[key];
+              if (typeof lv === 'string') {
+                lineage = '=' + h.esc(lv);
+              } else if (lv !== undefined) {
+                // Go checks the version first.
+                entries += '\n' + h.esc(key) + '\n' + h.esc(mv) + '\n\n-1\n0';
+                return done(23, clip(key));
+              }
+            }
+            const value = state[key];
+            const slot = h.slot(value);
+            cur.keys.push(key);
+            cur.slots.push(slot);
+            entries += '\n' + h.esc(key) + '\n' + h.esc(mv) + '\n' + lineage + '\n' + slot + '\n' + h.kindCode(value);
+          }
+          break;
+        }
+        case 2: { // STATE_REQUEST
+          const r = readID(p, 'req');
+          if (r === null || r === '') return done(15);
+          req = r;
+          const a = readID(p, 'to');
+          if (a === null) return done(24);
+          to = a;
+          break;
+        }
+        case 6: case 7: { // TAB_PING, TAB_PONG
+          const started = get('started');
+          if (!readInt(started)) return done(25);
+          o.a = started;
+          if (typ === 7) {
+            const a = readID(p, 'to');
+            if (a === null || a === '') return done(16);
+            to = a;
+            break;
+          }
+          const d = get('digest');
+          if (!short(d)) return done(26);
+          const f = get('filter');
+          if (!short(f)) return done(27);
+          digest = d === undefined ? '' : d;
+          filter = f === undefined ? '' : f;
+          if (get('leaving') === true) o.flags |= 2;
+          break;
+        }
+        default: { // LEADER_ELECTION, LEADER_ANNOUNCE, HEARTBEAT
+          const term = get('term');
+          if (!readInt(term) || term < 0) return done(28);
+          o.a = term;
+          if (typ === 4) {
+            const pr = get('priority');
+            if (!readInt(pr)) return done(29);
+            o.b = pr;
+            break;
+          }
+          const l = readID(p, 'leader');
+          if (l === null || l === '') return done(30);
+          leader = l;
+        }
+      }
+    } catch (err) {
+      // A getter threw: no message the channel delivers has one.
+      tab = ''; req = ''; to = ''; digest = ''; filter = ''; leader = ''; entries = '';
+      return done(31, String(err && err.message || err));
+    }
+    return done(0);
+  },
+
+  // shortString reports whether s is at most 256 bytes in UTF-8, as Go
+  // reads it (a lone surrogate becomes U+FFFD, 3 bytes).
+  shortString(s) {
+    if (s.length > 256) return false;
+    if (s.length <= 85) return true;
+    let n = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
+      else n += 3;
+    }
+    return n <= 256;
+  },
+
+  // encode builds the message the engine sends (protocol.Encode's form)
+  // from send's arguments: typ, seq, a (started or term), b (priority),
+  // flags (1 more, 2 leaving), record (the lines req, to, digest, filter,
+  // leader, then four for each entry: key, version, lineage, value
+  // reference), and the values the references 'a0', 'a1'... name.
+  encode(rc, typ, seq, a, b, flags, record, ...extra) {
+    const h = globalThis.__tabsyncHelpers;
+    const msg = { type: h.types[typ], tabId: rc.self, v: 1, seq };
+    if (rc.app !== '') msg.appVersion = rc.app;
+    const f = record.split('\n');
+    const p = {};
+    switch (typ) {
+      case 1: case 3: {
+        if (typ === 3) {
+          p.req = f[0];
+          p.to = f[1];
+          if (flags & 1) p.more = true;
+        }
+        const state = {};
+        const meta = {};
+        let seen;
+        for (let i = 5; i + 3 < f.length; i += 4) {
+          const k = h.unesc(f[i]);
+          state[k] = h.ref(f[i + 3], extra);
+          meta[k] = f[i + 1];
+          if (f[i + 2] !== '') {
+            if (seen === undefined) seen = {};
+            seen[k] = f[i + 2];
+          }
+        }
+        p.state = state;
+        p.meta = meta;
+        if (seen !== undefined) p.seen = seen;
+        break;
+      }
+      case 2:
+        p.req = f[0];
+        if (f[1] !== '') p.to = f[1];
+        break;
+      case 6: case 7:
+        p.started = a;
+        if (typ === 7) {
+          p.to = f[1];
+          break;
+        }
+        if (f[2] !== '') p.digest = h.unesc(f[2]);
+        if (f[3] !== '') p.filter = h.unesc(f[3]);
+        if (flags & 2) p.leaving = true;
+        break;
+      case 4:
+        p.term = a;
+        p.priority = b;
+        break;
+      default:
+        p.term = a;
+        p.leader = f[4];
+    }
+    msg.payload = p;
+    return msg;
   },
 
   // keysOf is Object.keys(o) answered as changedKeys answers: 0, the key

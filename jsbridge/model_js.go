@@ -7,7 +7,6 @@ import (
 	"syscall/js"
 
 	"github.com/tabsync/tabsync/conflict"
-	"github.com/tabsync/tabsync/protocol"
 )
 
 // Cached JavaScript globals: looking a global up crosses the boundary.
@@ -31,20 +30,14 @@ var (
 // model is the conflict.Model over js.Value. It holds the helpers from
 // helpers.js.
 type model struct {
-	changedKeys js.Value
-	keysOf      js.Value
-	kindOf      js.Value
-	sizeOf      js.Value
-	equal       js.Value
-	config      js.Value // reads the user's config (parseConfig)
-	lifecycle   js.Value // follows the page lifecycle (watchLifecycle)
-	handle      js.Value // builds a Handle around its one Go function
-	watch       js.Value // subscribes to the store, batching local changes
-	// interned holds the strings every message carries (the type names,
-	// the tab's own id) as JavaScript strings made once: js.ValueOf of a
-	// string costs a finalizer each time, as much as the rest of encoding
-	// a small message.
-	interned map[string]js.Value
+	keysOf    js.Value
+	kindOf    js.Value
+	sizeOf    js.Value
+	equal     js.Value
+	config    js.Value // reads the user's config (parseConfig)
+	lifecycle js.Value // follows the page lifecycle (watchLifecycle)
+	handle    js.Value // builds a Handle around its one Go function
+	watch     js.Value // subscribes to the store, batching local changes
 }
 
 func loadHelpers() (*model, error) {
@@ -52,20 +45,15 @@ func loadHelpers() (*model, error) {
 	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	for _, name := range []string{"changedKeys", "keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch"} {
+	for _, name := range []string{"keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch", "slotValue", "sweep"} {
 		if h.Get(name).Type() != js.TypeFunction {
 			return nil, errHelpers
 		}
 	}
-	m := &model{changedKeys: h.Get("changedKeys"), keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), equal: h.Get("equal"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), watch: h.Get("watch"), interned: map[string]js.Value{}}
-	for t := protocol.Type(1); t.String() != "UNKNOWN"; t++ {
-		m.intern(t.String())
-	}
+	jsSlotValue, jsSweep = h.Get("slotValue"), h.Get("sweep")
+	m := &model{keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), equal: h.Get("equal"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), watch: h.Get("watch")}
 	return m, nil
 }
-
-// intern makes MakeString(s) return one JavaScript string made now.
-func (m *model) intern(s string) { m.interned[s] = js.ValueOf(s) }
 
 // typeBigInt is what typeOf returns for a BigInt, which syscall/js has no
 // Type for.
@@ -104,13 +92,24 @@ func getProp(obj js.Value, name string) js.Value {
 //
 //go:noinline
 func jv(v conflict.Value) js.Value {
-	if x, ok := v.(js.Value); ok {
+	switch x := v.(type) {
+	case js.Value:
 		return x
+	case *held:
+		return x.value()
+	case *localState:
+		return x.obj
 	}
 	return js.Undefined()
 }
 
 func (m *model) Kind(v conflict.Value) conflict.Kind {
+	switch h := v.(type) {
+	case *held:
+		return h.kind
+	case *localState:
+		return conflict.Object
+	}
 	x := jv(v)
 	switch typeOf(x) {
 	case js.TypeUndefined:
@@ -139,6 +138,9 @@ func (m *model) Kind(v conflict.Value) conflict.Kind {
 }
 
 func (m *model) Get(v conflict.Value, name string) conflict.Value {
+	if l, ok := v.(*localState); ok {
+		return l.get(name)
+	}
 	x := jv(v)
 	if t := typeOf(x); t != js.TypeObject && t != js.TypeFunction {
 		return js.Undefined()
@@ -152,12 +154,6 @@ func (m *model) Keys(v conflict.Value) []string {
 		return nil
 	}
 	return keyList(m.keysOf.Invoke(x))
-}
-
-// ChangedKeys lists the top-level keys whose values differ between two
-// store states (helpers.js changedKeys).
-func (m *model) ChangedKeys(next, prev js.Value) []string {
-	return keyList(m.changedKeys.Invoke(next, prev))
 }
 
 // keyList reads what changedKeys and keysOf answer: 0, one key, or an
@@ -217,6 +213,9 @@ func (m *model) Truth(v conflict.Value) bool {
 }
 
 func (m *model) Size(v conflict.Value, limit, maxDepth int) (int, int) {
+	if h, ok := v.(*held); ok && h.size >= 0 {
+		return int(h.size), int(h.depth) // measured by the watcher, with the same limits
+	}
 	x := jv(v)
 	switch typeOf(x) {
 	case js.TypeObject, js.TypeString:
@@ -229,12 +228,7 @@ func (m *model) Size(v conflict.Value, limit, maxDepth int) (int, int) {
 	return r / 4096, r % 4096
 }
 
-func (m *model) MakeString(s string) conflict.Value {
-	if v, ok := m.interned[s]; ok {
-		return v
-	}
-	return js.ValueOf(s)
-}
+func (m *model) MakeString(s string) conflict.Value { return js.ValueOf(s) }
 
 func (m *model) MakeNumber(f float64) conflict.Value { return js.ValueOf(f) }
 func (m *model) MakeBool(b bool) conflict.Value      { return js.ValueOf(b) }

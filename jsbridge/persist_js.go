@@ -536,7 +536,7 @@ type persistState struct {
 	restoring bool       // the engine starts once the stored state is read
 	final     bool       // the last open tab is being unloaded: write at once
 	done      bool       // restored once; a later start() does not read again
-	inbox     []js.Value // messages that arrived while restoring
+	inbox     []inboxed  // messages that arrived while restoring
 	waiting   []js.Value // resolve functions of the promises start() returned
 }
 
@@ -582,7 +582,7 @@ func (s *Sync) restored(entries []protocol.Entry) {
 			s.last = s.getState()
 			s.handle(s.e.Start(now(), s.last))
 			for _, m := range inbox {
-				s.handle(s.e.Receive(now(), m))
+				s.deliver(now(), m.msg, m.derr)
 			}
 		}
 	}
@@ -593,20 +593,43 @@ func (s *Sync) restored(entries []protocol.Entry) {
 	}
 }
 
+// inboxed is a message that arrived while restoring, read, or its drop.
+type inboxed struct {
+	msg  protocol.Message
+	derr *protocol.Error
+}
+
 // held keeps a message that arrived while restoring; false when not restoring.
-func (s *Sync) held(msg js.Value) bool {
+func (s *Sync) held(msg protocol.Message, derr *protocol.Error) bool {
 	if !s.ps.restoring {
 		return false
 	}
 	if len(s.ps.inbox) < maxInbox {
-		s.ps.inbox = append(s.ps.inbox, msg)
+		s.ps.inbox = append(s.ps.inbox, inboxed{msg, derr})
 	}
 	return true
 }
 
-// persistEntries hands the engine's Ready.Persist to the persister.
+// eachHeldValue calls f with the values of the messages held while
+// restoring: live, for sweepSlots.
+func (s *Sync) eachHeldValue(f func(conflict.Value)) {
+	for _, m := range s.ps.inbox {
+		for _, en := range m.msg.Entries {
+			f(en.Value)
+		}
+	}
+}
+
+// persistEntries hands the engine's Ready.Persist to the persister. The
+// values held in slots are read now: the writes wait in a queue, past the
+// next sweep of the slots.
 func (s *Sync) persistEntries(entries []protocol.Entry) {
 	if s.ps.p != nil {
+		for i, en := range entries {
+			if h, ok := en.Value.(*held); ok {
+				entries[i].Value = h.value()
+			}
+		}
 		s.ps.p.add(entries)
 	}
 }

@@ -5,6 +5,7 @@ package jsbridge
 import (
 	"syscall/js"
 
+	"github.com/tabsync/tabsync/conflict"
 	"github.com/tabsync/tabsync/protocol"
 )
 
@@ -33,9 +34,10 @@ func (s *Sync) startPersist() bool {
 	return false
 }
 
-func (s *Sync) held(js.Value) bool              { return false }
-func (s *Sync) persistEntries([]protocol.Entry) {}
-func (s *Sync) started() js.Value               { return js.Undefined() }
-func (s *Sync) closePersist()                   {}
-func (s *Sync) stopUnloading()                  { s.Stop() }
-func (s *Sync) restored([]protocol.Entry)       {}
+func (s *Sync) held(protocol.Message, *protocol.Error) bool { return false }
+func (s *Sync) eachHeldValue(func(conflict.Value))          {}
+func (s *Sync) persistEntries([]protocol.Entry)             {}
+func (s *Sync) started() js.Value                           { return js.Undefined() }
+func (s *Sync) closePersist()                               {}
+func (s *Sync) stopUnloading()                              { s.Stop() }
+func (s *Sync) restored([]protocol.Entry)                   {}

@@ -4,7 +4,6 @@ package jsbridge
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 	"syscall/js"
 
@@ -25,8 +24,8 @@ type Sync struct {
 	problems []string
 
 	channel   js.Value // the open BroadcastChannel, or undefined
-	onMessage js.Func
-	receiver  js.Value // onMessage behind the watcher's receiver, the channel's listener
+	onMessage js.Func  // called with each message as the watcher read it (helpers.js decode)
+	receiver  js.Value // the channel's listener (the watcher's connect)
 	onTimer   js.Func
 	timer     js.Value
 	timerAt   int64
@@ -35,12 +34,14 @@ type Sync struct {
 	// watch), which batches those of one task and keeps the keys of a
 	// remote patch being applied from counting as local changes.
 	listener js.Func
-	watcher  js.Value // { apply, flush, receiver, unsubscribe }, or undefined
-	last     js.Value // the store's state when it started last
-	// applied holds the values apply handed to the store, per key, until
-	// the key changes (see dropApplied); shared by the instances of the
-	// page that sync the same store. Set by subscribe.
-	applied *storeApplied
+	// watcher is the instance's JavaScript side (helpers.js watch), set
+	// by the first Start; sendFn, applyFn and applyRecordFn are its
+	// functions the hot path calls.
+	watcher       js.Value
+	sendFn        js.Value
+	applyFn       js.Value
+	applyRecordFn js.Value
+	last          js.Value // the store's state when it started last
 
 	handleFunc   js.Func // call(method, arg) behind Handle(), released by Destroy
 	lifecycle    []func()
@@ -66,7 +67,6 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 	if !protocol.ValidID(tab) {
 		return nil, errors.New("tab id " + quote(tab) + " must be 1 to 64 letters, digits, - or _")
 	}
-	m.intern(tab) // in every message it sends
 	s := &Sync{m: m, tab: tab, store: store, timer: js.Undefined(), channel: js.Undefined(), watcher: js.Undefined(), receiver: js.Undefined()}
 	s.el.lock = js.Undefined()
 	s.prefix = "[tabsync:" + tab[max(0, len(tab)-6):] + "]"
@@ -90,6 +90,8 @@ func New(store, config js.Value, tab string) (*Sync, error) {
 	cfg.Election, s.electionWarning = election(s.opt)
 	if s.e, err = tsync.New(cfg); err != nil {
 		s.problems = append(s.problems, err.Error())
+	} else {
+		syncs = append(syncs, s) // its values are live (sweepSlots)
 	}
 	return s, nil
 }
@@ -127,13 +129,12 @@ func (s *Sync) start(early js.Value) {
 		s.stateChange("disconnected")
 		return
 	}
-	s.channel = ch
 	if s.onMessage.IsUndefined() {
-		// The watcher's receiver calls it with the message's data.
+		// The watcher calls it with each message it read.
 		s.onMessage = js.FuncOf(func(_ js.Value, args []js.Value) any {
 			defer s.recover("receive")
-			if len(args) > 0 && s.Active() && !s.held(args[0]) {
-				s.handle(s.e.Receive(now(), args[0]))
+			if len(args) >= 8 && s.Active() {
+				s.receive(args)
 			}
 			return nil
 		})
@@ -145,15 +146,13 @@ func (s *Sync) start(early js.Value) {
 		})
 	}
 	s.last = s.getState()
-	s.subscribe()
-	if s.receiver.IsUndefined() {
-		if s.watcher.IsUndefined() { // the store refused the subscription
-			s.receiver = s.onMessage.Value
-		} else {
-			s.receiver = s.watcher.Call("receiver", s.onMessage)
-		}
+	if !s.subscribe() {
+		ch.Call("close")
+		s.stateChange("disconnected")
+		return
 	}
-	s.channel.Call("addEventListener", "message", s.receiver)
+	s.channel = ch
+	s.receiver = s.watcher.Call("connect", s.channel, s.onMessage)
 	s.watchLifecycle()
 	if typeOf(early) == js.TypeObject {
 		s.takeEarly(early)
@@ -209,7 +208,7 @@ func (s *Sync) Stop() {
 	}
 	s.flushLocal()
 	s.handle(s.e.Stop(now()))
-	s.channel.Call("removeEventListener", "message", s.receiver)
+	s.watcher.Call("disconnect")
 	s.channel.Call("close")
 	s.channel = js.Undefined()
 	s.clearTimer()
@@ -227,7 +226,16 @@ func (s *Sync) Destroy() {
 	if !s.watcher.IsUndefined() {
 		s.call(s.watcher.Get("unsubscribe"))
 	}
-	s.leaveApplied()
+	for i, x := range syncs {
+		// Not slices.DeleteFunc: its dictionary puts *Sync in an
+		// interface, which links time.Duration's String (4 KB).
+		if x == s {
+			last := len(syncs) - 1
+			syncs[i], syncs[last] = syncs[last], nil // nil: the array would keep it
+			syncs = syncs[:last]
+			break
+		}
+	}
 	for _, undo := range s.lifecycle {
 		undo()
 	}
@@ -257,42 +265,50 @@ func (s *Sync) Active() bool {
 	return !s.channel.IsUndefined() && s.e != nil && (s.e.Active() || s.ps.restoring)
 }
 
-// subscribe listens to the store once for the life of the instance, so
-// that changes made while stopped are sent by the next start(). The
-// listener itself is JavaScript (helpers.js watch): Go hears of the changes
-// of a task once, at its end, or of each change at once when the config
-// has shouldSync, which judges changes one by one.
-func (s *Sync) subscribe() {
+// subscribe creates the instance's JavaScript side once for its life
+// (helpers.js watch), which listens to the store, so that changes made
+// while stopped are sent by the next start(): Go hears of the changes of a
+// task once, at its end, or of each change at once when the config has
+// shouldSync, which judges changes one by one. It reports false when the
+// watcher could not be made (the module cannot sync then).
+func (s *Sync) subscribe() bool {
 	if !s.listener.IsUndefined() {
-		return
+		return true
 	}
 	s.listener = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		defer s.recover("send")
-		if len(args) < 3 {
-			return nil
-		}
-		if len(args) > 3 {
+		if len(args) > 4 {
 			// A getter of the state threw while the watcher read it.
-			s.report("send", "cannot read the store's state; the change stays in this tab: "+thrownValue{args[3]}.Error(), js.Error{Value: args[3]})
+			s.report("send", "cannot read the store's state; the change stays in this tab: "+thrownValue{args[4]}.Error(), js.Error{Value: args[4]})
 			return nil
 		}
-		next, prev := args[0], args[1]
-		keys := keyList(args[2])
-		if len(s.applied.values) > 0 {
-			keys = s.dropApplied(next, keys)
+		if len(args) < 2 {
+			return nil
 		}
-		if len(keys) > 0 {
-			s.handle(s.e.LocalChange(now(), prev, next, keys))
+		prev, obj := js.Undefined(), js.Undefined()
+		if len(args) > 3 { // eager: the states, for shouldSync
+			obj, prev = args[2], args[3]
 		}
+		next := unpackLocal(args[1].String(), obj)
+		if len(next.keys) > 0 {
+			s.handle(s.e.LocalChange(int64(args[0].Float()), prev, next, next.keys))
+		}
+		sweepSlots()
 		return nil
 	})
-	s.joinApplied()
-	w, err := s.call(s.m.watch, s.store, s.listener.Value, !s.opt.shouldSync.IsUndefined(), s.last)
+	rc := s.e.Receiver()
+	lim := rc.Limits.WithDefaults()
+	w, err := s.call(s.m.watch, s.store, s.listener.Value, !s.opt.shouldSync.IsUndefined(), s.last, lim.MaxBytes, lim.MaxDepth, s.tab, rc.AppVersion)
 	if err != nil {
-		s.report("start", "store.subscribe failed: "+err.Error(), err)
-		return
+		s.report("start", "internal error (please report it): "+err.Error(), err)
+		return false
 	}
 	s.watcher = w
+	s.sendFn, s.applyFn, s.applyRecordFn = w.Get("send"), w.Get("apply"), w.Get("applyRecord")
+	if failed := w.Get("failed"); !failed.IsUndefined() {
+		s.report("start", "store.subscribe failed: "+thrownValue{failed}.Error(), js.Error{Value: failed})
+	}
+	return true
 }
 
 // flushLocal hands the engine the local changes the watcher holds for the
@@ -303,65 +319,30 @@ func (s *Sync) flushLocal() {
 	}
 }
 
-// dropApplied removes from keys those whose value in next is the very
-// value an apply handed to the store: this instance's, reported by a store
-// that notifies its listeners later (batching in a microtask) once
-// applying is over, or another instance's on the same store (the hook
-// used in two components, a module re-run by hot reloading). Sent again as
-// a local change, an object value (a new clone in each tab, never
-// identical) would echo between the tabs, or the instances, for ever.
-func (s *Sync) dropApplied(next js.Value, keys []string) []string {
-	out := keys[:0]
-	for _, k := range keys {
-		if v, ok := s.applied.values[k]; ok {
-			if next.Get(k).Equal(v) {
-				continue
-			}
-			delete(s.applied.values, k) // changed since: a local change
+// receive takes a message as the watcher read it (see unpack).
+func (s *Sync) receive(args []js.Value) {
+	if protocol.Check(args[1].Int()) == checkThrew {
+		r := lines{args[7].String()}
+		for range 6 {
+			r.next()
 		}
-		out = append(out, k)
-	}
-	return out
-}
-
-// storeApplied is what the instances of a page that sync one store share:
-// the values any of them applied, per key (see dropApplied).
-type storeApplied struct {
-	store   js.Value
-	values  map[string]js.Value
-	members int
-}
-
-// appliedByStore has an entry for each store that instances sync.
-var appliedByStore []*storeApplied
-
-// joinApplied returns the shared applied values of the instance's store.
-func (s *Sync) joinApplied() *storeApplied {
-	if s.applied == nil {
-		for _, a := range appliedByStore {
-			if a.store.Equal(s.store) {
-				s.applied = a
-				break
-			}
-		}
-		if s.applied == nil {
-			s.applied = &storeApplied{store: s.store, values: map[string]js.Value{}}
-			appliedByStore = append(appliedByStore, s.applied)
-		}
-		s.applied.members++
-	}
-	return s.applied
-}
-
-// leaveApplied lets the instance's store go once no instance syncs it.
-func (s *Sync) leaveApplied() {
-	if s.applied == nil {
+		s.report("receive", "internal error (please report it): JavaScript error: "+r.next(), nil)
 		return
 	}
-	if s.applied.members--; s.applied.members == 0 {
-		appliedByStore = slices.DeleteFunc(appliedByStore, func(a *storeApplied) bool { return a == s.applied })
+	msg, derr := unpack(args, s.e.Receiver())
+	if !s.held(msg, derr) {
+		s.deliver(int64(args[0].Float()), msg, derr)
 	}
-	s.applied = nil
+	sweepSlots()
+}
+
+// deliver hands the engine a received message, or its drop.
+func (s *Sync) deliver(now int64, msg protocol.Message, derr *protocol.Error) {
+	if derr != nil {
+		s.handle(s.e.Drop(now, derr))
+		return
+	}
+	s.handle(s.e.Deliver(now, msg))
 }
 
 func (s *Sync) getState() js.Value {
@@ -385,7 +366,7 @@ func (s *Sync) handle(rd tsync.Ready) {
 		s.lockOp(op)
 	}
 	if rd.Patch != nil {
-		s.apply(rd.Patch)
+		s.apply(rd.Patch, rd.Received)
 	}
 	if len(rd.Persist) > 0 {
 		s.persistEntries(rd.Persist)
@@ -410,7 +391,7 @@ func (s *Sync) post(msg protocol.Message) {
 	if s.channel.IsUndefined() {
 		return
 	}
-	err := s.postWire(protocol.Encode(s.m, msg))
+	err := s.send(msg)
 	if err != nil && len(msg.Entries) > 0 {
 		kept := msg.Entries[:0:0]
 		for _, en := range msg.Entries {
@@ -427,7 +408,7 @@ func (s *Sync) post(msg protocol.Message) {
 			return
 		}
 		msg.Entries = kept
-		err = s.postWire(protocol.Encode(s.m, msg))
+		err = s.send(msg)
 	}
 	if err != nil {
 		s.report("send", "postMessage failed for "+msg.Type.String()+": "+err.Error(), err)
@@ -438,28 +419,29 @@ func (s *Sync) post(msg protocol.Message) {
 	}
 }
 
-func (s *Sync) postWire(wire conflict.Value) error {
-	_, err := catch(func() js.Value { return s.channel.Call("postMessage", jv(wire)) })
-	return err
+// send hands msg to the watcher, which builds it and posts it (helpers.js
+// encode): one call, with a number for each value it holds.
+func (s *Sync) send(msg protocol.Message) error {
+	if r := s.sendFn.Invoke(pack(msg)...); typeOf(r) != js.TypeNumber {
+		return thrownValue{r}
+	}
+	return nil
 }
 
 // apply hands remote values to the store in one setState, which zustand
 // shallow-merges, so the store's subscribers are notified once. The
-// watcher's apply calls it, so that the patch's keys are not taken for
-// local changes.
-func (s *Sync) apply(p *tsync.Patch) {
-	patch := jv(s.m.MakeObject(p.Keys, p.Values))
-	applied := s.joinApplied().values
-	for i, k := range p.Keys {
-		applied[k] = jv(p.Values[i])
-	}
-	var err error
-	if s.watcher.IsUndefined() {
-		_, err = s.call(s.store.Get("setState"), patch)
+// watcher applies them, so that the patch's keys are not taken for local
+// changes: by a number naming the entries of the message from which they
+// came, the usual case, or by a record of the patch.
+func (s *Sync) apply(p *tsync.Patch, from *protocol.Message) {
+	var r js.Value
+	if mask, ok := patchMask(from, p.Keys, p.Values); ok {
+		r = s.applyFn.Invoke(mask)
 	} else {
-		_, err = s.call(s.watcher.Get("apply"), patch)
+		r = s.applyRecordFn.Invoke(patchRecord(p.Keys, p.Values)...)
 	}
-	if err != nil {
+	if typeOf(r) != js.TypeNumber {
+		err := thrownValue{r}
 		s.report("apply", "store.setState threw while applying "+join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err)
 		return
 	}

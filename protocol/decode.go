@@ -52,54 +52,55 @@ type Error struct {
 
 func (e *Error) Error() string { return "message dropped (" + e.Reason.String() + "): " + e.Detail }
 
-// drop rejects a message. Not inlined: each of its many inlined copies
-// costs the wasm module.
-//
-//go:noinline
-func drop(r Reason, detail string) (Message, *Error) {
-	return Message{}, &Error{Reason: r, Detail: detail}
-}
-
 // Decode reads and validates a received message. It never panics on any input
 // the Model can represent; a message it rejects comes back as an *Error with
-// the Reason to count.
+// the Reason to count, written by Reject.
 func Decode(m conflict.Model, raw conflict.Value, rc Receiver) (Message, *Error) {
+	msg, c, text, num := decode(m, raw, rc)
+	if c != Accepted {
+		return Message{}, Reject(c, msg.Type, text, num, rc)
+	}
+	return msg, nil
+}
+
+// decode is Decode, naming the broken rule instead of writing its report.
+func decode(m conflict.Model, raw conflict.Value, rc Receiver) (msg Message, c Check, text string, num float64) {
 	lim := rc.Limits.WithDefaults()
-	if m.Kind(raw) != conflict.Object {
-		return drop(Invalid, "not an object but "+m.Kind(raw).String())
+	if k := m.Kind(raw); k != conflict.Object {
+		return msg, NotObject, "", float64(k)
 	}
 	tv := m.Get(raw, "type")
 	if m.Kind(tv) != conflict.String {
-		return drop(Invalid, "type is not a string")
+		return msg, TypeNotString, "", 0
 	}
 	typ, ok := ParseType(m.Str(tv))
 	if !ok {
-		return drop(UnknownType, "type "+strconv.Quote(clip(m.Str(tv))))
+		return msg, TypeUnknown, m.Str(tv), 0
 	}
-	msg := Message{Type: typ}
+	msg.Type = typ
 	if msg.Tab, ok = readID(m, raw, "tabId"); !ok || msg.Tab == "" {
-		return drop(Invalid, "tabId is not a tab id")
+		return msg, TabNotID, "", 0
 	}
 	if msg.Tab == rc.Tab {
-		return drop(OwnID, typ.String()+" claims to come from this tab")
+		return msg, OwnTab, "", 0
 	}
 	if v := m.Get(raw, "v"); m.Kind(v) != conflict.Number {
-		return drop(Invalid, "v (protocol version) is not a number")
+		return msg, VersionNotNumber, "", 0
 	} else if m.Num(v) != Version {
-		return drop(ProtocolVersion, "protocol version "+strconv.FormatFloat(m.Num(v), 'g', -1, 64)+", this tab speaks 1")
+		return msg, VersionUnknown, "", m.Num(v)
 	}
 	if msg.Seq, ok = readUint(m, m.Get(raw, "seq")); !ok || msg.Seq == 0 {
-		return drop(Invalid, "seq is not a positive integer")
+		return msg, SeqNotPositive, "", 0
 	}
 	switch av := m.Get(raw, "appVersion"); m.Kind(av) {
 	case conflict.Undefined, conflict.Null:
 	case conflict.String:
 		msg.AppVersion = m.Str(av)
 	default:
-		return drop(Invalid, "appVersion is not a string")
+		return msg, AppNotString, "", 0
 	}
 	if msg.AppVersion != rc.AppVersion {
-		return drop(ForeignVersion, "appVersion "+strconv.Quote(clip(msg.AppVersion))+" differs from this tab's "+strconv.Quote(rc.AppVersion))
+		return msg, AppForeign, msg.AppVersion, 0
 	}
 	p := m.Get(raw, "payload")
 	switch m.Kind(p) {
@@ -107,20 +108,18 @@ func Decode(m conflict.Model, raw conflict.Value, rc Receiver) (Message, *Error)
 		p = nil
 	case conflict.Object:
 		if n, depth := m.Size(p, lim.MaxBytes, lim.MaxDepth); n > lim.MaxBytes {
-			return drop(Oversized, typ.String()+" payload is over "+strconv.Itoa(lim.MaxBytes)+" bytes")
+			return msg, PayloadTooBig, "", 0
 		} else if depth > lim.MaxDepth {
-			return drop(Oversized, typ.String()+" payload nests deeper than "+strconv.Itoa(lim.MaxDepth)+" levels")
+			return msg, PayloadTooDeep, "", 0
 		}
 	default:
-		return drop(Invalid, "payload is not an object")
+		return msg, PayloadNotObject, "", 0
 	}
-	if err := decodePayload(m, p, &msg); err != nil {
-		return Message{}, err
-	}
-	return msg, nil
+	c, text = decodePayload(m, p, &msg)
+	return msg, c, text, 0
 }
 
-func decodePayload(m conflict.Model, p conflict.Value, msg *Message) *Error {
+func decodePayload(m conflict.Model, p conflict.Value, msg *Message) (Check, string) {
 	get := func(name string) conflict.Value {
 		if p == nil {
 			return conflict.Undef
@@ -131,97 +130,97 @@ func decodePayload(m conflict.Model, p conflict.Value, msg *Message) *Error {
 	switch msg.Type {
 	case StateUpdate, StateResponse:
 		if p == nil {
-			return &Error{Invalid, msg.Type.String() + " has no payload"}
+			return NoPayload, ""
 		}
 		if msg.Type == StateResponse {
 			if msg.Req, ok = readID(m, p, "req"); !ok || msg.Req == "" {
-				return &Error{Invalid, "STATE_RESPONSE has no req id"}
+				return NoReq, ""
 			}
 			if msg.To, ok = readID(m, p, "to"); !ok || msg.To == "" {
-				return &Error{Invalid, "STATE_RESPONSE has no addressee"}
+				return NoAddressee, ""
 			}
 			msg.More = m.Kind(get("more")) == conflict.Bool && m.Truth(get("more"))
 		}
 		state, meta, seen := get("state"), get("meta"), get("seen")
 		if m.Kind(state) != conflict.Object || m.Kind(meta) != conflict.Object {
-			return &Error{Invalid, msg.Type.String() + " state or meta is not an object"}
+			return StateNotObject, ""
 		}
 		switch m.Kind(seen) {
 		case conflict.Undefined:
 			seen = nil
 		case conflict.Object:
 		default:
-			return &Error{Invalid, msg.Type.String() + " seen is not an object"}
+			return SeenNotObject, ""
 		}
 		keys := m.Keys(meta)
 		msg.Entries = make([]Entry, 0, len(keys))
 		for _, k := range keys {
 			if k == "__proto__" || k == "constructor" || k == "prototype" {
-				// No tab sends these (writing them into an object can
-				// change its prototype): the message is forged.
-				return &Error{Invalid, msg.Type.String() + " carries key " + k + ", which is never synced"}
+				return ForbiddenKey, k
 			}
 			mv := m.Get(meta, k)
 			if m.Kind(mv) != conflict.String {
-				return &Error{Invalid, "version of key " + strconv.Quote(clip(k)) + " is not a string"}
+				return KeyVersionNotString, k
 			}
-			ver, ok := parseWireVersion(m.Str(mv))
-			if !ok {
-				return &Error{Invalid, "version of key " + strconv.Quote(clip(k)) + " is malformed"}
-			}
+			lineage, hasLineage := "", false
 			if seen != nil {
 				switch lv := m.Get(seen, k); m.Kind(lv) {
 				case conflict.Undefined:
 				case conflict.String:
-					if ver.Lineage, ok = parseLineage(m.Str(lv)); !ok {
-						return &Error{Invalid, "lineage of key " + strconv.Quote(clip(k)) + " is malformed"}
-					}
+					lineage, hasLineage = m.Str(lv), true
 				default:
-					return &Error{Invalid, "lineage of key " + strconv.Quote(clip(k)) + " is not a string"}
+					if _, c := ParseEntryVersion(m.Str(mv), "", false); c != Accepted {
+						return c, k
+					}
+					return KeyLineageNotString, k
 				}
+			}
+			ver, c := ParseEntryVersion(m.Str(mv), lineage, hasLineage)
+			if c != Accepted {
+				return c, k
 			}
 			msg.Entries = append(msg.Entries, Entry{Key: k, Entry: conflict.Entry{Value: m.Get(state, k), Version: ver}})
 		}
 	case StateRequest:
 		if msg.Req, ok = readID(m, p, "req"); !ok || msg.Req == "" {
-			return &Error{Invalid, "STATE_REQUEST has no req id"}
+			return NoReq, ""
 		}
 		if msg.To, ok = readID(m, p, "to"); !ok {
-			return &Error{Invalid, "STATE_REQUEST to is not a tab id"}
+			return ToNotID, ""
 		}
 	case TabPing, TabPong:
 		if msg.Started, ok = readInt(m, get("started")); !ok {
-			return &Error{Invalid, msg.Type.String() + " started is not a time"}
+			return StartedNotTime, ""
 		}
 		if msg.Type == TabPong {
 			if msg.To, ok = readID(m, p, "to"); !ok || msg.To == "" {
-				return &Error{Invalid, "TAB_PONG has no addressee"}
+				return NoAddressee, ""
 			}
 			break
 		}
 		if msg.Digest, ok = readShortString(m, get("digest")); !ok {
-			return &Error{Invalid, "TAB_PING digest is not a short string"}
+			return DigestNotShort, ""
 		}
 		if msg.Filter, ok = readShortString(m, get("filter")); !ok {
-			return &Error{Invalid, "TAB_PING filter is not a short string"}
+			return FilterNotShort, ""
 		}
 		lv := get("leaving")
 		msg.Leaving = m.Kind(lv) == conflict.Bool && m.Truth(lv)
 	case LeaderElection, LeaderAnnounce, Heartbeat:
 		if msg.Term, ok = readUint(m, get("term")); !ok {
-			return &Error{Invalid, msg.Type.String() + " term is not an integer"}
+			return TermNotInteger, ""
 		}
 		if msg.Type == LeaderElection {
 			if msg.Priority, ok = readInt(m, get("priority")); !ok {
-				return &Error{Invalid, "LEADER_ELECTION priority is not an integer"}
+				return PriorityNotInteger, ""
 			}
 			break
 		}
 		if msg.Leader, ok = readID(m, p, "leader"); !ok || msg.Leader == "" {
-			return &Error{Invalid, msg.Type.String() + " names no leader"}
+			return NoLeader, ""
 		}
 	}
-	return nil
+	return Accepted, ""
 }
 
 // readID reads an optional tab or request id: 1 to 64 characters of

@@ -11,6 +11,8 @@
 //	Stop(now)                    the tab stops (or closes)
 //	LocalChange(now, prev, next, changed)  the store changed in this tab
 //	Receive(now, raw)            a message arrived on the channel
+//	Deliver(now, msg), Drop(now, err)  the same, decoded by the caller (jsbridge
+//	                             reads the envelope in JavaScript; see Receiver)
 //	Tick(now)                    a deadline passed
 //	Flush(now)                   send pending changes now (page hidden or closing)
 //	RequestState(now)            ask the other tabs for their state again

@@ -376,6 +376,20 @@ func (e *Engine) Value(key string) (conflict.Value, conflict.Version, bool) {
 	return en.value, en.version, true
 }
 
+// EachValue calls f with every value the engine holds: each key's value,
+// and under merge and custom a write of this tab that a concurrent one
+// replaced before anyone combined them. A caller whose values refer to
+// storage of its own (jsbridge keeps received values in JavaScript and
+// hands the engine their slots) frees what is not among them.
+func (e *Engine) EachValue(f func(conflict.Value)) {
+	for _, en := range e.entries {
+		f(en.value)
+		if en.unmerged != nil {
+			f(en.unmerged.value)
+		}
+	}
+}
+
 // Unsendable records that the write of key with clock c cannot leave this
 // tab: the browser failed to clone its value (a function or a DOM node
 // inside it). Until the key's next write, the engine neither counts it in

@@ -10,18 +10,45 @@ import (
 
 // Receive takes a message from the channel. Anything malformed, foreign,
 // repeated or stale is dropped and counted; nothing received can make the
-// engine fail.
+// engine fail. It is protocol.Decode followed by Deliver, or by Drop.
 func (e *Engine) Receive(now int64, raw conflict.Value) Ready {
+	if !e.active {
+		return Ready{}
+	}
+	msg, derr := protocol.Decode(e.m, raw, e.Receiver())
+	if derr != nil {
+		return e.Drop(now, derr)
+	}
+	return e.Deliver(now, msg)
+}
+
+// Receiver is what a decoder needs to know of this tab to read its
+// messages (protocol.Decode, or jsbridge's decoder in JavaScript).
+func (e *Engine) Receiver() protocol.Receiver {
+	return protocol.Receiver{Tab: e.cfg.Tab, AppVersion: e.cfg.AppVersion, Limits: e.cfg.Limits}
+}
+
+// Drop counts and reports a received message that the decoder rejected,
+// as Receive does.
+func (e *Engine) Drop(now int64, derr *protocol.Error) Ready {
 	var rd Ready
 	if !e.active {
 		return rd
 	}
 	e.stats.Received++
-	msg, derr := protocol.Decode(e.m, raw, protocol.Receiver{Tab: e.cfg.Tab, AppVersion: e.cfg.AppVersion, Limits: e.cfg.Limits})
-	if derr != nil {
-		e.dropped(now, derr.Reason, derr.Detail, &rd)
+	e.dropped(now, derr.Reason, derr.Detail, &rd)
+	return rd
+}
+
+// Deliver takes a received message that a decoder accepted for this tab
+// (see Receiver): Receive without the decoding, for a caller that decodes
+// elsewhere (jsbridge reads the envelope in JavaScript).
+func (e *Engine) Deliver(now int64, msg protocol.Message) Ready {
+	var rd Ready
+	if !e.active {
 		return rd
 	}
+	e.stats.Received++
 	w := e.lastSeq[msg.Tab]
 	if w == nil {
 		w = &seqWindow{}

@@ -1,0 +1,298 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"syscall/js"
+
+	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/decimal"
+	"github.com/tabsync/tabsync/protocol"
+)
+
+// The boundary (docs/WASM-CONTRACT.md): each message crosses into Go once,
+// as numbers and one string, a record of lines, and each message sent or
+// patch applied crosses out once. The application's values stay in
+// JavaScript, in helpers.js's slots; the engine holds a *held for each,
+// and reads one (a js.Value, one call) only where its logic looks inside:
+// merge, custom, shouldSync, persistence, a value that failed to clone.
+
+var (
+	jsSlotValue js.Value // helpers.slotValue, set by loadHelpers
+	jsSweep     js.Value // helpers.sweep
+)
+
+// held is a value kept in helpers.js's slots. kind is its conflict.Kind;
+// size and depth its structured-clone size, measured when the value was
+// changed locally, or -1 when not measured (a received value).
+type held struct {
+	slot        int32
+	kind        conflict.Kind
+	size, depth int32
+}
+
+// value is the JavaScript value behind h: one call.
+//
+//go:noinline
+func (h *held) value() js.Value { return jsSlotValue.Invoke(h.slot) }
+
+// localState is the store's state after a task's changes, as the watcher
+// tells them: the changed keys and their values. obj is the state itself
+// when the config has shouldSync, which is given it; undefined otherwise.
+type localState struct {
+	keys []string
+	vals []*held
+	obj  js.Value
+}
+
+func (l *localState) get(k string) conflict.Value {
+	for i, key := range l.keys {
+		if key == k {
+			return l.vals[i]
+		}
+	}
+	return js.Undefined()
+}
+
+// The slots are freed by a sweep: every so many new slots, the values the
+// engines of the page hold are marked live and helpers.js frees the rest.
+var (
+	syncs      []*Sync // the instances whose engines hold values
+	newSlots   int     // slots handed to Go since the last sweep
+	liveSlots  int     // live at the last sweep
+	minSweepAt = 4096
+)
+
+// sweepSlots frees the slots no engine holds any more, once enough new ones
+// were handed out: at the end of a call into Go, when nothing but the
+// engines (and the messages held while restoring) keeps a *held.
+func sweepSlots() {
+	if newSlots < max(minSweepAt, 2*liveSlots) {
+		return
+	}
+	var live []byte
+	mark := func(v conflict.Value) {
+		if h, ok := v.(*held); ok {
+			if len(live) > 0 {
+				live = append(live, ',')
+			}
+			live = strconv.AppendInt(live, int64(h.slot), 10)
+		}
+	}
+	for _, s := range syncs {
+		if s.e != nil {
+			s.e.EachValue(mark)
+		}
+		s.eachHeldValue(mark)
+	}
+	liveSlots = jsSweep.Invoke(string(live)).Int()
+	newSlots = 0
+}
+
+// lines reads a record, line by line.
+type lines struct{ s string }
+
+// next returns the next line, unescaped (helpers.js esc).
+func (r *lines) next() string {
+	line := r.s
+	if i := strings.IndexByte(r.s, '\n'); i >= 0 {
+		line, r.s = r.s[:i], r.s[i+1:]
+	} else {
+		r.s = ""
+	}
+	if strings.IndexByte(line, '\\') < 0 {
+		return line
+	}
+	var b []byte
+	for i := 0; i < len(line); i++ {
+		if line[i] == '\\' && i+1 < len(line) {
+			i++
+			if line[i] == 'n' {
+				b = append(b, '\n')
+				continue
+			}
+		}
+		b = append(b, line[i])
+	}
+	return string(b)
+}
+
+// int reads a line of a number, 0 or more; -1 reads as 0.
+func (r *lines) int() int {
+	n, _ := decimal.ParseUint(r.next(), math.MaxInt32)
+	return int(n)
+}
+
+// checkThrew is the check helpers.js decode reports when reading the
+// message threw (a getter: no message the channel delivers has one).
+var checkThrew = protocol.Check(len(protocol.Checks()))
+
+// unpack builds the message helpers.js decode read (see its comment for
+// the arguments), or the drop of one it, or the versions here, rejected.
+func unpack(args []js.Value, rc protocol.Receiver) (protocol.Message, *protocol.Error) {
+	check := protocol.Check(args[1].Int())
+	msg := protocol.Message{Type: protocol.Type(args[2].Int()), Seq: uint64(args[3].Float()), AppVersion: rc.AppVersion}
+	a, b, flags := args[4].Float(), int64(args[5].Float()), args[6].Int()
+	r := lines{args[7].String()}
+	msg.Tab, msg.Req, msg.To, msg.Digest, msg.Filter, msg.Leader = r.next(), r.next(), r.next(), r.next(), r.next(), r.next()
+	text := r.next()
+	if msg.Type == protocol.StateUpdate || msg.Type == protocol.StateResponse {
+		for r.s != "" {
+			key, version, lineage := r.next(), r.next(), r.next()
+			slot, kind := r.int(), r.int()
+			ver, c := protocol.ParseEntryVersion(version, strings.TrimPrefix(lineage, "="), lineage != "")
+			if c != protocol.Accepted {
+				return msg, protocol.Reject(c, msg.Type, key, 0, rc)
+			}
+			if check != protocol.Accepted {
+				continue // only checking the versions before the broken rule
+			}
+			newSlots++
+			msg.Entries = append(msg.Entries, protocol.Entry{Key: key, Entry: conflict.Entry{
+				Value:   &held{slot: int32(slot), kind: conflict.Kind(kind), size: -1, depth: -1},
+				Version: ver,
+			}})
+		}
+	}
+	if check != protocol.Accepted {
+		return msg, protocol.Reject(check, msg.Type, text, a, rc)
+	}
+	switch msg.Type {
+	case protocol.TabPing, protocol.TabPong:
+		msg.Started = int64(a)
+	case protocol.LeaderElection, protocol.LeaderAnnounce, protocol.Heartbeat:
+		msg.Term, msg.Priority = uint64(a), b
+	}
+	msg.More, msg.Leaving = flags&1 != 0, flags&2 != 0
+	return msg, nil
+}
+
+// unpackLocal reads the watcher's record of a task's local changes: five
+// lines a key (helpers.js watch).
+func unpackLocal(rec string, obj js.Value) *localState {
+	r := lines{rec}
+	l := &localState{obj: obj}
+	for r.s != "" {
+		key, slot, kind, size, depth := r.next(), r.int(), r.int(), r.int(), r.int()
+		newSlots++
+		l.keys = append(l.keys, key)
+		l.vals = append(l.vals, &held{slot: int32(slot), kind: conflict.Kind(kind), size: int32(min(size, 1<<30)), depth: int32(depth)})
+	}
+	return l
+}
+
+// pack writes msg as the arguments of the watcher's send (helpers.js
+// encode): the values that are not held go among the extra arguments.
+func pack(msg protocol.Message) []any {
+	var w writer
+	w.line(msg.Req)
+	w.line(msg.To)
+	w.line(msg.Digest)
+	w.line(msg.Filter)
+	w.line(msg.Leader)
+	for _, en := range msg.Entries {
+		w.line(en.Key)
+		w.line(protocol.FormatVersion(en.Version))
+		lineage := ""
+		if !en.Version.Lineage.IsZero() {
+			lineage = en.Version.Lineage.String()
+		}
+		w.line(lineage)
+		w.ref(en.Value)
+	}
+	var a, b float64
+	switch msg.Type {
+	case protocol.TabPing, protocol.TabPong:
+		a = float64(msg.Started)
+	case protocol.LeaderElection, protocol.LeaderAnnounce, protocol.Heartbeat:
+		a, b = float64(msg.Term), float64(msg.Priority)
+	}
+	flags := 0
+	if msg.More {
+		flags |= 1
+	}
+	if msg.Leaving {
+		flags |= 2
+	}
+	return append([]any{int(msg.Type), float64(msg.Seq), a, b, flags, w.text()}, w.extra...)
+}
+
+// writer builds a record (see helpers.js esc): lines, and references to
+// values, which are slots or, for a value not held, 'a' and its index in
+// extra. Not inlined: each inlined copy costs the wasm module more than the
+// call saves.
+type writer struct {
+	b     []byte
+	extra []any
+}
+
+//go:noinline
+func (w *writer) line(s string) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\n':
+			w.b = append(w.b, '\\', 'n')
+		case '\\':
+			w.b = append(w.b, '\\', '\\')
+		default:
+			w.b = append(w.b, c)
+		}
+	}
+	w.b = append(w.b, '\n')
+}
+
+//go:noinline
+func (w *writer) ref(v conflict.Value) {
+	if h, ok := v.(*held); ok {
+		w.b = strconv.AppendInt(w.b, int64(h.slot), 10)
+	} else {
+		w.b = append(w.b, 'a')
+		w.b = strconv.AppendInt(w.b, int64(len(w.extra)), 10)
+		w.extra = append(w.extra, jv(v))
+	}
+	w.b = append(w.b, '\n')
+}
+
+// text is the record, without its last newline.
+func (w *writer) text() string {
+	if len(w.b) == 0 {
+		return ""
+	}
+	return string(w.b[:len(w.b)-1])
+}
+
+// patchMask returns the watcher's apply(mask) argument for keys and
+// values, when each value is the held one of the entry of msg at the same
+// key (the engine took the remote writes as they came) and there are at
+// most 52 entries; ok is false otherwise.
+func patchMask(msg *protocol.Message, keys []string, vals []conflict.Value) (mask float64, ok bool) {
+	if msg == nil || len(msg.Entries) > 52 {
+		return 0, false
+	}
+	j := 0
+	bit := 1.0
+	for _, en := range msg.Entries {
+		if j < len(keys) && keys[j] == en.Key {
+			if h, ok := vals[j].(*held); !ok || h != en.Value {
+				return 0, false
+			}
+			mask += bit
+			j++
+		}
+		bit *= 2
+	}
+	return mask, j == len(keys)
+}
+
+// patchRecord writes any patch as the watcher's applyRecord arguments.
+func patchRecord(keys []string, vals []conflict.Value) []any {
+	var w writer
+	for i, k := range keys {
+		w.line(k)
+		w.ref(vals[i])
+	}
+	return append([]any{w.text()}, w.extra...)
+}
