@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/heapprofiler"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 
 	"github.com/tabsync/tabsync/e2e"
@@ -491,7 +492,14 @@ func (r *run) electionTrial(impl string, res *electionResult) {
 		if kind == "closed hard" {
 			// Before the clock starts: enabling the debugger on a page
 			// with a large wasm module takes a while.
+			// Debugger.pause stops the page at the next statement it runs:
+			// an idle page (broadcast-channel's leader runs no timer)
+			// would be closed before it ever stopped, unlike one that
+			// runs a timer (tabsync's heartbeats). A timer due just
+			// after the pause stops every page alike.
+			eval[bool](gone, "setTimeout(() => {}, 50), true")
 			gone.Pause(r.t)
+			time.Sleep(200 * time.Millisecond)
 		}
 		offset := pageClock(alive[0])
 		killed := goMillis(time.Now()) + offset
@@ -513,12 +521,129 @@ func (r *run) electionTrial(impl string, res *electionResult) {
 	}
 }
 
-// startup is figure 6 for one implementation: navigation start until the
-// page's bench.ready, in a fresh tab each time.
-func (r *run) startup(impl string) float64 {
-	pages := r.openPages(1, r.url(implParam[impl], r.channel("start")))
+// startupPages are the pages of figure 6: the plain page, and the pages
+// that load a wasm module through tabsync's loader, with the preload recipe
+// of the README (Install) and, for tabsync, without it.
+var startupPages = []struct {
+	name, impl string
+	preload    bool
+}{
+	{implBC, "bc", false},
+	{implFloor, "floor", true},
+	{implTabsync, "tabsync", true},
+	{implTabsyncNoPreload, "tabsync", false},
+}
+
+// codeCacheDelay is how long a cold page of figure 6 stays open after it
+// is ready: Chromium writes a module's compiled code to its code cache
+// about 2 s after the module was compiled (V8 waits for the functions that
+// run at start-up to be compiled), and drops the write when the page has
+// closed.
+const codeCacheDelay = 3 * time.Second
+
+// settleDelay is the pause before each load of figure 6.
+const settleDelay = 500 * time.Millisecond
+
+// startup is figure 6 for one page: navigation start until the page's
+// bench.ready, in a fresh tab. cold: helper clears the browser's HTTP cache
+// and compiled code first (Network.clearBrowserCache clears both), and a
+// page with a module stays open for codeCacheDelay after.
+func (r *run) startup(helper *page, impl string, preload, cold bool) float64 {
+	// The tab closed before this one goes on shutting down for a while
+	// (a page with a Go module for longer), which would slow this load.
+	time.Sleep(settleDelay)
+	if cold {
+		e2e.Call(r.t, helper.Tab, network.ClearBrowserCache, cdp.Empty{})
+	}
+	var extra []string
+	if preload {
+		extra = []string{"preload", "1"}
+	}
+	pages := r.openPages(1, r.url(impl, r.channel("start"), extra...))
 	defer r.closePages(pages)
-	return eval[float64](pages[0], "bench.readyAt")
+	v := eval[float64](pages[0], "bench.readyAt")
+	if cold && impl != "bc" {
+		time.Sleep(codeCacheDelay)
+	}
+	return v
+}
+
+// codeCache is a code-cache row of figure 6: what Chromium's trace says
+// of tabsync's module in a cold load (cache cleared) and the warm load
+// after it, with the preload recipe or without. Value: the compiled code the warm
+// load took from the cache (KB; 0 if none); writtenKB, what the cold load
+// wrote; lazyCompiles and lazyCompileMs, the functions V8 compiled on the
+// page's thread as they were first called, and the time it took (traced,
+// so slower than untraced); deserializeMs, reading the cached code.
+func (r *run) codeCache(helper *page, preload bool) Row {
+	cats := []string{"disabled-by-default-devtools.timeline", "v8.wasm", "devtools.timeline"}
+	load := func(cold bool) wasmTrace {
+		time.Sleep(settleDelay)
+		if cold {
+			e2e.Call(r.t, helper.Tab, network.ClearBrowserCache, cdp.Empty{})
+		}
+		events := helper.Trace(r.t, cats, func() {
+			var extra []string
+			if preload {
+				extra = []string{"preload", "1"}
+			}
+			pages := r.openPages(1, r.url("tabsync", r.channel("cache"), extra...))
+			defer r.closePages(pages)
+			time.Sleep(codeCacheDelay)
+		})
+		return summarizeWasm(events)
+	}
+	cold := load(true)
+	warm := load(false)
+	if cold.written == 0 {
+		r.t.Fatalf("the cold load wrote no compiled code to the cache")
+	}
+	row := valueRow("", "", warm.consumed/1024)
+	row.Unit = "KB"
+	row.Extra = map[string]float64{
+		"writtenKB":         round(cold.written / 1024),
+		"lazyCompilesCold":  float64(cold.lazy),
+		"lazyCompileMsCold": round(cold.lazyMs),
+		"lazyCompilesWarm":  float64(warm.lazy),
+		"lazyCompileMsWarm": round(warm.lazyMs),
+		"deserializeMsWarm": round(warm.deserializeMs),
+		"cacheHitsWarm":     float64(warm.hits),
+		"cacheHitsCold":     float64(cold.hits),
+	}
+	return row
+}
+
+// wasmTrace is what a trace says of a page's wasm module.
+type wasmTrace struct {
+	lazy          int     // functions compiled on first call
+	lazyMs        float64 // and the time it took
+	written       float64 // bytes of compiled code written to the cache
+	consumed      float64 // bytes of compiled code taken from it
+	hits          int
+	deserializeMs float64
+}
+
+func summarizeWasm(events []e2e.TraceEvent) wasmTrace {
+	var w wasmTrace
+	for _, e := range events {
+		switch e.Name {
+		case "wasm.CompileLazy":
+			w.lazy++
+			w.lazyMs += e.Dur / 1000
+		case "v8.wasm.cachedModule":
+			if v, ok := e.Args["producedCacheSize"].(float64); ok {
+				w.written += v
+			}
+		case "v8.wasm.moduleCacheHit":
+			w.hits++
+			if v, ok := e.Args["consumedCacheSize"].(float64); ok {
+				w.consumed += v
+			}
+		case "wasm.Deserialize":
+			w.deserializeMs += e.Dur / 1000
+		}
+	}
+	return w
 }
 
 // memory is figure 7: the JS heap (after a collection) plus the wasm

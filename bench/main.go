@@ -204,31 +204,41 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 			fig.addRatios(ref)
 			fig.Notes = append(fig.Notes,
 				"First leader: from the first tab's start of its elector (for tabsync: its ready, once the wasm has loaded) until a tab is leader. Handover: from the moment the leader is closed until another tab is leader; mostLeadersAtOnce must be 1; noLeaderAfter10s counts handovers that had not happened 10 s after (not in the samples); afterLockGrantMedianMs is the part of a handover after the browser granted the new leader the Web Lock.",
-				"closed: Target.closeTarget (pagehide and unload run); closed hard: the tab's JavaScript is paused first (Debugger.pause), so that none of its handlers runs; crashed: Page.crash kills the renderer.",
+				"closed: Target.closeTarget (pagehide and unload run); closed hard: the tab's JavaScript is paused first (Debugger.pause, which stops a page at the next statement it runs; a timer set just before makes every page run one, so that an idle leader is stopped too), so that none of its handlers runs; crashed: Page.crash kills the renderer.",
 				"broadcast-channel's message elector is used with its defaults (fallbackInterval 3000 ms), in half as many trials; the page hides navigator.locks to select it. Ratios are to its Web Locks elector.")
 		})
 	}
 	if want(6) {
-		r.figure(6, "Start-up: navigation start until ready, fresh tab, warm HTTP cache", "ms", func(fig *Figure) {
-			samples := map[string][]float64{}
-			impls := []string{implBC, implFloor, implTabsync}
+		r.figure(6, "Start-up: navigation start until ready, fresh tab, cold (caches cleared) and warm", "ms", func(fig *Figure) {
+			helpers := r.openPages(1, r.url("bc", r.channel("helper")))
+			defer r.closePages(helpers)
+			cold, warm := map[string][]float64{}, map[string][]float64{}
 			for trial := range r.sz.trials + 1 {
-				for i := range impls {
-					impl := impls[(i+trial)%len(impls)] // alternate which goes first
+				for i := range startupPages {
+					p := startupPages[(i+trial)%len(startupPages)] // alternate which goes first
 					if err := catch(func() {
-						v := r.startup(impl)
-						if trial > 0 { // the first loads are the cold ones
-							samples[impl] = append(samples[impl], v)
+						c := r.startup(helpers[0], p.impl, p.preload, true)
+						w := r.startup(helpers[0], p.impl, p.preload, false)
+						if trial > 0 { // the browser's first loads warm up the machine
+							cold[p.name] = append(cold[p.name], c)
+							warm[p.name] = append(warm[p.name], w)
 						}
 					}); err != nil {
-						r.log("  start-up of %s failed: %v", impl, err)
+						r.log("  start-up of %s failed: %v", p.name, err)
 					}
 				}
 			}
-			for _, impl := range impls {
-				fig.Rows = append(fig.Rows, distRow("page ready", impl, samples[impl]))
+			for _, c := range []struct {
+				name    string
+				samples map[string][]float64
+			}{{"page ready, cold", cold}, {"page ready, warm", warm}} {
+				for _, p := range startupPages {
+					fig.Rows = append(fig.Rows, distRow(c.name, p.name, c.samples[p.name]))
+				}
 			}
 			fig.addRatios(implBC)
+			r.try(fig, "wasm code cache, KB", implTabsync, func() Row { return r.codeCache(helpers[0], true) })
+			r.try(fig, "wasm code cache, KB", implTabsyncNoPreload, func() Row { return r.codeCache(helpers[0], false) })
 			for _, file := range []string{"tabsync-nopersist.wasm", "tabsync.wasm"} {
 				r.try(fig, file+", KB", implTabsync, func() Row {
 					s := r.wasmSizes(file)
@@ -238,7 +248,10 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 					return row
 				})
 			}
-			fig.Notes = append(fig.Notes, fmt.Sprintf("%d loads of each after one not counted, alternating; both pages load the same bench bundle, the tabsync page also its module and wasm (gzip from the test server).", r.sz.trials))
+			fig.Notes = append(fig.Notes,
+				fmt.Sprintf("%d loads of each after one not counted, alternating; each a cold load (the browser's HTTP cache and compiled code cleared by Network.clearBrowserCache; a page with a module stays open %v after, for Chromium to write its compiled code) then a warm one. Every page loads the same bench bundle; the Go floor's and tabsync's pages also the ESM entry and the module, through tabsync's loader (br from the test server, which says Cache-Control: no-cache, so a warm load revalidates each file: 304).", r.sz.trials, codeCacheDelay),
+				"Preload: the page's head has the README's recipe, <link rel=\"modulepreload\"> of tabsync.mjs and <link rel=\"preload\" as=\"fetch\" crossorigin> of the module (the Go floor's is its own module); \"no preload\" loads the same page without them.",
+				"wasm code cache: a traced cold load of tabsync's page, then a warm one, with the preload recipe and without. value: the compiled code the warm load took from Chromium's code cache (v8.wasm.moduleCacheHit); writtenKB: what the cold load wrote (v8.wasm.cachedModule); lazyCompiles and lazyCompileMs: the functions V8 compiled on the page's thread at their first call (wasm.CompileLazy; tracing slows them); deserializeMsWarm: reading the cached code.")
 		})
 	}
 	if want(7) {

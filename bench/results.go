@@ -16,6 +16,9 @@ const (
 	// implFloor is the Go floor of start-up: tools/sizefloor/jsonly, a
 	// module that imports only syscall/js, loaded by tabsync's loader.
 	implFloor = "Go floor"
+	// implTabsyncNoPreload is tabsync's start-up page without the
+	// README's preload recipe.
+	implTabsyncNoPreload = "tabsync, no preload"
 )
 
 // implParam maps a table name to the page's impl parameter.
