@@ -715,3 +715,61 @@ func (r *run) wasmSizes(file string) map[string]float64 {
 	}
 	return out
 }
+
+// mainThread is figure 9: tabsync's work on the main thread of each of two
+// tabs during memChanges changes in tasks of memPerTask, through the page's
+// probe (bench.js): the longest callback tabsync ran (its channel listener,
+// its end-of-task flush, its timers and the Go runtime's), the callbacks
+// over 16 ms (a dropped frame at 60 Hz), the Long Tasks API's tasks of 50
+// ms or more, and the Go collector's stop-the-world pauses and mark phases
+// from GODEBUG=gctrace=1. Value: the longest callback of either tab.
+func (r *run) mainThread() Row {
+	pages := r.openPages(2, r.url(implParam[implTabsync], r.channel("main"), "probe", "1", "gc", "1"))
+	defer r.closePages(pages)
+	for _, p := range pages {
+		eval[bool](p, "bench.probeOn()")
+	}
+	b := r.burstFrom(pages, r.sz.memChanges, 0, memPerTask)
+	if b.lost > 0 {
+		r.t.Fatalf("%d keys differ after the burst", b.lost)
+	}
+	row := Row{Extra: map[string]float64{}}
+	var pauses, marks []float64
+	longest, longTasks, longMax := 0.0, 0.0, 0.0
+	for i, p := range pages {
+		pr := eval[struct {
+			Tasks     float64
+			MaxMs     float64
+			Over16    float64
+			LongTasks float64
+			LongMaxMs float64
+			Pauses    []float64
+			Marks     []float64
+		}](p, "bench.probeOff()")
+		name := []string{"sender", "receiver"}[i]
+		row.Extra[name+"LongestMs"] = round(pr.MaxMs)
+		row.Extra[name+"Over16ms"] = pr.Over16
+		row.Extra[name+"Callbacks"] = pr.Tasks
+		longest = max(longest, pr.MaxMs)
+		if pr.LongTasks < 0 {
+			longTasks = -1
+		} else if longTasks >= 0 {
+			longTasks += pr.LongTasks
+			longMax = max(longMax, pr.LongMaxMs)
+		}
+		pauses = append(pauses, pr.Pauses...)
+		marks = append(marks, pr.Marks...)
+	}
+	row.Extra["longTasks"] = longTasks
+	row.Extra["longTaskMaxMs"] = round(longMax)
+	row.Extra["gcCycles"] = float64(len(marks))
+	if len(pauses) > 0 {
+		slices.Sort(pauses)
+		slices.Sort(marks)
+		row.Extra["gcPauseP99Ms"] = round(quantile(pauses, 0.99))
+		row.Extra["gcPauseMaxMs"] = round(pauses[len(pauses)-1])
+		row.Extra["gcMarkP99Ms"] = round(quantile(marks, 0.99))
+	}
+	row.Value = ptr(round(longest))
+	return row
+}

@@ -262,6 +262,12 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 			fig.addRatios(implBC)
 		})
 	}
+	if want(9) {
+		r.figure(9, fmt.Sprintf("Main thread: the longest callback tabsync runs in a tab during %d changes in tasks of %d (2 tabs), long tasks and the Go collector's pauses", r.sz.memChanges, memPerTask), "ms", func(fig *Figure) {
+			r.try(fig, "2 tabs", implTabsync, r.mainThread)
+			fig.Notes = append(fig.Notes, "Timed in the page: each call of tabsync's channel listener, of its end-of-task microtask and of every timer callback (its own and the Go runtime's, where the collector's background work runs); long tasks from the Long Tasks API (50 ms or more); the collector's stop-the-world pauses (two per cycle) and mark phases from GODEBUG=gctrace=1.")
+		})
+	}
 	if want(8) {
 		r.figure(8, "Persistence (tabsync's persist): restore time and write cost", "ms", func(fig *Figure) {
 			r.persistence(fig)

@@ -271,5 +271,12 @@ func targets(res *Results) []target {
 		add("no growth across a second run of the changes",
 			fmt.Sprintf("%g MB after it: %.2f×", ts.Extra["secondMB"], ts.Extra["secondGrowth"]), ts.Extra["secondGrowth"] <= 1.05, true)
 	}
+	if ts, ok := get(9, "2 tabs", implTabsync); ok {
+		add("longest main-thread task caused by tabsync during 10,000 changes ≤ 16 ms",
+			fmt.Sprintf("%g ms (%g callbacks over 16 ms; %g long tasks ≥ 50 ms)", *ts.Value, ts.Extra["senderOver16ms"]+ts.Extra["receiverOver16ms"], ts.Extra["longTasks"]), *ts.Value <= 16, true)
+		_, reported := ts.Extra["gcPauseP99Ms"]
+		add("the Go collector's pause p99 reported",
+			fmt.Sprintf("p99 %g ms, max %g ms over %g cycles (mark phase p99 %g ms)", ts.Extra["gcPauseP99Ms"], ts.Extra["gcPauseMaxMs"], ts.Extra["gcCycles"], ts.Extra["gcMarkP99Ms"]), reported, true)
+	}
 	return out
 }

@@ -31,7 +31,85 @@ const persist = params.get('persist') === '1';
 const id = Math.random().toString(36).slice(2, 10);
 
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// The page's own timers go through the browser's setTimeout, never through
+// the probe's wrapper below.
+const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+const sleep = (ms) => new Promise((resolve) => realSetTimeout(resolve, ms));
+
+// The main-thread probe of figure 9 (probe=1): every callback tabsync runs
+// on the main thread, timed while on: the channel's message listeners, the
+// microtasks (its end-of-task flush) and the timers (its own, and the Go
+// runtime's, in which the collector's background work runs), and the Long
+// Tasks API's tasks of 50 ms or more. With gc=1 the Go runtime prints a
+// line per collection (GODEBUG=gctrace=1), from which the two
+// stop-the-world pauses of each cycle and its mark phase are kept.
+const probe = { on: false, t0: 0, t1: 0, tasks: 0, max: 0, over16: 0, long: [], pauses: [], marks: [] };
+if (params.get('probe') === '1') {
+  const timed = (fn) => function (...args) {
+    if (!probe.on) return fn.apply(this, args);
+    const t = performance.now();
+    try {
+      return fn.apply(this, args);
+    } finally {
+      const d = performance.now() - t;
+      probe.tasks++;
+      if (d > probe.max) probe.max = d;
+      if (d > 16) probe.over16++;
+    }
+  };
+  const wrapped = new WeakMap();
+  const { addEventListener: add, removeEventListener: remove } = BroadcastChannel.prototype;
+  BroadcastChannel.prototype.addEventListener = function (type, fn, ...rest) {
+    if (typeof fn !== 'function') return add.call(this, type, fn, ...rest);
+    if (!wrapped.has(fn)) wrapped.set(fn, timed(fn));
+    return add.call(this, type, wrapped.get(fn), ...rest);
+  };
+  BroadcastChannel.prototype.removeEventListener = function (type, fn, ...rest) {
+    return remove.call(this, type, wrapped.get(fn) || fn, ...rest);
+  };
+  const queue = globalThis.queueMicrotask.bind(globalThis);
+  globalThis.queueMicrotask = (fn) => queue(timed(fn));
+  globalThis.setTimeout = (fn, ...rest) => realSetTimeout(typeof fn === 'function' ? timed(fn) : fn, ...rest);
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) probe.long.push({ at: e.startTime, ms: e.duration });
+    }).observe({ type: 'longtask' });
+  } catch {
+    probe.long = null; // no Long Tasks API
+  }
+}
+if (params.get('gc') === '1') {
+  // GODEBUG=gctrace=1 beside whatever the loader sets (GOGC): the Go glue
+  // defines globalThis.Go when tabsync loads its module, and the loader
+  // assigns go.env after new Go(), through the setter of this subclass.
+  let traced;
+  Object.defineProperty(globalThis, 'Go', {
+    configurable: true,
+    get: () => traced,
+    set: (Go) => {
+      // The loader puts back what was there before (nothing) once it has
+      // taken the class.
+      traced = typeof Go !== 'function' ? Go : class extends Go {
+        get env() { return this.traceEnv; }
+        set env(v) { this.traceEnv = { ...v, GODEBUG: 'gctrace=1' }; }
+      };
+    },
+  });
+  const log = console.log;
+  const trace = /^gc \d+ @[\d.]+s \d+%: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock/;
+  console.log = (...args) => {
+    if (typeof args[0] !== 'string' || !args[0].startsWith('gc ')) return log.apply(console, args);
+    if (!probe.on) return undefined;
+    for (const line of args[0].split('\n')) {
+      const m = trace.exec(line);
+      if (m) {
+        probe.pauses.push(Number(m[1]), Number(m[3]));
+        probe.marks.push(Number(m[2]));
+      }
+    }
+    return undefined;
+  };
+}
 
 // The wasm memory of tabsync, for the memory figure: the Go module exports
 // it as "mem". Wrapped before anything can instantiate a module.
@@ -369,10 +447,29 @@ window.bench = {
           resolve({ applied: recv.applied, lastT: recv.lastT, differ });
           return;
         }
-        setTimeout(check, 20);
+        realSetTimeout(check, 20);
       };
       check();
     });
+  },
+  // probeOn starts the main-thread probe (see probe); probeOff stops it
+  // and returns its figures: the callbacks timed, the longest, those over
+  // 16 ms, the Long Tasks (count and longest, null without the API), and
+  // the collector's pauses and mark phases (ms).
+  probeOn() {
+    Object.assign(probe, { on: true, t0: performance.now(), tasks: 0, max: 0, over16: 0, pauses: [], marks: [] });
+    if (probe.long) probe.long = [];
+    return true;
+  },
+  probeOff() {
+    probe.on = false;
+    probe.t1 = performance.now();
+    const long = probe.long && probe.long.filter((e) => e.at >= probe.t0 && e.at < probe.t1);
+    return {
+      tasks: probe.tasks, maxMs: probe.max, over16: probe.over16,
+      longTasks: long ? long.length : -1, longMaxMs: long ? Math.max(0, ...long.map((e) => e.ms)) : -1,
+      pauses: probe.pauses, marks: probe.marks,
+    };
   },
   snapshot(prefix, keys) {
     const s = sut.store.getState();
