@@ -66,11 +66,15 @@ type run struct {
 	log     func(format string, args ...any)
 
 	profileDir string // -cpuprofile: where to write tabsync's CPU profiles
+	gogc       string // -gogc: tabsync's module starts with this GOGC
 }
 
 // url of the bench page for impl on channel ch, with extra query parameters.
 func (r *run) url(impl, ch string, extra ...string) string {
 	q := url.Values{"impl": {impl}, "ch": {ch}}
+	if r.gogc != "" {
+		q.Set("gogc", r.gogc)
+	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		q.Set(extra[i], extra[i+1])
 	}

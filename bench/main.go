@@ -50,6 +50,7 @@ func main() {
 	verbose := flag.Bool("v", false, "log the harness's details")
 	timeout := flag.Duration("timeout", 15*time.Minute, "stop the run after this long")
 	cpuprofile := flag.String("cpuprofile", "", "write CPU profiles of tabsync's tabs in figures 1 to 3 to this folder\n(with a tabsync.wasm built with its symbols); writes nothing else")
+	gogc := flag.String("gogc", "", "start tabsync's module with this GOGC instead of the loader's (an experiment; the run is not written)")
 	render := flag.Bool("render", false, "measure nothing: rewrite the charts and docs/BENCHMARKS.md from docs/bench/results.json")
 	flag.Parse()
 
@@ -62,7 +63,7 @@ func main() {
 		}
 		os.Exit(code)
 	}
-	if err := catch(func() { code = bench(t, *quick, *only, *timeout, *cpuprofile) }); err != nil {
+	if err := catch(func() { code = bench(t, *quick, *only, *timeout, *cpuprofile, *gogc) }); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		code = 1
 	}
@@ -70,7 +71,7 @@ func main() {
 	os.Exit(code)
 }
 
-func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir string) int {
+func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir, gogc string) int {
 	start := time.Now()
 	time.AfterFunc(timeout, func() {
 		fmt.Fprintf(os.Stderr, "bench: the run took longer than -timeout=%v; stopping\n", timeout)
@@ -115,6 +116,7 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 	if quick {
 		r.sz = quickSizes
 	}
+	r.gogc = gogc
 	if profileDir != "" {
 		if err := os.MkdirAll(profileDir, 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -262,23 +264,24 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir str
 			fig.addRatios(implBC)
 		})
 	}
-	if want(9) {
-		r.figure(9, fmt.Sprintf("Main thread: the longest callback tabsync runs in a tab during %d changes in tasks of %d (2 tabs), long tasks and the Go collector's pauses", r.sz.memChanges, memPerTask), "ms", func(fig *Figure) {
-			r.try(fig, "2 tabs", implTabsync, r.mainThread)
-			fig.Notes = append(fig.Notes, "Timed in the page: each call of tabsync's channel listener, of its end-of-task microtask and of every timer callback (its own and the Go runtime's, where the collector's background work runs); long tasks from the Long Tasks API (50 ms or more); the collector's stop-the-world pauses (two per cycle) and mark phases from GODEBUG=gctrace=1.")
-		})
-	}
 	if want(8) {
 		r.figure(8, "Persistence (tabsync's persist): restore time and write cost", "ms", func(fig *Figure) {
 			r.persistence(fig)
 		})
 	}
 
+	if want(9) {
+		r.figure(9, fmt.Sprintf("Main thread: the longest callback tabsync runs in a tab during %d changes in tasks of %d (2 tabs), long tasks and the Go collector's pauses", r.sz.memChanges, memPerTask), "ms", func(fig *Figure) {
+			r.try(fig, "2 tabs", implTabsync, r.mainThread)
+			fig.Notes = append(fig.Notes, "Timed in the page: each call of tabsync's channel listener, of its end-of-task microtask and of every timer callback (its own and the Go runtime's, where the collector's background work runs); long tasks from the Long Tasks API (50 ms or more); the collector's stop-the-world pauses (two per cycle) and mark phases from GODEBUG=gctrace=1.")
+		})
+	}
+
 	r.res.Machine.LoadEnd = loadAvg()
 	r.res.Seconds = round(time.Since(start).Seconds())
 	fmt.Println(textReport(r.res))
-	if quick || profileDir != "" {
-		fmt.Fprintf(os.Stderr, "bench: run done in %v; numbers not written (-quick or -cpuprofile)\n", time.Since(start).Round(time.Second))
+	if quick || profileDir != "" || gogc != "" {
+		fmt.Fprintf(os.Stderr, "bench: run done in %v; numbers not written (-quick, -cpuprofile or -gogc)\n", time.Since(start).Round(time.Second))
 		return failed(r.res)
 	}
 	if len(figures) > 0 {

@@ -78,10 +78,14 @@ if (params.get('probe') === '1') {
     probe.long = null; // no Long Tasks API
   }
 }
-if (params.get('gc') === '1') {
-  // GODEBUG=gctrace=1 beside whatever the loader sets (GOGC): the Go glue
-  // defines globalThis.Go when tabsync loads its module, and the loader
-  // assigns go.env after new Go(), through the setter of this subclass.
+// With gc=1, GODEBUG=gctrace=1 beside whatever the loader sets (GOGC); with
+// gogc=N (bench -gogc), GOGC=N instead of the loader's: the Go glue defines
+// globalThis.Go when tabsync loads its module, and the loader assigns go.env
+// after new Go(), through the setter of this subclass.
+const goEnv = {};
+if (params.get('gc') === '1') goEnv.GODEBUG = 'gctrace=1';
+if (params.get('gogc')) goEnv.GOGC = params.get('gogc');
+if (Object.keys(goEnv).length > 0) {
   let traced;
   Object.defineProperty(globalThis, 'Go', {
     configurable: true,
@@ -91,10 +95,12 @@ if (params.get('gc') === '1') {
       // taken the class.
       traced = typeof Go !== 'function' ? Go : class extends Go {
         get env() { return this.traceEnv; }
-        set env(v) { this.traceEnv = { ...v, GODEBUG: 'gctrace=1' }; }
+        set env(v) { this.traceEnv = { ...v, ...goEnv }; }
       };
     },
   });
+}
+if (params.get('gc') === '1') {
   const log = console.log;
   const trace = /^gc \d+ @[\d.]+s \d+%: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock/;
   console.log = (...args) => {
