@@ -139,23 +139,34 @@ func unpack(args []js.Value, rc protocol.Receiver) (protocol.Message, *protocol.
 	r := lines{args[7].String()}
 	msg.Tab, msg.Req, msg.To, msg.Digest, msg.Filter, msg.Leader = r.next(), r.next(), r.next(), r.next(), r.next(), r.next()
 	text := r.next()
+	var derr *protocol.Error
 	if msg.Type == protocol.StateUpdate || msg.Type == protocol.StateResponse {
 		for r.s != "" {
 			key, version, lineage := r.next(), r.next(), r.next()
 			slot, kind := r.int(), r.int()
+			// Counted whether or not the message is kept: helpers.js
+			// filled the slot, and a flood of rejected messages must
+			// bring the sweep on too.
+			newSlots++
+			if derr != nil {
+				continue
+			}
 			ver, c := protocol.ParseEntryVersion(version, strings.TrimPrefix(lineage, "="), lineage != "")
 			if c != protocol.Accepted {
-				return msg, protocol.Reject(c, msg.Type, key, 0, rc)
+				derr = protocol.Reject(c, msg.Type, key, 0, rc)
+				continue
 			}
 			if check != protocol.Accepted {
 				continue // only checking the versions before the broken rule
 			}
-			newSlots++
 			msg.Entries = append(msg.Entries, protocol.Entry{Key: key, Entry: conflict.Entry{
 				Value:   &held{slot: int32(slot), kind: conflict.Kind(kind), size: -1, depth: -1},
 				Version: ver,
 			}})
 		}
+	}
+	if derr != nil {
+		return protocol.Message{}, derr
 	}
 	if check != protocol.Accepted {
 		return msg, protocol.Reject(check, msg.Type, text, a, rc)
