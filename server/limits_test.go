@@ -140,12 +140,15 @@ func TestLimits(t *testing.T) {
 		r.expectClosed(websocket.StatusTryAgainLater)
 	})
 	t.Run("idle timeout", func(t *testing.T) {
-		s := start(t, &server.Options{IdleTimeout: 300 * time.Millisecond})
+		// Pings 200 ms apart keep open a connection that closes after 2 s
+		// of silence: the wide margin keeps a loaded machine's scheduling
+		// delays (a 300 ms timeout failed under load 24) from closing it.
+		s := start(t, &server.Options{IdleTimeout: 2 * time.Second})
 		r := dialRaw(t, s)
 		w := r.hello("")
-		assert.Equal(t, int64(300), w.Limits.IdleTimeoutMs)
+		assert.Equal(t, int64(2000), w.Limits.IdleTimeoutMs)
 		for i := 0; i < 4; i++ { // pings keep it open
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond)
 			r.send(tableproto.Frame{Type: tableproto.Ping})
 			r.expect(tableproto.Pong)
 		}
