@@ -29,7 +29,8 @@ const hubPage = `<!doctype html>
 const q = new URLSearchParams(location.search);
 window.lat = [];
 window.ws = new WebSocket(q.get('hub'));
-ws.onmessage = (e) => { const m = JSON.parse(e.data); lat.push(performance.timeOrigin + performance.now() - m.t); };
+window.created = [];
+ws.onmessage = (e) => { const m = JSON.parse(e.data); lat.push(performance.timeOrigin + performance.now() - m.t); created.push(performance.timeOrigin + e.timeStamp - m.t); };
 window.open_ = new Promise((r) => ws.onopen = r);
 </script>`
 
@@ -94,7 +95,9 @@ func TestTablesBench(t *testing.T) {
 	// and the server run on this machine): on A, set called, its frame
 	// sent (WebSocket.prototype.send wrapped) and its promise resolved; the
 	// server's storing time (the update's timestamp, whole ms); on B, the
-	// update received (the bridge's JSON.parse of it, wrapped) and its event.
+	// browser's message event (its timeStamp, read when the bridge reads
+	// its data), the update received (the bridge's JSON.parse of it,
+	// wrapped) and its idb-sync-update event.
 	a.Eval(t, `(() => { window.steps = {}; const send = WebSocket.prototype.send;
 		WebSocket.prototype.send = function (d) {
 			const m = typeof d === 'string' && d.includes('"operation"') && d.match(/"i":(\d+)/);
@@ -102,10 +105,16 @@ func TestTablesBench(t *testing.T) {
 			return send.call(this, d);
 		}; return true; })()`, nil)
 	b.Eval(t, `(() => { window.lat = []; window.steps = {}; const parse = JSON.parse;
+		let created = 0;
+		const data = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data');
+		Object.defineProperty(MessageEvent.prototype, 'data', {configurable: true, get() {
+			created = performance.timeOrigin + this.timeStamp;
+			return data.get.call(this);
+		}});
 		JSON.parse = function (d, ...rest) {
 			const at = performance.timeOrigin + performance.now();
 			const v = parse.call(this, d, ...rest);
-			if (v && v.type === 'update' && v.table === 'lat') steps[v.payload.value.i] = {recv: at, stored: v.timestamp};
+			if (v && v.type === 'update' && v.table === 'lat') steps[v.payload.value.i] = {recv: at, stored: v.timestamp, created};
 			return v;
 		};
 		window.addEventListener('idb-sync-update', (e) => {
@@ -129,23 +138,28 @@ func TestTablesBench(t *testing.T) {
 	hubB.Eval(t, `lat`, &hl)
 	res["latency_tables_ms"] = quantiles(tl)
 	res["latency_hub_ms"] = quantiles(hl)
-	t.Logf("latency: tables %v, hub %v", res["latency_tables_ms"], res["latency_hub_ms"])
+	var hc []float64
+	hubB.Eval(t, `created`, &hc)
+	res["latency_hub_to_message_event_ms"] = quantiles(hc)
+	t.Logf("latency: tables %v, hub %v (to its message event %v)", res["latency_tables_ms"], res["latency_hub_ms"], res["latency_hub_to_message_event_ms"])
 	var sent map[string]float64
-	var got map[string]struct{ Recv, Stored, Event float64 }
+	var got map[string]struct{ Recv, Stored, Event, Created float64 }
 	a.Eval(t, `steps`, &sent)
 	b.Eval(t, `steps`, &got)
-	var aSend, aStore, hop, bRecv, bEvent []float64
+	var aSend, aStore, hop, bRecv, bEvent, bCreated, bGo []float64
 	for i := range rounds {
 		k := fmt.Sprint(i)
 		s, g := sent[k], got[k]
 		aSend, aStore = append(aSend, s-set[i]), append(aStore, resolved[i]-set[i])
 		hop = append(hop, g.Recv-s)
 		bRecv, bEvent = append(bRecv, g.Recv-g.Stored), append(bEvent, g.Event-g.Recv)
+		bCreated, bGo = append(bCreated, g.Created-s), append(bGo, g.Recv-g.Created)
 	}
 	res["latency_steps_ms"] = map[string]any{
 		"a_set_to_frame_sent": quantiles(aSend), "a_set_to_resolved": quantiles(aStore),
 		"frame_sent_to_b_received": quantiles(hop), "server_stored_to_b_received": quantiles(bRecv),
-		"b_received_to_event": quantiles(bEvent),
+		"b_received_to_event":           quantiles(bEvent),
+		"frame_sent_to_b_message_event": quantiles(bCreated), "b_message_event_to_received": quantiles(bGo),
 	}
 	t.Logf("latency steps: %v", res["latency_steps_ms"])
 	if os.Getenv("TABSYNC_TABLES_BENCH") == "latency" {

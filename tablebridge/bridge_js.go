@@ -341,12 +341,12 @@ func merge(batch []job) *tables.Txn {
 
 // carryOut does the part of a Ready that does not wait for IndexedDB.
 func (s *instance) carryOut(r tables.Ready) {
-	for _, ev := range r.Events {
-		s.call("onEvent", ev.Table, ev.Operation, ev.Key, ev.Value, ev.Origin, float64(ev.Version), ev.OpID, float64(ev.Timestamp))
-	}
-	s.post(r.Posts)
 	for _, f := range r.Frames {
 		s.send(f)
+	}
+	s.post(r.Posts)
+	for _, ev := range r.Events {
+		s.call("onEvent", ev.Table, ev.Operation, ev.Key, ev.Value, ev.Origin, float64(ev.Version), ev.OpID, float64(ev.Timestamp))
 	}
 	for _, op := range r.Locks {
 		s.lockOp(op)

@@ -23,7 +23,7 @@
 // The caller's loop (jsbridge in the browser, internal/tablesim in tests):
 //
 //	r := e.Set(now, "scores", "p1", `{"score":1}`)
-//	dispatch r.Events; post r.Posts; send r.Frames; do r.Locks;
+//	send r.Frames; post r.Posts; dispatch r.Events; do r.Locks;
 //	if r.Close { close the socket }; if r.Dial { open one, then Connected or Disconnected }
 //	report r.Errors; show r.Status; arm one timer for e.NextDeadline()
 //	once every earlier Ready's Store committed:

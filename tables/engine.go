@@ -13,9 +13,10 @@ import (
 // the first part waits for IndexedDB; the caller does it at once, in this
 // order:
 //
-//  1. Events: dispatch each idb-sync-update on window.
+//  1. Frames: send each frame on the WebSocket, in order (first: a write
+//     or an ack leaves before the application's listeners run).
 //  2. Posts: post each message on the tabs' BroadcastChannel.
-//  3. Frames: send each frame on the WebSocket, in order.
+//  3. Events: dispatch each idb-sync-update on window.
 //  4. Locks: carry out the leader election's Web Locks operations.
 //  5. Close, then Dial: close the WebSocket (and ignore its later events);
 //     open a new one, then call Connected or Disconnected.

@@ -339,17 +339,17 @@ func (w *World) runQueue(t *Tab) {
 
 // carryOut does the part of a Ready that does not wait for IndexedDB.
 func (w *World) carryOut(t *Tab, r tables.Ready) {
-	t.Events = append(t.Events, r.Events...)
-	for _, ev := range r.Events {
-		w.tracef("%s event %s %s/%s=%q %s v%d %s", t.ID, ev.Operation, ev.Table, ev.Key, ev.Value, ev.Origin, ev.Version, ev.OpID)
-	}
-	for _, m := range r.Posts {
-		w.post(t, m)
-	}
 	if t.conn != nil {
 		for _, f := range r.Frames {
 			w.toServer(t.conn, f)
 		}
+	}
+	for _, m := range r.Posts {
+		w.post(t, m)
+	}
+	t.Events = append(t.Events, r.Events...)
+	for _, ev := range r.Events {
+		w.tracef("%s event %s %s/%s=%q %s v%d %s", t.ID, ev.Operation, ev.Table, ev.Key, ev.Value, ev.Origin, ev.Version, ev.OpID)
 	}
 	for _, op := range r.Locks {
 		w.lockOp(t, op)
