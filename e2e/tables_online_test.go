@@ -180,17 +180,24 @@ func TestTablesWritesWhileTheServerIsDownArriveOnceAfter(t *testing.T) {
 		}
 	}
 	time.Sleep(500 * time.Millisecond)
+	written := map[string]string{} // key → the opId its writer's event named
+	for _, e := range events(t, devs[0].tabs[0]) {
+		written[e.Op.Key] = e.Meta.OpID
+	}
+	require.Len(t, written, 10)
 	for _, tab := range devs[1].tabs {
 		evs := events(t, tab)
 		require.Len(t, evs, 10, "exactly once")
 		// One event per key: after a relay restart the changes may come as
-		// a snapshot (one version for all, no opIds) or as updates.
+		// a snapshot (one version for all) or as updates; either way each
+		// names its write's opId (a snapshot's "changes").
 		keys := map[string]bool{}
 		for _, e := range evs {
 			assert.Contains(t, []string{"server", "server-tab"}, e.Origin)
 			assert.False(t, keys[e.Op.Key], "key %s twice", e.Op.Key)
 			keys[e.Op.Key] = true
 			assert.Positive(t, e.Meta.TableVersion)
+			assert.Equal(t, written[e.Op.Key], e.Meta.OpID, "key %s", e.Op.Key)
 		}
 	}
 }
