@@ -90,6 +90,38 @@
 // clocks, about 300 bytes with 20-character tab ids, per key that has one.
 // Last-write-wins and first-write-wins carry no lineage.
 //
+// # Removed fields
+//
+// Under merge, a write that drops fields from a key's object (nested ones
+// too, at most [MaxGonePath] keys deep) remembers each in its version's
+// Gone: a [Removed] with the field's path, the write's clock and a
+// [Fingerprint] of the value the field held. A removal has no value to
+// merge, so without it the field would come back from any concurrent write
+// that still holds it. The rule, applied when two concurrent writes are
+// combined ([Resolver.CombineEntries], [Prune]):
+//
+//   - a removal beats a write it has seen (the field's value it removed);
+//   - a concurrent write unaware of the removal that holds the very value
+//     the removal saw only carried the field over: the field stays removed;
+//   - a concurrent write that holds another value under the field wrote it
+//     concurrently: the field is kept, with that value.
+//
+// So every field written by a concurrent write is present after merge,
+// unless a later write removed it. (A concurrent write that sets a field
+// back to the value it had is indistinguishable from one that carried it
+// over: the removal wins.) A write that sets a removed field again, having
+// seen the removal, drops it from Gone; a combined write inherits the Gone
+// of both writes, and a tab that absorbs a write adds its Gone to its own.
+//
+// Gone is bounded: at most [MaxGone] removals per key, the latest, and a
+// removal older than the engine's tombstone time to live (sync's
+// Config.TombstoneMs, a minute by default) is left out of the next write
+// of the key. Past those bounds a write delayed longer than that, or made
+// unaware of more than MaxGone later removals, can bring a field back.
+// Last-write-wins and first-write-wins replace a key's value whole, so a
+// removed field never comes back under them, and custom leaves it to the
+// resolver; none of them carries Gone.
+//
 // # Merging
 //
 // [DeepMerge] builds a new plain object with the keys of both inputs. Where

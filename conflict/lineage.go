@@ -39,7 +39,15 @@ func (l Lineage) Equal(o Lineage) bool {
 
 // Equal reports whether v and o are the same version, lineage included.
 func (v Version) Equal(o Version) bool {
-	return v.Clock == o.Clock && v.Base == o.Base && v.Depth == o.Depth && v.Lineage.Equal(o.Lineage)
+	if v.Clock != o.Clock || v.Base != o.Base || v.Depth != o.Depth || !v.Lineage.Equal(o.Lineage) || len(v.Gone) != len(o.Gone) {
+		return false
+	}
+	for i, r := range v.Gone {
+		if !r.equal(o.Gone[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Covers reports whether the write c is part of the history of the version

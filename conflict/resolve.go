@@ -13,6 +13,9 @@ type Version struct {
 	// Lineage names the other writes this one was built on (merge and
 	// custom only; see Lineage).
 	Lineage Lineage
+	// Gone remembers the fields removed from the value by this write and
+	// the writes it was built on (merge only; see Removed).
+	Gone []Removed
 }
 
 // IsZero reports whether v is the version of a key never written.
@@ -163,7 +166,7 @@ func (r *Resolver) resolveLineage(local, remote Entry, live bool) Decision {
 	if r.Group && r.Strategy == Custom {
 		return Decision{Outcome: Combine, Conflict: true}
 	}
-	return r.combine(local.Value, remote.Value)
+	return r.combine(local, remote)
 }
 
 // firstWriteWins orders writes by lineage depth (a write built on more
@@ -182,8 +185,8 @@ func (r *Resolver) firstWriteWins(lv, rv Version) Decision {
 }
 
 // combine merges or calls the custom resolver; local is the later write.
-func (r *Resolver) combine(local, remote Value) Decision {
-	v, changed, err := r.Combine(local, remote)
+func (r *Resolver) combine(local, remote Entry) Decision {
+	v, changed, err := r.CombineEntries(local, remote)
 	if !changed {
 		// A failed resolver absorbs nothing: the remote write is not in
 		// the local value.
@@ -218,6 +221,23 @@ func (r *Resolver) Combine(later, earlier Value) (v Value, changed bool, err err
 		return later, false, errors.New("customResolver returned a function, which cannot be synced")
 	}
 	return v, r.Model == nil || !r.Model.Equal(v, later), nil
+}
+
+// CombineEntries is Combine with the versions of the two writes: under
+// merge, a field that one write removed and the other only carried over
+// (see Removed) stays removed.
+func (r *Resolver) CombineEntries(later, earlier Entry) (v Value, changed bool, err error) {
+	if r.Strategy != Merge {
+		return r.Combine(later.Value, earlier.Value)
+	}
+	m := r.Model
+	if m.Kind(later.Value) != Object || m.Kind(earlier.Value) != Object {
+		return later.Value, false, nil
+	}
+	v = DeepMerge(m, earlier.Value, later.Value)
+	v = Prune(m, v, later.Version.Gone, earlier)
+	v = Prune(m, v, earlier.Version.Gone, later)
+	return v, !m.Equal(v, later.Value), nil
 }
 
 // DeepMerge returns a new plain object holding the keys of both earlier and

@@ -35,6 +35,7 @@ func TestSync(t *testing.T) {
 	t.Run("AppVersion", s.testAppVersion)
 	t.Run("DuplicatesAndStaleMessages", s.testDuplicatesAndStaleMessages)
 	t.Run("WriteFromSubscriber", s.testWriteFromSubscriber)
+	t.Run("Removals", s.testRemovals)
 }
 
 // A tab on the script-tag build (window.TabSync) and one on the ESM entry
@@ -617,4 +618,54 @@ func (s *suite) testDuplicatesAndStaleMessages(t *testing.T) {
 	assert.Equal(t, before.Applied, b.stats(t).Applied)
 	a.set(t, `{n: 3}`)
 	b.waitFor(t, `store.getState().n === 3`)
+}
+
+// A key removed with zustand's setState(next, true) leaves the other tab's
+// state (not set to undefined: gone); under merge, a nested field one tab
+// removes stays removed although the other tab, unaware of the removal,
+// writes the object concurrently, and the field that tab added stays.
+func (s *suite) testRemovals(t *testing.T) {
+	a, b := s.open(t, ""), s.open(t, "")
+	ch := channelFor(t)
+	for _, p := range []*testPage{a, b} {
+		p.setup(t, ch, ``, `{draft: "", title: ""}`)
+	}
+	a.set(t, `{draft: "hello", title: "T"}`)
+	b.waitFor(t, `store.getState().draft === "hello"`)
+	a.Eval(t, `store.setState(({draft, ...rest}) => rest, true), true`, nil)
+	b.waitFor(t, `!("draft" in store.getState()) && store.getState().title === "T"`)
+	assert.Empty(t, a.calls(t).errorText())
+	assert.Empty(t, b.calls(t).errorText())
+
+	concurrent := false
+	for attempt := 1; attempt <= 3 && !concurrent; attempt++ {
+		ch := fmt.Sprintf("%s-merge-%d", channelFor(t), attempt)
+		for _, p := range []*testPage{a, b} {
+			p.setup(t, ch, `conflictStrategy: "merge", debounceMs: 1500`, `{}`)
+		}
+		a.set(t, `{prefs: {theme: "dark", font: "serif"}}`)
+		b.waitFor(t, `store.getState().prefs && store.getState().prefs.font === "serif"`)
+		// a removes font; b, before a's removal reaches it (the debounce
+		// holds both writes), adds size to the object it holds.
+		at := a.set(t, `{prefs: {theme: "dark"}}`)
+		var applied int
+		b.Eval(t, fmt.Sprintf(`setAfter(%d, {prefs: {...store.getState().prefs, size: 12}}), calls.remote.length`, at), &applied)
+		concurrent = applied == 1 // only a's first write
+		if !concurrent {
+			t.Logf("attempt %d: b had applied a's removal before writing; again", attempt)
+		}
+	}
+	require.True(t, concurrent, "no attempt made concurrent writes")
+	want := `{"size":12,"theme":"dark"}`
+	for _, p := range []*testPage{a, b} {
+		p.waitFor(t, fmt.Sprintf(`canon(store.getState().prefs) === %q`, want))
+	}
+	time.Sleep(500 * time.Millisecond) // nothing more changes it
+	for _, p := range []*testPage{a, b} {
+		var got string
+		p.Eval(t, `canon(store.getState().prefs)`, &got)
+		assert.Equal(t, want, got, "tab %s", p.id)
+		assert.Empty(t, p.calls(t).errorText())
+	}
+	assert.Positive(t, a.stats(t).Conflicts+b.stats(t).Conflicts, "the writes were concurrent")
 }

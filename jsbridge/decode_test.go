@@ -58,6 +58,17 @@ var decodeCases = []string{
 	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0)}, seen: null})`,
 	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0)}, seen: {toString: 7}})`,
 	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0), toString: V(0)}})`,
+	// removed fields (merge): well-formed, keys with bars, newlines and
+	// backslashes, then hostile
+	`M("STATE_UPDATE", {state: {n: {}}, meta: {n: V(0)}, gone: {n: "1:1" + "17:1700000000000.0.evil" + "2:77" + "1:a"}})`,
+	`M("STATE_UPDATE", {state: {n: {}}, meta: {n: V(0)}, seen: {n: ",1.0.other"}, gone: {n: "1:2" + "17:1700000000000.0.evil" + "1:5" + "3:a|b" + "4:c\n\\d"}})`,
+	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0)}, gone: 7})`,
+	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0)}, gone: {n: 7}})`,
+	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0)}, gone: {n: "garbage"}})`,
+	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: "garbage"}, gone: {n: 7}})`,
+	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0)}, seen: {n: "zzz"}, gone: {n: 7}})`,
+	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0)}, seen: {n: ",1.0.a|1:1"}})`,
+	`M("STATE_UPDATE", {state: {n: 1}, meta: {n: V(0)}, gone: {n: "1".repeat(70000)}})`,
 	`M("STATE_REQUEST", {})`, `M("STATE_REQUEST", {req: 7})`, `M("STATE_REQUEST", {req: "r", to: ""})`, `M("STATE_REQUEST")`,
 	`M("STATE_RESPONSE", {req: "r", state: {n: 666}, meta: {n: V(1e6)}})`,
 	`M("STATE_RESPONSE", {to: "self", state: {n: 666}, meta: {n: V(1e6)}})`,

@@ -145,11 +145,28 @@ globalThis.__tabsyncHelpers = {
     } catch (err) {
       failed = err;
     }
+    // setState hands a patch to the store. An undefined value is a removed
+    // key: a store whose setState takes zustand's replace flag gets the
+    // state without it; any other store gets the key set to undefined.
+    const setState = (patch) => {
+      let gone = null;
+      for (const k of Object.keys(patch)) {
+        if (patch[k] === undefined) (gone || (gone = [])).push(k);
+      }
+      const now = gone !== null && store.setState.length >= 2 ? store.getState() : null;
+      if (now === null || typeof now !== 'object') {
+        store.setState(patch);
+        return;
+      }
+      const next = Object.assign({}, now, patch);
+      for (const k of gone) delete next[k];
+      store.setState(next, true);
+    };
     // setPatch hands a patch to the store; 0, or what setState threw.
     const setPatch = (patch) => {
       if (failed !== undefined) {
         try {
-          store.setState(patch);
+          setState(patch);
         } catch (err) {
           return err;
         }
@@ -159,7 +176,7 @@ globalThis.__tabsyncHelpers = {
       for (const k of Object.keys(patch)) applied.set(k, patch[k]);
       applying = patch;
       try {
-        store.setState(patch);
+        setState(patch);
       } catch (err) {
         return err;
       } finally {
@@ -305,7 +322,7 @@ globalThis.__tabsyncHelpers = {
     'payloadTooDeep', 'payloadNotObject', 'noPayload', 'noReq', 'noAddressee', 'stateNotObject', 'seenNotObject',
     'forbiddenKey', 'keyVersionNotString', 'keyVersionMalformed', 'keyLineageMalformed', 'keyLineageNotString',
     'toNotId', 'startedNotTime', 'digestNotShort', 'filterNotShort', 'termNotInteger', 'priorityNotInteger', 'noLeader',
-    'threw'],
+    'goneNotObject', 'keyGoneNotString', 'keyGoneMalformed', 'threw'],
 
   // decode reads a received message as protocol.Decode does, for the
   // receiver rc ({self, app, maxBytes, maxDepth}), into o: check is 0 or
@@ -313,7 +330,8 @@ globalThis.__tabsyncHelpers = {
   // carrying what the report quotes), typ and seq, a (started or term), b
   // (priority), flags (1 more, 2 leaving), and record, the lines tab, req,
   // to, digest, filter, leader, text, then five for each entry of a state
-  // message: key, version, lineage ('' for none, '=' and the lineage),
+  // message: key, version, lineage ('' for none, '=' and the lineage;
+  // then, for a key with removed fields, '|' and them),
   // slot, kind. Versions are parsed in Go, which may yet reject the
   // message; for a rule broken at a key, the record holds the entries
   // before it (and its version), so that Go reports what Decode would
@@ -397,10 +415,14 @@ globalThis.__tabsyncHelpers = {
           const state = p.state;
           const meta = p.meta;
           let seen = p.seen;
+          let gone = p.gone;
           if (h.kindCode(state) !== 6 || h.kindCode(meta) !== 6) return done(17);
           const sk = h.kindCode(seen);
           if (sk === 0) seen = null;
           else if (sk !== 6) return done(18);
+          const gk = h.kindCode(gone);
+          if (gk === 0) gone = null;
+          else if (gk !== 6) return done(31);
           for (const key of Object.keys(meta)) {
             if (key === '__proto__' || key === 'constructor' || key === 'prototype') return done(19, key);
             const mv = meta[key];
@@ -409,11 +431,24 @@ globalThis.__tabsyncHelpers = {
             if (seen !== null) {
               const lv = seen[key];
               if (typeof lv === 'string') {
-                lineage = '=' + h.esc(lv);
+                // A bar would end the lineage early (removed fields
+                // follow one); a space keeps a lineage holding one as
+                // malformed as it is.
+                lineage = '=' + h.esc(lv.indexOf('|') < 0 ? lv : lv.replace(/\|/g, ' '));
               } else if (lv !== undefined) {
                 // Go checks the version first.
                 entries += '\n' + h.esc(key) + '\n' + h.esc(mv) + '\n\n-1\n0';
                 return done(23, clip(key));
+              }
+            }
+            if (gone !== null) {
+              const gv = gone[key];
+              if (typeof gv === 'string') {
+                lineage += '|' + h.esc(gv);
+              } else if (gv !== undefined) {
+                // Go checks the version and the lineage first.
+                entries += '\n' + h.esc(key) + '\n' + h.esc(mv) + '\n' + lineage + '\n-1\n0';
+                return done(32, clip(key));
               }
             }
             const value = state[key];
@@ -470,7 +505,7 @@ globalThis.__tabsyncHelpers = {
     } catch (err) {
       // A getter threw: no message the channel delivers has one.
       tab = ''; req = ''; to = ''; digest = ''; filter = ''; leader = ''; entries = '';
-      return done(31, String(err && err.message || err));
+      return done(34, String(err && err.message || err));
     }
     return done(0);
   },
@@ -494,7 +529,8 @@ globalThis.__tabsyncHelpers = {
   // encode builds the message the engine sends (protocol.Encode's form)
   // from send's arguments: typ, seq, a (started or term), b (priority),
   // flags (1 more, 2 leaving), record (the lines req, to, digest, filter,
-  // leader, then four for each entry: key, version, lineage, value
+  // leader, then four for each entry: key, version, lineage (then '|' and
+  // the removed fields, if any), value
   // reference), and the values the references 'a0', 'a1'... name.
   encode(rc, typ, seq, a, b, flags, record, ...extra) {
     const h = globalThis.__tabsyncHelpers;
@@ -512,18 +548,28 @@ globalThis.__tabsyncHelpers = {
         const state = {};
         const meta = {};
         let seen;
+        let gone;
         for (let i = 5; i + 3 < f.length; i += 4) {
           const k = h.unesc(f[i]);
           state[k] = h.ref(f[i + 3], extra);
           meta[k] = f[i + 1];
-          if (f[i + 2] !== '') {
+          // The lineage, then '|' and the removed fields, if any.
+          const l = f[i + 2];
+          const bar = l.indexOf('|');
+          const lineage = bar < 0 ? l : l.slice(0, bar);
+          if (lineage !== '') {
             if (seen === undefined) seen = {};
-            seen[k] = f[i + 2];
+            seen[k] = lineage;
+          }
+          if (bar >= 0) {
+            if (gone === undefined) gone = {};
+            gone[k] = h.unesc(l.slice(bar + 1));
           }
         }
         p.state = state;
         p.meta = meta;
         if (seen !== undefined) p.seen = seen;
+        if (gone !== undefined) p.gone = gone;
         break;
       }
       case 2:

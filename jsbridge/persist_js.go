@@ -53,8 +53,8 @@ type persister struct {
 	closeIdle bool // close the connection once the queue is empty (destroy)
 
 	// Counters, for tests and measurements.
-	transactions, puts, skipped int
-	restoreTook                 time.Duration // open, migrate and read, at start
+	transactions, puts, skipped, deletes int
+	restoreTook                          time.Duration // open, migrate and read, at start
 }
 
 func newPersister(s *Sync) *persister {
@@ -328,13 +328,17 @@ func readRecord(r js.Value) (protocol.Entry, bool) {
 	return protocol.Entry{Key: k.String(), Entry: conflict.Entry{Value: r.Get("value"), Version: ver}}, true
 }
 
-// add queues what the engine asked to store, and starts a transaction
-// unless one is running (then the entries go with the next one).
-func (p *persister) add(entries []protocol.Entry) {
+// add queues what the engine asked to store (entries) and the records of
+// the tombstones it collected (tombs), and starts a transaction unless one
+// is running (then they go with the next one).
+func (p *persister) add(entries, tombs []protocol.Entry) {
 	if p.off {
 		return
 	}
 	start := p.q.Add(entries)
+	if len(tombs) > 0 {
+		start = p.q.Delete(tombs)
+	}
 	if p.s.ps.final {
 		p.writeFinal()
 		return
@@ -432,6 +436,18 @@ func (p *persister) write(ctx context.Context, batch []protocol.Entry) error {
 		var have conflict.Version
 		if old, ok := readRecord(stored); ok {
 			have = old.Version
+		}
+		if p.q.Deletes(en.Key) {
+			// A collected tombstone: its record goes, unless a newer
+			// write replaced it.
+			if persist.ShouldDelete(p.strategy, have, en.Version) {
+				if _, err := st.Delete(js.ValueOf(en.Key)); err != nil {
+					_ = tx.Abort()
+					return err
+				}
+				p.deletes++
+			}
+			continue
 		}
 		if !persist.ShouldWrite(p.strategy, have, en.Version) {
 			p.skipped++
@@ -620,17 +636,20 @@ func (s *Sync) eachHeldValue(f func(conflict.Value)) {
 	}
 }
 
-// persistEntries hands the engine's Ready.Persist to the persister. The
-// values held in slots are read now: the writes wait in a queue, past the
-// next sweep of the slots.
-func (s *Sync) persistEntries(entries []protocol.Entry) {
+// persistEntries hands the engine's Ready.Persist and Ready.Unpersist (the
+// records of collected tombstones) to the persister. The values held in
+// slots are read now: the writes wait in a queue, past the next sweep of
+// the slots.
+func (s *Sync) persistEntries(entries, tombs []protocol.Entry) {
 	if s.ps.p != nil {
-		for i, en := range entries {
-			if h, ok := en.Value.(*held); ok {
-				entries[i].Value = h.value()
+		for _, list := range [][]protocol.Entry{entries, tombs} {
+			for i, en := range list {
+				if h, ok := en.Value.(*held); ok {
+					list[i].Value = h.value()
+				}
 			}
 		}
-		s.ps.p.add(entries)
+		s.ps.p.add(entries, tombs)
 	}
 }
 

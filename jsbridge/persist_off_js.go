@@ -36,7 +36,7 @@ func (s *Sync) startPersist() bool {
 
 func (s *Sync) held(protocol.Message, *protocol.Error) bool { return false }
 func (s *Sync) eachHeldValue(func(conflict.Value))          {}
-func (s *Sync) persistEntries([]protocol.Entry)             {}
+func (s *Sync) persistEntries(_, _ []protocol.Entry)        {}
 func (s *Sync) started() js.Value                           { return js.Undefined() }
 func (s *Sync) closePersist()                               {}
 func (s *Sync) stopUnloading()                              { s.Stop() }

@@ -478,3 +478,64 @@ func TestMeasurePersistence(t *testing.T) {
 	t.Logf("IndexedDB write cost per change (2 keys, ~200 B): %v with one awaited transaction per change; %v through the queue, including the change's broadcast (%d changes in %d transactions)",
 		unqueued/changes, queued/changes, changes, p.transactions-before)
 }
+
+// A key removed with setState(next, true) leaves the other tabs' stores,
+// stays removed in a tab that restores from IndexedDB, and a late
+// STATE_RESPONSE carrying the old value does not bring it back.
+func TestRemovedKeyStaysRemovedAfterARestoreAndALateResponse(t *testing.T) {
+	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
+	has := jsFunc("o, k", "return Object.prototype.hasOwnProperty.call(o, k)")
+	a := persisted(t, channel, name, "{draft: '', title: ''}", "")
+	a.set("{draft: 'hello', title: 'T'}")
+	old := settledDB(t, name, "draft", `"hello"`).versionOf("draft")
+
+	// zustand's replace: the new state has no draft.
+	a.store.Call("setState", jsEval("({title: 'T'})"), true)
+	eventually(t, "the removal to be stored", func() bool {
+		v := readDB(t, name).versionOf("draft")
+		return v != "" && v != old
+	})
+	// A tab opened now gets the removal in its answer: its own draft goes.
+	b := peer(t, channel, "{draft: 'mine', title: ''}")
+	eventually(t, "b to take a's state", func() bool { return b.get("title") == `"T"` })
+	assert.False(t, has.Invoke(b.state(), "draft").Bool(), "b's store still has draft: %s", jsJSON(b.state()))
+	a.h.Call("destroy")
+	b.h.Call("destroy")
+
+	// Every tab closed; one opens on a fresh channel and restores.
+	c := persisted(t, uniqueName(t, "ch"), name, "{draft: 'default', title: ''}", "")
+	assert.Equal(t, `"T"`, c.get("title"))
+	assert.False(t, has.Invoke(c.state(), "draft").Bool(), "the restored removal leaves no draft: %s", jsJSON(c.state()))
+
+	// An answer of a tab gone long ago, carrying the old value, comes late.
+	w := watch(t, c)
+	w.Call("post", jsFunc("to, version", `
+		return {type: 'STATE_RESPONSE', tabId: 'late-tab', v: 1, seq: 1,
+			payload: {req: 'r1', to, state: {draft: 'hello', extra: 1}, meta: {draft: version, extra: Date.now() + '.0.late-tab||1'}}};
+	`).Invoke(c.tab, old))
+	eventually(t, "c to take the late answer's other key", func() bool { return c.get("extra") == "1" })
+	assert.False(t, has.Invoke(c.state(), "draft").Bool(), "the late answer brought draft back: %s", jsJSON(c.state()))
+	assert.Empty(t, c.errors())
+}
+
+// A collected tombstone's record leaves the database: a tab alone collects
+// its removal once TombstoneMs (a minute by default) has passed.
+func TestCollectedTombstoneLeavesTheDatabase(t *testing.T) {
+	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
+	a := persisted(t, channel, name, "{draft: '', title: ''}", "")
+	a.set("{draft: 'hello', title: 'T'}")
+	old := settledDB(t, name, "draft", `"hello"`).versionOf("draft")
+	a.store.Call("setState", jsEval("({title: 'T'})"), true)
+	eventually(t, "the removal to be stored", func() bool {
+		v := readDB(t, name).versionOf("draft")
+		return v != "" && v != old
+	})
+	later := time.Now().Add(2 * time.Minute).UnixMilli()
+	a.s.handle(a.s.e.Tick(later))
+	eventually(t, "the tombstone's record to go", func() bool {
+		return !strings.Contains(strings.Join(readDB(t, name).keys(), ","), "draft")
+	})
+	assert.Equal(t, []string{"title"}, a.s.e.Keys(), "the engine forgot the tombstone")
+	assert.Equal(t, 1, a.s.ps.p.deletes)
+	assert.Empty(t, a.errors())
+}

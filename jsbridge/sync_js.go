@@ -368,8 +368,8 @@ func (s *Sync) handle(rd tsync.Ready) {
 	if rd.Patch != nil {
 		s.apply(rd.Patch, rd.Received)
 	}
-	if len(rd.Persist) > 0 {
-		s.persistEntries(rd.Persist)
+	if len(rd.Persist) > 0 || len(rd.Unpersist) > 0 {
+		s.persistEntries(rd.Persist, rd.Unpersist)
 	}
 	for _, err := range rd.Errors {
 		var cause any

@@ -151,7 +151,12 @@ func unpack(args []js.Value, rc protocol.Receiver) (protocol.Message, *protocol.
 			if derr != nil {
 				continue
 			}
-			ver, c := protocol.ParseEntryVersion(version, strings.TrimPrefix(lineage, "="), lineage != "")
+			// '=' and the lineage, then '|' and the removed fields.
+			removed, hasRemoved := "", false
+			if i := strings.IndexByte(lineage, '|'); i >= 0 {
+				lineage, removed, hasRemoved = lineage[:i], lineage[i+1:], true
+			}
+			ver, c := protocol.ParseEntryVersion(version, strings.TrimPrefix(lineage, "="), lineage != "", removed, hasRemoved)
 			if c != protocol.Accepted {
 				derr = protocol.Reject(c, msg.Type, key, 0, rc)
 				continue
@@ -210,6 +215,9 @@ func pack(msg protocol.Message) []any {
 		lineage := ""
 		if !en.Version.Lineage.IsZero() {
 			lineage = en.Version.Lineage.String()
+		}
+		if len(en.Version.Gone) > 0 {
+			lineage += "|" + conflict.FormatGone(en.Version.Gone)
 		}
 		w.line(lineage)
 		w.ref(en.Value)

@@ -38,6 +38,9 @@ type Queue struct {
 	order    []protocol.Entry
 	inFlight []protocol.Entry
 	busy     bool
+	// del and inFlightDel mark the keys of order and inFlight whose entry
+	// is a collected tombstone to delete (see Delete), not one to put.
+	del, inFlightDel map[string]bool
 }
 
 // Add queues entries; a key already queued keeps its place and takes the
@@ -45,14 +48,38 @@ type Queue struct {
 // transaction now (none is in flight).
 func (q *Queue) Add(entries []protocol.Entry) (start bool) {
 	for _, en := range entries {
-		q.put(en)
+		q.put(en, false)
 	}
 	return !q.busy && len(q.order) > 0
 }
 
-func (q *Queue) put(en protocol.Entry) {
+// Delete queues the deletion of the records of collected tombstones (sync's
+// Ready.Unpersist): each key's record goes in the transaction if it still
+// holds that tombstone or a write it replaces (ShouldDelete). Like Add, the
+// entry given last for a key wins. It reports whether the caller should
+// start a transaction now.
+func (q *Queue) Delete(tombs []protocol.Entry) (start bool) {
+	for _, en := range tombs {
+		q.put(en, true)
+	}
+	return !q.busy && len(q.order) > 0
+}
+
+// Deletes reports whether the batch in flight deletes key's record (see
+// Delete) rather than puts its entry.
+func (q *Queue) Deletes(key string) bool { return q.inFlightDel[key] }
+
+func (q *Queue) put(en protocol.Entry, del bool) {
 	if q.pending == nil {
 		q.pending = map[string]int{}
+	}
+	if del {
+		if q.del == nil {
+			q.del = map[string]bool{}
+		}
+		q.del[en.Key] = true
+	} else {
+		delete(q.del, en.Key)
 	}
 	if i, ok := q.pending[en.Key]; ok {
 		q.order[i] = en
@@ -69,8 +96,8 @@ func (q *Queue) Take() []protocol.Entry {
 		return nil
 	}
 	q.busy = true
-	q.inFlight = q.order
-	q.order, q.pending = nil, nil
+	q.inFlight, q.inFlightDel = q.order, q.del
+	q.order, q.pending, q.del = nil, nil, nil
 	return q.inFlight
 }
 
@@ -80,13 +107,13 @@ func (q *Queue) Take() []protocol.Entry {
 // new transaction, so a full disk is not hammered. It reports whether the
 // caller should start the next transaction now.
 func (q *Queue) Done(ok bool) (again bool) {
-	failed := q.inFlight
-	q.inFlight, q.busy = nil, false
+	failed, del := q.inFlight, q.inFlightDel
+	q.inFlight, q.inFlightDel, q.busy = nil, nil, false
 	if !ok {
 		newer := len(q.order) > 0
 		for _, en := range failed {
 			if _, queued := q.pending[en.Key]; !queued {
-				q.put(en)
+				q.put(en, del[en.Key])
 			}
 		}
 		return newer
@@ -97,16 +124,22 @@ func (q *Queue) Done(ok bool) (again bool) {
 // Drain empties the queue and returns every entry not known to be stored:
 // the batch in flight (whose transaction may never finish) followed by the
 // waiting entries, one per key, the waiting one when a key is in both. It is
-// what a page being unloaded writes at once.
+// what a page being unloaded writes at once. Deletions are dropped: a page
+// being unloaded writes without reading, and a tombstone's record left
+// behind is collected by the next tab that collects the tombstone.
 func (q *Queue) Drain() []protocol.Entry {
 	var out []protocol.Entry
 	for _, en := range q.inFlight {
-		if _, waiting := q.pending[en.Key]; !waiting {
+		if _, waiting := q.pending[en.Key]; !waiting && !q.inFlightDel[en.Key] {
 			out = append(out, en)
 		}
 	}
-	out = append(out, q.order...)
-	q.order, q.pending = nil, nil
+	for _, en := range q.order {
+		if !q.del[en.Key] {
+			out = append(out, en)
+		}
+	}
+	q.order, q.pending, q.del = nil, nil, nil
 	return out
 }
 

@@ -162,3 +162,35 @@ func TestQueueDrainGivesEverythingNotKnownStored(t *testing.T) {
 	assert.Equal(t, 2.0, got[1].Value, "the waiting b, newer than the one in flight")
 	assert.Equal(t, 0, q.Len())
 }
+
+// A collected tombstone's record goes when it still holds the tombstone or
+// a write the tombstone replaces; a newer write stays.
+func TestShouldDeleteOnlyWhatTheTombstoneReplaces(t *testing.T) {
+	old := ver(clk(10, "a"), conflict.Clock{}, 1)
+	tomb := ver(clk(20, "b"), old.Clock, 2)
+	newer := ver(clk(30, "c"), tomb.Clock, 3)
+	for _, s := range []conflict.Strategy{conflict.LastWriteWins, conflict.FirstWriteWins, conflict.Merge, conflict.Custom} {
+		assert.True(t, persist.ShouldDelete(s, tomb, tomb), "%s: the tombstone itself", s)
+		assert.True(t, persist.ShouldDelete(s, old, tomb), "%s: a write its transaction never replaced", s)
+		assert.False(t, persist.ShouldDelete(s, newer, tomb), "%s: a newer write", s)
+		assert.False(t, persist.ShouldDelete(s, conflict.Version{}, tomb), "%s: nothing stored", s)
+	}
+}
+
+// Deletions queue like puts: the last entry given for a key wins, a failed
+// batch keeps them, and a page being unloaded does not write them.
+func TestQueueDeletes(t *testing.T) {
+	var q persist.Queue
+	v := ver(clk(10, "a"), conflict.Clock{}, 1)
+	require.True(t, q.Delete([]protocol.Entry{ent("gone", nil, v), ent("back", nil, v)}))
+	q.Add([]protocol.Entry{ent("back", 1.0, v)})
+	batch := q.Take()
+	assert.Equal(t, []string{"gone", "back"}, keys(batch))
+	assert.True(t, q.Deletes("gone"))
+	assert.False(t, q.Deletes("back"), "set again after the deletion was queued")
+	q.Done(false)
+	batch = q.Take()
+	assert.True(t, q.Deletes("gone"), "a failed deletion is tried again")
+	assert.Equal(t, []string{"back"}, keys(q.Drain()), "unloading writes the puts only")
+	_ = batch
+}

@@ -45,6 +45,9 @@ const (
 	TermNotInteger                   // term is not a non-negative integer
 	PriorityNotInteger               // priority is not an integer
 	NoLeader                         // leader is not a tab id
+	GoneNotObject                    // gone is no plain object
+	KeyGoneNotString                 // a key's removed fields are not a string (text: the key)
+	KeyGoneMalformed                 // a key's removed fields do not parse (text: the key)
 	numChecks
 )
 
@@ -52,7 +55,8 @@ var checkNames = [...]string{"accepted", "notObject", "typeNotString", "typeUnkn
 	"versionNotNumber", "versionUnknown", "seqNotPositive", "appNotString", "appForeign", "payloadTooBig",
 	"payloadTooDeep", "payloadNotObject", "noPayload", "noReq", "noAddressee", "stateNotObject", "seenNotObject",
 	"forbiddenKey", "keyVersionNotString", "keyVersionMalformed", "keyLineageMalformed", "keyLineageNotString",
-	"toNotId", "startedNotTime", "digestNotShort", "filterNotShort", "termNotInteger", "priorityNotInteger", "noLeader"}
+	"toNotId", "startedNotTime", "digestNotShort", "filterNotShort", "termNotInteger", "priorityNotInteger", "noLeader",
+	"goneNotObject", "keyGoneNotString", "keyGoneMalformed"}
 
 // String is the check's name, as jsbridge/helpers.js lists them.
 func (c Check) String() string {
@@ -140,6 +144,12 @@ func Reject(c Check, typ Type, text string, num float64, rc Receiver) *Error {
 		detail = t + " priority is not an integer"
 	case NoLeader:
 		detail = t + " names no leader"
+	case GoneNotObject:
+		detail = t + " gone is not an object"
+	case KeyGoneNotString:
+		detail = "removed fields of key " + strconv.Quote(clip(text)) + " are not a string"
+	case KeyGoneMalformed:
+		detail = "removed fields of key " + strconv.Quote(clip(text)) + " are malformed"
 	default:
 		detail = "rejected (" + c.String() + ")"
 	}
@@ -147,10 +157,11 @@ func Reject(c Check, typ Type, text string, num float64, rc Receiver) *Error {
 }
 
 // ParseEntryVersion reads a key's version as a message carries it: the
-// version from meta, and the lineage from seen, which a key without one
-// leaves out (hasLineage false). A malformed one is KeyVersionMalformed or
-// KeyLineageMalformed.
-func ParseEntryVersion(version string, lineage string, hasLineage bool) (conflict.Version, Check) {
+// version from meta, the lineage from seen and the removed fields from gone,
+// which a key without them leaves out (hasLineage, hasGone false). A
+// malformed one is KeyVersionMalformed, KeyLineageMalformed or
+// KeyGoneMalformed.
+func ParseEntryVersion(version string, lineage string, hasLineage bool, gone string, hasGone bool) (conflict.Version, Check) {
 	v, ok := parseWireVersion(version)
 	if !ok {
 		return conflict.Version{}, KeyVersionMalformed
@@ -158,6 +169,11 @@ func ParseEntryVersion(version string, lineage string, hasLineage bool) (conflic
 	if hasLineage {
 		if v.Lineage, ok = parseLineage(lineage); !ok {
 			return conflict.Version{}, KeyLineageMalformed
+		}
+	}
+	if hasGone {
+		if v.Gone, ok = parseGone(gone); !ok {
+			return conflict.Version{}, KeyGoneMalformed
 		}
 	}
 	return v, Accepted

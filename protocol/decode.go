@@ -141,7 +141,7 @@ func decodePayload(m conflict.Model, p conflict.Value, msg *Message) (Check, str
 			}
 			msg.More = m.Kind(get("more")) == conflict.Bool && m.Truth(get("more"))
 		}
-		state, meta, seen := get("state"), get("meta"), get("seen")
+		state, meta, seen, gone := get("state"), get("meta"), get("seen"), get("gone")
 		if m.Kind(state) != conflict.Object || m.Kind(meta) != conflict.Object {
 			return StateNotObject, ""
 		}
@@ -151,6 +151,13 @@ func decodePayload(m conflict.Model, p conflict.Value, msg *Message) (Check, str
 		case conflict.Object:
 		default:
 			return SeenNotObject, ""
+		}
+		switch m.Kind(gone) {
+		case conflict.Undefined:
+			gone = nil
+		case conflict.Object:
+		default:
+			return GoneNotObject, ""
 		}
 		keys := m.Keys(meta)
 		msg.Entries = make([]Entry, 0, len(keys))
@@ -169,13 +176,26 @@ func decodePayload(m conflict.Model, p conflict.Value, msg *Message) (Check, str
 				case conflict.String:
 					lineage, hasLineage = m.Str(lv), true
 				default:
-					if _, c := ParseEntryVersion(m.Str(mv), "", false); c != Accepted {
+					if _, c := ParseEntryVersion(m.Str(mv), "", false, "", false); c != Accepted {
 						return c, k
 					}
 					return KeyLineageNotString, k
 				}
 			}
-			ver, c := ParseEntryVersion(m.Str(mv), lineage, hasLineage)
+			removed, hasRemoved := "", false
+			if gone != nil {
+				switch gv := m.Get(gone, k); m.Kind(gv) {
+				case conflict.Undefined:
+				case conflict.String:
+					removed, hasRemoved = m.Str(gv), true
+				default:
+					if _, c := ParseEntryVersion(m.Str(mv), lineage, hasLineage, "", false); c != Accepted {
+						return c, k
+					}
+					return KeyGoneNotString, k
+				}
+			}
+			ver, c := ParseEntryVersion(m.Str(mv), lineage, hasLineage, removed, hasRemoved)
 			if c != Accepted {
 				return c, k
 			}
@@ -303,13 +323,17 @@ func FormatVersion(v conflict.Version) string {
 	return v.Clock.String() + "|" + v.Base.String() + "|" + strconv.FormatUint(v.Depth, 10)
 }
 
-// FormatStoredVersion writes the whole of v, the lineage too, as a stored
-// record holds it: FormatVersion's form, followed by "|lineage" when the
-// lineage is not empty.
+// FormatStoredVersion writes the whole of v, as a stored record holds it:
+// FormatVersion's form, followed by "|lineage" when the lineage is not
+// empty, and by "|lineage|gone" (conflict.FormatGone, the lineage possibly
+// empty) when the version remembers removed fields.
 func FormatStoredVersion(v conflict.Version) string {
 	s := FormatVersion(v)
-	if !v.Lineage.IsZero() {
+	if !v.Lineage.IsZero() || len(v.Gone) > 0 {
 		s += "|" + v.Lineage.String()
+	}
+	if len(v.Gone) > 0 {
+		s += "|" + conflict.FormatGone(v.Gone)
 	}
 	return s
 }
@@ -317,25 +341,46 @@ func FormatStoredVersion(v conflict.Version) string {
 // maxClockLen bounds the text of one clock: a tab id, two numbers, two dots.
 const maxClockLen = maxIDLen + 32
 
+// maxGoneLen bounds the text of a version's removed fields.
+const maxGoneLen = 64 << 10
+
 // ParseVersion reads the forms written by FormatVersion and
 // FormatStoredVersion. The clock must be set, its tab a valid id, and the
 // depth at least 1.
 func ParseVersion(s string) (conflict.Version, bool) {
-	// The lineage follows a fourth bar, if any.
-	bars, last := 0, 0
-	for i := 0; i < len(s); i++ {
+	// The lineage follows a third bar, the removed fields a fourth (and
+	// may hold bars themselves, inside keys).
+	var bars [4]int
+	n := 0
+	for i := 0; i < len(s) && n < 4; i++ {
 		if s[i] == '|' {
-			bars, last = bars+1, i
+			bars[n] = i
+			n++
 		}
 	}
-	if bars != 3 {
+	if n < 3 {
 		return parseWireVersion(s)
 	}
-	v, ok := parseWireVersion(s[:last])
+	v, ok := parseWireVersion(s[:bars[2]])
+	lineage, gone := s[bars[2]+1:], ""
+	if n == 4 {
+		lineage, gone = s[bars[2]+1:bars[3]], s[bars[3]+1:]
+	}
 	if ok {
-		v.Lineage, ok = parseLineage(s[last+1:])
+		v.Lineage, ok = parseLineage(lineage)
+	}
+	if ok && n == 4 {
+		v.Gone, ok = parseGone(gone)
+		ok = ok && len(v.Gone) > 0
 	}
 	return v, ok
+}
+
+func parseGone(s string) ([]conflict.Removed, bool) {
+	if len(s) > maxGoneLen {
+		return nil, false
+	}
+	return conflict.ParseGone(s, ValidID)
 }
 
 func parseLineage(s string) (conflict.Lineage, bool) {

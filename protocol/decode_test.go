@@ -108,6 +108,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"lineage malformed", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": "x.0.a"}}), nil, Invalid},
 		{"lineage tab bad", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": ",1.0.a b"}}), nil, Invalid},
 		{"lineage names a tab twice", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": ",1.0.a,2.0.a"}}), nil, Invalid},
+		{"gone not an object", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "gone": "x"}), nil, Invalid},
+		{"removed fields not a string", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "gone": obj{"k": 1.0}}), nil, Invalid},
+		{"removed fields malformed", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "gone": obj{"k": "1:15:5.0.a"}}), nil, Invalid},
+		{"removed fields too long", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "gone": obj{"k": strings.Repeat("1", 70000)}}), nil, Invalid},
 		{"lineage too long", wire("STATE_UPDATE", obj{"state": obj{"k": 1.0}, "meta": obj{"k": goodVersion}, "seen": obj{"k": "," + strings.Repeat("1.0.a", 300)}}), nil, Invalid},
 		{"key prototype", wire("STATE_RESPONSE", obj{"req": "r1", "to": "self", "state": obj{}, "meta": obj{"prototype": goodVersion}}), nil, Invalid},
 
@@ -281,6 +285,31 @@ func TestVersionRoundTrip(t *testing.T) {
 		_, ok := ParseVersion(bad)
 		assert.False(t, ok, bad)
 	}
+}
+
+// A version that remembers removed fields (merge) carries them in the
+// payload's gone and, stored, after a fifth bar: keys holding bars included.
+func TestRemovedFieldsRoundTrip(t *testing.T) {
+	gone := []conflict.Removed{{Path: []string{"prefs", "a|b"}, Clock: conflict.Clock{Wall: 5, Logical: 1, Tab: "a"}, Hash: 77}}
+	v := conflict.Version{Clock: conflict.Clock{Wall: 5, Logical: 1, Tab: "a"}, Depth: 1, Gone: gone}
+	s := FormatStoredVersion(v)
+	assert.Equal(t, "5.1.a||1||1:25:5.1.a2:775:prefs3:a|b", s)
+	got, ok := ParseVersion(s)
+	require.True(t, ok)
+	assert.Equal(t, v, got)
+	v.Lineage = conflict.Descend("a", conflict.Version{Clock: conflict.Clock{Wall: 4, Tab: "b"}})
+	got, ok = ParseVersion(FormatStoredVersion(v))
+	require.True(t, ok)
+	assert.Equal(t, v, got)
+	_, ok = ParseVersion("5.1.a||1||")
+	assert.False(t, ok, "an empty list of removed fields is never written")
+
+	msg := Message{Type: StateUpdate, Tab: "a", Seq: 1, Entries: []Entry{{Key: "prefs", Entry: conflict.Entry{Value: obj{}, Version: v}}}}
+	raw := Encode(gm, msg)
+	assert.Equal(t, obj{"prefs": conflict.FormatGone(gone)}, raw.(obj)["payload"].(obj)["gone"])
+	back, err := Decode(gm, raw, Receiver{Tab: "self"})
+	require.Nil(t, err)
+	assert.Equal(t, msg, back)
 }
 
 func TestParseVersionMalformed(t *testing.T) {

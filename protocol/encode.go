@@ -25,8 +25,8 @@ func Encode(m conflict.Model, msg Message) conflict.Value {
 		sk := make([]string, len(msg.Entries))
 		sv := make([]conflict.Value, len(msg.Entries))
 		mv := make([]conflict.Value, len(msg.Entries))
-		var lk []string
-		var lv []conflict.Value
+		var lk, gk []string
+		var lv, gv []conflict.Value
 		for i, e := range msg.Entries {
 			sk[i] = e.Key
 			sv[i] = e.Value
@@ -35,11 +35,18 @@ func Encode(m conflict.Model, msg Message) conflict.Value {
 				lk = append(lk, e.Key)
 				lv = append(lv, m.MakeString(e.Version.Lineage.String()))
 			}
+			if len(e.Version.Gone) > 0 {
+				gk = append(gk, e.Key)
+				gv = append(gv, m.MakeString(conflict.FormatGone(e.Version.Gone)))
+			}
 		}
 		add("state", m.MakeObject(sk, sv))
 		add("meta", m.MakeObject(sk, mv))
 		if len(lk) > 0 {
 			add("seen", m.MakeObject(lk, lv))
+		}
+		if len(gk) > 0 {
+			add("gone", m.MakeObject(gk, gv))
 		}
 	case StateRequest:
 		add("req", m.MakeString(msg.Req))

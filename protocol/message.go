@@ -13,9 +13,9 @@
 //
 // Payloads by type:
 //
-//	STATE_UPDATE    { state: {key: value…}, meta: {key: version…}, seen?: {key: lineage…} }
+//	STATE_UPDATE    { state: {key: value…}, meta: {key: version…}, seen?: {key: lineage…}, gone?: {key: removed…} }
 //	STATE_REQUEST   { req: requestId, to?: tabId }
-//	STATE_RESPONSE  { req: requestId, to: tabId, state: {…}, meta: {…}, seen?: {…}, more?: true }
+//	STATE_RESPONSE  { req: requestId, to: tabId, state: {…}, meta: {…}, seen?: {…}, gone?: {…}, more?: true }
 //	TAB_PING        { started: ms, digest?: string, filter?: string, leaving?: true }
 //	TAB_PONG        { to: tabId, started: ms }
 //	LEADER_ELECTION { term: n, priority: ms }
@@ -34,12 +34,19 @@
 // tabsync ignores the field (it reads payloads by name), so tabs of mixed
 // releases still sync, the older ones with the older merge rule; a key in
 // meta with no lineage reads as a write with an empty one. A key may be in
-// meta and not in state: its value is undefined.
+// meta and not in state: its value is undefined. A key whose value is
+// undefined is removed (a tombstone, see package sync).
+//
+// Under merge, the fields a write removed from a key's object travel in
+// gone under the key, conflict.FormatGone's string (every part behind its
+// length, so keys may hold any character); it too came without a version
+// change: an older tab ignores it and merges as it did (a removed field can
+// come back there).
 //
 // A stored record (IndexedDB, see package persist) keeps the whole version
-// in one string, FormatStoredVersion's "clock|base|depth|lineage", the last
-// part left out when empty, so records written before lineages existed read
-// as they are.
+// in one string, FormatStoredVersion's "clock|base|depth|lineage|gone", the
+// last parts left out when empty, so records written before lineages
+// existed read as they are.
 //
 // Decode validates everything it reads; anything malformed is rejected with
 // a Reason, never a panic.

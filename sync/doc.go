@@ -56,6 +56,43 @@
 // tab has made wins over them, so a new or reloaded tab never pushes its
 // defaults onto the others, and [Engine.BroadcastState] never sends them.
 //
+// # Removed keys
+//
+// A key that leaves the store (zustand's setState(next, true), or a key set
+// to undefined) is a write like any other, whose value is undefined: a
+// tombstone. It has a version, is sent, answered and stored as any write,
+// and is resolved by the same strategy, so a late update, a STATE_RESPONSE
+// or a record restored from storage that holds an older value of the key
+// loses to it, and a later write (one made after seeing it, or with a
+// later clock under last-write-wins) sets the key again. A [Patch] value
+// that is undefined removes its key from the store. Under merge, fields
+// removed from a key's object are remembered in its version (see "Removed
+// fields" in package conflict). Tombstones do not count in the ping's
+// Digest: a tab that holds one and a tab that never had the key show the
+// same state.
+//
+// A tombstone is collected (forgotten, and with Config.Persist on its
+// stored record deleted: [Ready].Unpersist) when it is safe, at a ping:
+//
+//  1. it is older than Config.TombstoneMs (default [DefaultTombstoneMs],
+//     a minute), far longer than a message takes between tabs, and
+//  2. every live peer has pinged, since the removal, the same digest as
+//     this tab: none holds a value of the key, and each peer's writes sent
+//     before that ping have arrived (the channel keeps each sender's order).
+//
+// A tab that missed the removal holds the old value, its digest differs,
+// and nobody collects until anti-entropy has handed it the tombstone. A
+// write made TombstoneMs or more after a removal meets the tombstone as if
+// it were collected (the key is written afresh), so that tabs that
+// collected and tabs that have not yet decide alike under every strategy.
+// At most [MaxTombstones] are held: past it the oldest go at the next ping
+// whatever the peers say. What can still bring a collected key back is a
+// message or a write delayed longer than TombstoneMs: a tab frozen that
+// long with an unsent write of the key, or one whose removal was lost and
+// which was counted out while frozen. Over many rounds of adding and
+// removing keys, a tab holds the tombstones of the last TombstoneMs (plus
+// up to two ping intervals) and no more.
+//
 // # Filters
 //
 // A key is synced when Config.SyncKeys is empty (nil or []: every key) or

@@ -127,19 +127,30 @@ func (e *Engine) write(now int64, key string, v conflict.Value, also ...conflict
 		en = &entry{}
 		e.entries[key] = en
 	}
+	merge := e.cfg.Strategy == conflict.Merge
+	clock := e.hlc.Now(now)
+	var gone []conflict.Removed // merge: the fields this write removes
+	if merge {
+		gone = conflict.Removals(e.m, en.value, v, clock)
+	}
 	var changed conflict.Value
+	var unmergedGone []conflict.Removed
 	if u := en.unmerged; u != nil {
 		en.unmerged = nil
 		covered := en.version.Covers(u.version.Clock)
 		for _, a := range also {
 			covered = covered || a.Covers(u.version.Clock)
 		}
-		if !covered && e.cfg.Strategy == conflict.Merge {
+		if !covered && merge {
 			// (Under custom the tab holding the later write combines the
-			// two when this tab's reaches it.)
-			if w, ok, _ := e.res.Combine(v, u.value); ok {
+			// two when this tab's reaches it.) What the new value
+			// removed, or the write it is built on, stays removed.
+			later := conflict.Entry{Value: v, Version: en.version}
+			later.Version.Gone = append(append(gone, en.version.Gone...), goneOf(also)...)
+			if w, ok, _ := e.res.CombineEntries(later, conflict.Entry{Value: u.value, Version: u.version}); ok {
 				v, changed = w, w
 			}
+			unmergedGone = u.version.Gone
 		}
 	}
 	base, depth := en.version.Clock, en.version.Depth+1
@@ -154,11 +165,23 @@ func (e *Engine) write(now int64, key string, v conflict.Value, also ...conflict
 	}
 	held := en.version
 	en.value = v
-	en.version = conflict.Version{Clock: e.hlc.Now(now), Base: base, Depth: depth}
+	en.version = conflict.Version{Clock: clock, Base: base, Depth: depth}
 	if e.lineage {
 		en.version.Lineage = conflict.Descend(e.cfg.Tab, append(also, held)...)
 	}
+	if merge {
+		en.version.Gone = conflict.Gone(e.m, v, now, e.cfg.TombstoneMs, held.Gone, goneOf(also), unmergedGone, gone)
+	}
 	return changed
+}
+
+// goneOf lists the removed fields the versions remember.
+func goneOf(vs []conflict.Version) []conflict.Removed {
+	var out []conflict.Removed
+	for _, v := range vs {
+		out = append(out, v.Gone...)
+	}
+	return out
 }
 
 // schedule decides when the pending keys go out.

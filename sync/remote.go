@@ -196,6 +196,11 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 		case conflict.Keep:
 			if d.Absorb && en != nil {
 				en.version = en.version.Absorb(in.Version)
+				if len(in.Version.Gone) > 0 {
+					// The removals the remote write knew of are this
+					// value's too now.
+					en.version.Gone = conflict.Gone(e.m, en.value, now, e.cfg.TombstoneMs, en.version.Gone, in.Version.Gone)
+				}
 			}
 		}
 	}
