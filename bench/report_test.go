@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/e2e"
 )
 
 // These tests cover what the program computes and writes from the figures;
@@ -108,4 +110,24 @@ func TestChartsAreWellFormedSVG(t *testing.T) {
 		}
 	}
 	assert.Contains(t, out["latency.svg"], "(1.40×)")
+}
+
+func TestSummarizeWasmReadsChromiumsCodeCacheEvents(t *testing.T) {
+	// The names and arguments as Chromium 156 reports them.
+	events := []e2e.TraceEvent{
+		{Name: "wasm.CompileLazy", Dur: 1500},
+		{Name: "wasm.CompileLazy", Dur: 500},
+		{Name: "wasm.CompileBaseline", Dur: 400}, // inside a CompileLazy
+		{Name: "v8.wasm.cachedModule", Args: map[string]any{"producedCacheSize": 11386.0}},
+		{Name: "v8.wasm.moduleCacheHit", Args: map[string]any{"consumedCacheSize": 11418.0, "url": "http://x/tabsync-nopersist.wasm"}},
+		{Name: "wasm.Deserialize", Dur: 3100},
+	}
+	w := summarizeWasm(events)
+	assert.Equal(t, 2, w.lazy)
+	assert.InDelta(t, 2.0, w.lazyMs, 1e-9)
+	assert.Equal(t, 11386.0, w.written)
+	assert.Equal(t, 11418.0, w.consumed)
+	assert.Equal(t, 1, w.hits)
+	assert.InDelta(t, 3.1, w.deserializeMs, 1e-9)
+	assert.Equal(t, wasmTrace{}, summarizeWasm(nil), "no events, nothing cached")
 }
