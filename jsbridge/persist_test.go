@@ -539,3 +539,29 @@ func TestCollectedTombstoneLeavesTheDatabase(t *testing.T) {
 	assert.Equal(t, 1, a.s.ps.p.deletes)
 	assert.Empty(t, a.errors())
 }
+
+// TestMessagesThatArriveWhileRestoringAreAppliedWithTheirOwnValues: the
+// messages other tabs send while a tab reads its stored state wait for the
+// restore, then each is applied with its own values. They were applied by
+// their entries' positions in the message the watcher read last, so the
+// first message's key never reached the store (its value went to the
+// second's key) while the engine held it: a tab of the soak test then kept
+// a stale value that the digests, all equal, never repaired.
+func TestMessagesThatArriveWhileRestoringAreAppliedWithTheirOwnValues(t *testing.T) {
+	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
+	await(t, "preparing", testIDB().Call("write", name, 1, 1, jsEval(`[{key: 'a', value: 0, version: '1000.0.old||1'}]`)))
+	a := newInstance(t, jsTest.Call("createStore", jsEval("{}")),
+		jsEval("{throttleMs: 0, channelName: '"+channel+"', persist: {dbName: '"+name+"'}}"))
+	w := jsTest.Call("watch", channel)
+	defer w.Call("close")
+	p := a.h.Call("start")
+	require.False(t, p.IsUndefined(), "restoring")
+	update := func(tab, key, value string) js.Value {
+		return jsEval(`({type: 'STATE_UPDATE', tabId: '` + tab + `', v: 1, seq: 1, payload: {state: {` + key + `: ` + value + `}, meta: {` + key + `: Date.now() + '.0.` + tab + `||1'}}})`)
+	}
+	w.Call("post", update("peer-1", "a", "1"))
+	w.Call("post", update("peer-2", "b", "'two'"))
+	await(t, "the restore", p)
+	eventually(t, "both messages applied", func() bool { return a.get("a") == "1" && a.get("b") == `"two"` })
+	assert.Empty(t, a.errors())
+}

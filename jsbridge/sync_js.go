@@ -42,6 +42,9 @@ type Sync struct {
 	applyFn       js.Value
 	applyRecordFn js.Value
 	last          js.Value // the store's state when it started last
+	// reading is true while the message the watcher has just read is
+	// delivered: only its patches can be applied by mask (see apply).
+	reading bool
 
 	handleFunc   js.Func // call(method, arg) behind Handle(), released by Destroy
 	lifecycle    []func()
@@ -331,6 +334,8 @@ func (s *Sync) receive(args []js.Value) {
 	}
 	msg, derr := unpack(args, s.e.Receiver())
 	if !s.held(msg, derr) {
+		s.reading = true
+		defer func() { s.reading = false }()
 		s.deliver(int64(args[0].Float()), msg, derr)
 	}
 	sweepSlots()
@@ -435,6 +440,12 @@ func (s *Sync) send(msg protocol.Message) error {
 // came, the usual case, or by a record of the patch.
 func (s *Sync) apply(p *tsync.Patch, from *protocol.Message) {
 	var r js.Value
+	// The mask names entries of the message the watcher read last: only
+	// the message being read now is that one (one held while restoring is
+	// delivered after others were read).
+	if !s.reading {
+		from = nil
+	}
 	if mask, ok := patchMask(from, p.Keys, p.Values); ok {
 		r = s.applyFn.Invoke(mask)
 	} else {
