@@ -1,10 +1,4 @@
-//go:build !(js && wasm) && !e2e
-
-// Only the benchmark traces (go run ./bench builds this package without the
-// e2e tag); the e2e tests are built without this file. With it in their
-// binary, TestSoak ended with divergent keys in 12 of 25 runs on 2026-12-01,
-// against 1 of 15 without it, on the same tree and machine; why is not
-// known (nothing here runs unless called, and cdproto/tracing has no init).
+//go:build !(js && wasm)
 
 package e2e
 
