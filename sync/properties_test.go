@@ -329,29 +329,31 @@ func TestMergeConverges(t *testing.T) {
 	})
 }
 
+// largerFields is the simulated tabs' customResolver: for each conflicting
+// key (local and remote are partial states), every field of both, the
+// larger number where both have one.
+func largerFields(local, remote conflict.Value) (conflict.Value, error) {
+	m := conflict.GoModel{}
+	result := map[string]any{}
+	for _, key := range m.Keys(local) {
+		out := map[string]any{}
+		for _, v := range []conflict.Value{m.Get(remote, key), m.Get(local, key)} {
+			for _, k := range m.Keys(v) {
+				if old, ok := out[k]; !ok || m.Num(m.Get(v, k)) > m.Num(old) {
+					out[k] = m.Get(v, k)
+				}
+			}
+		}
+		result[key] = out
+	}
+	return result, nil
+}
+
 // TestCustomConverges: with custom, the resolver's results reach every tab
 // and every tab ends with the same value and version.
 func TestCustomConverges(t *testing.T) {
-	m := conflict.GoModel{}
-	// For each conflicting key (local and remote are partial states):
-	// every field of both, the larger number where both have one.
-	resolver := func(local, remote conflict.Value) (conflict.Value, error) {
-		result := map[string]any{}
-		for _, key := range m.Keys(local) {
-			out := map[string]any{}
-			for _, v := range []conflict.Value{m.Get(remote, key), m.Get(local, key)} {
-				for _, k := range m.Keys(v) {
-					if old, ok := out[k]; !ok || m.Num(m.Get(v, k)) > m.Num(old) {
-						out[k] = m.Get(v, k)
-					}
-				}
-			}
-			result[key] = out
-		}
-		return result, nil
-	}
 	forSeeds(t, func(seed int64) (*sim.Net, string) {
-		n := objectWorkload(seed, conflict.Custom, resolver)
+		n := objectWorkload(seed, conflict.Custom, largerFields)
 		return n, first(violations(n), sameStateEverywhere(n))
 	})
 }

@@ -215,30 +215,13 @@ func entryKeys(entries []protocol.Entry) []string {
 // restore brought a removed key back, and no removal was lost.
 func TestRemovedKeysStayRemoved(t *testing.T) {
 	strategies := []conflict.Strategy{conflict.LastWriteWins, conflict.FirstWriteWins, conflict.Merge, conflict.Custom}
-	m := conflict.GoModel{}
-	// Every field of both, the larger number where both have one.
-	resolver := func(local, remote conflict.Value) (conflict.Value, error) {
-		result := map[string]any{}
-		for _, key := range m.Keys(local) {
-			out := map[string]any{}
-			for _, v := range []conflict.Value{m.Get(remote, key), m.Get(local, key)} {
-				for _, k := range m.Keys(v) {
-					if old, ok := out[k]; !ok || m.Num(m.Get(v, k)) > m.Num(old) {
-						out[k] = m.Get(v, k)
-					}
-				}
-			}
-			result[key] = out
-		}
-		return result, nil
-	}
 	forSeeds(t, func(seed int64) (*sim.Net, string) {
 		strategy := strategies[seed%int64(len(strategies))]
 		r := rand.New(rand.NewSource(seed))
 		w := randomWorkload(r, strategy)
 		cfg := func(id string) tsync.Config {
 			c := w.config(id)
-			c.Persist, c.TombstoneMs, c.Custom = true, 1500, resolver
+			c.Persist, c.TombstoneMs, c.Custom = true, 1500, largerFields
 			return c
 		}
 		n := sim.New(seed, w.faults, cfg)
