@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { store } from './store.mjs';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const wire = fileURLToPath(new URL('../../testdata/wire/', import.meta.url));
@@ -20,23 +21,6 @@ function readCorpus(name, self) {
   const f = JSON.parse(readFileSync(wire + name, 'utf8').replaceAll('{self}', self));
   assert.ok(Array.isArray(f.cases) && f.cases.length > 0, `${name} has cases`);
   return f;
-}
-
-function store() {
-  let s = {};
-  const ls = new Set();
-  return {
-    getState: () => s,
-    setState(p) {
-      const prev = s;
-      s = { ...s, ...(typeof p === 'function' ? p(s) : p) };
-      ls.forEach((l) => l(s, prev));
-    },
-    subscribe(l) {
-      ls.add(l);
-      return () => ls.delete(l);
-    },
-  };
 }
 
 async function until(check, what, ms = 3000) {

@@ -8,27 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { store } from './store.mjs';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const built = ['tabsync.mjs', 'devtools.mjs', 'tabsync.wasm'].every((f) => existsSync(dist + f));
 const skip = built ? false : 'dist/ not built (run `make build` at the repo root)';
-
-function store(initial) {
-  let s = initial;
-  const ls = new Set();
-  return {
-    getState: () => s,
-    setState(p) {
-      const prev = s;
-      s = { ...s, ...(typeof p === 'function' ? p(s) : p) };
-      ls.forEach((l) => l(s, prev));
-    },
-    subscribe(l) {
-      ls.add(l);
-      return () => ls.delete(l);
-    },
-  };
-}
 
 async function until(check, ms = 5000) {
   const end = Date.now() + ms;

@@ -9,27 +9,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { store } from './store.mjs';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const built = ['tabsync.mjs', 'tabsync.js', 'tabsync.wasm', 'tabsync-nopersist.wasm'].every((f) => existsSync(dist + f));
 const skip = built ? false : 'dist/ not built (run `make build` at the repo root)';
-
-function store(initial) {
-  let s = initial;
-  const ls = new Set();
-  return {
-    getState: () => s,
-    setState(p) {
-      const prev = s;
-      s = { ...s, ...(typeof p === 'function' ? p(s) : p) };
-      ls.forEach((l) => l(s, prev));
-    },
-    subscribe(l) {
-      ls.add(l);
-      return () => ls.delete(l);
-    },
-  };
-}
 
 async function until(check, ms = 3000) {
   const end = Date.now() + ms;

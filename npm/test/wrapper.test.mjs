@@ -4,23 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBroadcastSync, isSupported, init } from '../src/index.js';
 import { createInstance } from '../src/instance.js';
-
-function fakeStore(initial = {}) {
-  let state = initial;
-  const listeners = new Set();
-  return {
-    getState: () => state,
-    setState(p) {
-      const prev = state;
-      state = { ...state, ...(typeof p === 'function' ? p(state) : p) };
-      listeners.forEach((l) => l(state, prev));
-    },
-    subscribe(l) {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-  };
-}
+import { store as fakeStore } from './store.mjs';
 
 // A fake module: records every handle call.
 function fakeApi() {
