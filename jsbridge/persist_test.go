@@ -552,8 +552,7 @@ func TestMessagesThatArriveWhileRestoringAreAppliedWithTheirOwnValues(t *testing
 	await(t, "preparing", testIDB().Call("write", name, 1, 1, jsEval(`[{key: 'a', value: 0, version: '1000.0.old||1'}]`)))
 	a := newInstance(t, jsTest.Call("createStore", jsEval("{}")),
 		jsEval("{throttleMs: 0, channelName: '"+channel+"', persist: {dbName: '"+name+"'}}"))
-	w := jsTest.Call("watch", channel)
-	defer w.Call("close")
+	w := watch(t, a)
 	p := a.h.Call("start")
 	require.False(t, p.IsUndefined(), "restoring")
 	update := func(tab, key, value string) js.Value {
