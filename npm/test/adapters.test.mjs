@@ -73,26 +73,53 @@ async function contract(t, make) {
   assert.equal(ch.from(a.sync).length, 1, 'a sent once, no echo of b\'s change');
   assert.equal(ch.from(b.sync).length, 1);
 
-  // Stopped: the framework listener is detached (where the test can count
-  // them: attached()), and what changed meanwhile goes out on start.
+  // Stopped: the framework listener is detached, a remote change does not
+  // reach the store, and start() attaches it again and catches up.
   a.sync.stop();
-  if (a.attached) assert.equal(a.attached(), 0, 'stop() detached the framework listener');
-  a.set(8);
+  assert.equal(a.attached(), 0, 'stop() detached the framework listener');
+  b.set(8);
   await settle();
-  assert.equal(b.count(), 7, 'a stopped: its change stays');
+  assert.equal(a.count(), 7, 'a stopped: b\'s change does not reach its store');
   a.sync.start();
-  if (a.attached) assert.equal(a.attached(), 1, 'start() attached it again');
-  assert.ok(await until(() => b.count() === 8), 'the change made while stopped goes out on start');
-  await settle();
-  assert.equal(ch.from(a.sync).length, 2);
+  assert.equal(a.attached(), 1, 'start() attached it again');
+  assert.ok(await until(() => a.count() === 8), 'a started again: it takes what it missed');
 
-  a.sync.destroy();
-  if (a.attached) assert.equal(a.attached(), 0, 'destroy() detached the framework listener');
+  // Stopped again: a local change is not sent; start() sends it.
+  a.sync.stop();
+  assert.equal(a.attached(), 0, 'the second stop() detached it too');
   a.set(9);
   await settle();
-  assert.equal(b.count(), 8, 'a destroyed: its change stays');
+  assert.equal(b.count(), 8, 'a stopped: its change stays');
+  assert.equal(ch.from(a.sync).length, 1, 'a stopped: nothing sent');
+  a.sync.start();
+  assert.equal(a.attached(), 1);
+  assert.ok(await until(() => b.count() === 9), 'the change made while stopped goes out on start');
+  await settle();
+  assert.equal(ch.from(a.sync).length, 2, 'one update for it');
+
+  a.sync.destroy();
+  assert.equal(a.attached(), 0, 'destroy() detached the framework listener');
+  a.set(10);
+  b.set(11);
+  await settle();
+  assert.equal(b.count(), 11, 'a destroyed: its change stays');
+  assert.equal(a.count(), 10, 'a destroyed: b\'s change does not reach its store');
   assert.equal(ch.from(a.sync).length, 2);
+  a.sync.start();
+  assert.equal(a.attached(), 0, 'start() after destroy() attaches nothing');
   b.sync.destroy();
+}
+
+/**
+ * The effects Vue has subscribed to a reactive dependency (a Dep: a ref's,
+ * or a reactive object's key's as toRef(object, key).dep reads it anew, since
+ * Vue drops a key's Dep when its last subscriber goes): its list of
+ * subscribers, which a watch joins and leaves when stopped.
+ */
+function vueSubscribers(dep) {
+  let n = 0;
+  for (let link = dep && dep.subs; link; link = link.prevSub) n++;
+  return n;
 }
 
 test('redux: an enhancer, remote updates as tabsync/remote actions', { skip }, async (t) => {
@@ -142,7 +169,8 @@ test('redux: an enhancer, remote updates as tabsync/remote actions', { skip }, a
     [
       [1, ['count'], { count: 5 }],
       [0, ['count'], { count: 7 }],
-      [1, ['count'], { count: 8 }],
+      [0, ['count'], { count: 8 }], // what a missed while stopped
+      [1, ['count'], { count: 9 }],
     ],
     'one tabsync/remote action per applied update',
   );
@@ -150,7 +178,7 @@ test('redux: an enhancer, remote updates as tabsync/remote actions', { skip }, a
 });
 
 test('vue: reactive() with a nested ref, a getter and a function', { skip }, async (t) => {
-  const { reactive, ref, nextTick } = await import('vue');
+  const { reactive, ref, nextTick, toRef } = await import('vue');
   const { syncReactive } = await import(dist + 'vue.mjs');
   await contract(t, (channelName) => {
     const state = reactive({
@@ -167,6 +195,8 @@ test('vue: reactive() with a nested ref, a getter and a function', { skip }, asy
       count: () => state.count,
       setDraft: (d) => (state.draft = d),
       draft: () => state.draft,
+      // tabsync's deep watch is the one effect that tracks state.count.
+      attached: () => vueSubscribers(toRef(state, 'count').dep),
     };
   });
   // A ref of an object, deep changes included; a nested ref is unwrapped.
@@ -177,6 +207,7 @@ test('vue: reactive() with a nested ref, a getter and a function', { skip }, asy
   const sb = syncReactive(b, { channelName: ch.name, throttleMs: 0 });
   await Promise.all([sa.ready, sb.ready]);
   await until(() => sa.getConnectedTabs() === 2);
+  assert.equal(vueSubscribers(a.dep), 1, 'the watch of the ref is its one subscriber');
   a.value.todos[0].done = true;
   assert.ok(await until(() => b.value.todos.length === 1 && b.value.todos[0].done === true), 'a deep change travels');
   a.value.inner = 4;
@@ -184,14 +215,38 @@ test('vue: reactive() with a nested ref, a getter and a function', { skip }, asy
   await nextTick();
   await settle();
   assert.equal(ch.from(sb).length, 0, 'b echoed nothing');
+  sa.stop();
+  assert.equal(vueSubscribers(a.dep), 0, 'stop() stopped the watch of the ref');
+  sa.start();
+  assert.equal(vueSubscribers(a.dep), 1, 'start() watches it again');
   sa.destroy();
   sb.destroy();
+  assert.equal(vueSubscribers(a.dep) + vueSubscribers(b.dep), 0, 'destroy() stopped both watches');
 });
 
 test('pinia: option and setup stores opt in with sync', { skip }, async (t) => {
-  const { createApp, ref, computed } = await import('vue');
+  const { createApp, ref, computed, toRef } = await import('vue');
   const { createPinia, defineStore } = await import('pinia');
   const { tabsyncPlugin } = await import(dist + 'pinia.mjs');
+  await contract(t, (channelName) => {
+    const pinia = createPinia();
+    pinia.use(tabsyncPlugin({ throttleMs: 0 }));
+    createApp({}).use(pinia);
+    const store = defineStore('contract', {
+      state: () => ({ count: 0, draft: '' }),
+      sync: { channelName, excludeKeys: ['draft'] },
+    })(pinia);
+    return {
+      sync: store.$tabsync,
+      set: (c) => (store.count = c),
+      count: () => store.count,
+      setDraft: (d) => (store.draft = d),
+      draft: () => store.draft,
+      // The watch behind tabsync's $subscribe is the one effect that tracks
+      // the store's state (pinia.state.value[id]).
+      attached: () => vueSubscribers(toRef(pinia.state.value.contract, 'count').dep),
+    };
+  });
   const prefix = `pinia-${process.pid}-`;
   const tab = () => {
     const pinia = createPinia();
@@ -276,11 +331,30 @@ test('svelte: a writable', { skip }, async (t) => {
 });
 
 test('valtio: a proxy, snapshots out and Object.assign in', { skip }, async (t) => {
-  const { proxy, subscribe } = await import('valtio/vanilla');
+  const { proxy, subscribe, unstable_getInternalStates } = await import('valtio/vanilla');
   const { syncProxy } = await import(dist + 'valtio.mjs');
   await contract(t, (channelName) => {
     const state = proxy({ count: 0, draft: '', nested: { list: [1] } });
+    // valtio's subscribe() adds its listener with the proxy's own
+    // addListener (the third entry of its internal state) and calls what
+    // that returns to remove it: count both.
+    const { proxyStateMap } = unstable_getInternalStates();
+    const [target, ensureVersion, addListener] = proxyStateMap.get(state);
+    let listeners = 0;
+    proxyStateMap.set(state, [
+      target,
+      ensureVersion,
+      (listener) => {
+        listeners++;
+        const remove = addListener(listener);
+        return () => {
+          listeners--;
+          remove();
+        };
+      },
+    ]);
     return {
+      attached: () => listeners,
       sync: syncProxy(state, { channelName, throttleMs: 0, excludeKeys: ['draft', 'nested'] }),
       set: (c) => (state.count = c),
       count: () => state.count,
@@ -312,6 +386,7 @@ test('valtio: a proxy, snapshots out and Object.assign in', { skip }, async (t) 
 
 test('jotai: chosen atoms', { skip }, async (t) => {
   const { atom, createStore } = await import('jotai/vanilla');
+  const { INTERNAL_getBuildingBlocksRev4, INTERNAL_KEY_mountedMap } = await import('jotai/vanilla/internals');
   const { syncAtoms } = await import(dist + 'jotai.mjs');
   const countAtom = atom(0);
   const draftAtom = atom('');
@@ -323,6 +398,9 @@ test('jotai: chosen atoms', { skip }, async (t) => {
       count: () => store.get(countAtom),
       setDraft: (d) => store.set(draftAtom, d),
       draft: () => store.get(draftAtom),
+      // The store's listeners of countAtom (its mounted entry, dropped when
+      // the last one goes): store.sub adds one, its unsubscribe removes it.
+      attached: () => INTERNAL_getBuildingBlocksRev4(store)[INTERNAL_KEY_mountedMap].get(countAtom)?.l.size ?? 0,
     };
   });
 });
