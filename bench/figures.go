@@ -733,7 +733,8 @@ func (r *run) mainThread() Row {
 	for _, p := range pages {
 		eval[bool](p, "bench.probeOn()")
 	}
-	b := r.burstFrom(pages, r.sz.memChanges, 0, memPerTask)
+	var b burstResult
+	r.profiling(implTabsync, "mainthread", pages, func() { b = r.burstFrom(pages, r.sz.memChanges, 0, memPerTask) })
 	if b.lost > 0 {
 		r.t.Fatalf("%d keys differ after the burst", b.lost)
 	}
@@ -744,15 +745,34 @@ func (r *run) mainThread() Row {
 		pr := eval[struct {
 			Tasks     float64
 			MaxMs     float64
+			MaxWarmMs float64
 			Over16    float64
 			LongTasks float64
 			LongMaxMs float64
 			Pauses    []float64
 			Marks     []float64
+			Over16gc  float64
+			Slow      []struct {
+				Ms, GCMs float64
+				N        int
+				Kind     string
+			}
 		}](p, "bench.probeOff()")
 		name := []string{"sender", "receiver"}[i]
 		row.Extra[name+"LongestMs"] = round(pr.MaxMs)
+		// After the tab's first 100 callbacks, which run code for the
+		// first time (V8 compiles wasm functions at their first call).
+		row.Extra[name+"LongestWarmMs"] = round(pr.MaxWarmMs)
 		row.Extra[name+"Over16ms"] = pr.Over16
+		// Of the callbacks over 16 ms, those that a collection overlapped
+		// (its interval from gctrace, on the page's clock).
+		row.Extra[name+"Over16msWithGC"] = pr.Over16gc
+		for j, c := range pr.Slow {
+			r.log("  %s: callback %d of %.1f ms (%s), %.1f ms of it in a collection", name, c.N, c.Ms, c.Kind, c.GCMs)
+			if j == 0 {
+				row.Extra[name+"LongestGCMs"] = round(c.GCMs)
+			}
+		}
 		row.Extra[name+"Callbacks"] = pr.Tasks
 		longest = max(longest, pr.MaxMs)
 		if pr.LongTasks < 0 {

@@ -99,6 +99,9 @@ func (r *run) profiling(impl, name string, pages []*page, f func()) {
 			r.t.Fatal(err)
 		}
 		r.log("  profile %s; heaviest functions by self time:\n%s", path, topFunctions(res.Profile, 15))
+		if name == "mainthread" {
+			r.log("%s", longestBusy(res.Profile, 30))
+		}
 	}
 }
 
@@ -166,4 +169,82 @@ func goFloor(t *tb, root string) string {
 		t.Fatalf("compressing the Go floor: %v\n%s", err, out)
 	}
 	return dir
+}
+
+// longestBusy describes the longest run of samples of the profile in which
+// the thread was never idle (a task, or tasks back to back): its length and
+// the functions on the stack through it, by the time they were on it
+// (inclusive: a function counts once per sample however deep), the n
+// heaviest. It is what figure 9's profile (-cpuprofile) says about the
+// longest main-thread callback.
+func longestBusy(p *profiler.Profile, n int) string {
+	byID := map[int64]*profiler.ProfileNode{}
+	parent := map[int64]int64{}
+	for _, node := range p.Nodes {
+		byID[node.ID] = node
+		for _, c := range node.Children {
+			parent[c] = node.ID
+		}
+	}
+	idle := func(id int64) bool {
+		node := byID[id]
+		return node == nil || node.CallFrame == nil || node.CallFrame.FunctionName == "(idle)"
+	}
+	// The sample's time is the delta to the next one.
+	dur := func(i int) int64 {
+		if i+1 < len(p.TimeDeltas) {
+			return p.TimeDeltas[i+1]
+		}
+		return 100
+	}
+	bestStart, bestEnd, bestUs := 0, 0, int64(0)
+	for i := 0; i < len(p.Samples); {
+		if idle(p.Samples[i]) {
+			i++
+			continue
+		}
+		j, us := i, int64(0)
+		for j < len(p.Samples) && !idle(p.Samples[j]) {
+			us += dur(j)
+			j++
+		}
+		if us > bestUs {
+			bestStart, bestEnd, bestUs = i, j, us
+		}
+		i = j
+	}
+	incl := map[string]int64{}
+	for i := bestStart; i < bestEnd; i++ {
+		seen := map[string]bool{}
+		for id, ok := p.Samples[i], true; ok; id, ok = parent[id] {
+			node := byID[id]
+			if node == nil || node.CallFrame == nil {
+				break
+			}
+			name := node.CallFrame.FunctionName
+			if name == "" {
+				name = "(anonymous) " + filepath.Base(node.CallFrame.URL)
+			}
+			if name == "(root)" || seen[name] {
+				continue
+			}
+			seen[name] = true
+			incl[name] += dur(i)
+		}
+	}
+	type fn struct {
+		name string
+		us   int64
+	}
+	var fns []fn
+	for k, v := range incl {
+		fns = append(fns, fn{k, v})
+	}
+	slices.SortFunc(fns, func(a, b fn) int { return cmp.Or(cmp.Compare(b.us, a.us), cmp.Compare(a.name, b.name)) })
+	var s strings.Builder
+	fmt.Fprintf(&s, "    the longest busy stretch: %.1f ms (%d samples); on the stack through it:\n", float64(bestUs)/1000, bestEnd-bestStart)
+	for _, f := range fns[:min(n, len(fns))] {
+		fmt.Fprintf(&s, "    %6.1f ms %5.1f%%  %s\n", float64(f.us)/1000, 100*float64(f.us)/float64(max(bestUs, 1)), f.name)
+	}
+	return s.String()
 }

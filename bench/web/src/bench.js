@@ -43,33 +43,48 @@ const sleep = (ms) => new Promise((resolve) => realSetTimeout(resolve, ms));
 // Tasks API's tasks of 50 ms or more. With gc=1 the Go runtime prints a
 // line per collection (GODEBUG=gctrace=1), from which the two
 // stop-the-world pauses of each cycle and its mark phase are kept.
-const probe = { on: false, t0: 0, t1: 0, tasks: 0, max: 0, over16: 0, long: [], pauses: [], marks: [] };
-if (params.get('probe') === '1') {
-  const timed = (fn) => function (...args) {
-    if (!probe.on) return fn.apply(this, args);
-    const t = performance.now();
-    try {
-      return fn.apply(this, args);
-    } finally {
-      const d = performance.now() - t;
-      probe.tasks++;
-      if (d > probe.max) probe.max = d;
-      if (d > 16) probe.over16++;
+// Each callback over 16 ms is also kept (when it ran, how long, its kind),
+// and with gc=1 each collection's interval, so that probeOff can tell how
+// much of a slow callback a collection took.
+const probe = {
+  on: false, t0: 0, t1: 0, tasks: 0, max: 0, maxWarm: 0, over16: 0, slow: [], cycles: [],
+  long: [], pauses: [], marks: [],
+};
+// The first callbacks of a fresh tab run code for the first time (V8
+// compiles a wasm function at its first call, and JavaScript's too): the
+// longest after these is kept apart (maxWarm).
+const probeWarmUp = 100;
+// timed wraps fn so that each of its calls is timed while the probe is on.
+const timed = (fn, kind) => function (...args) {
+  if (!probe.on) return fn.apply(this, args);
+  const t = performance.now();
+  try {
+    return fn.apply(this, args);
+  } finally {
+    const d = performance.now() - t;
+    probe.tasks++;
+    if (d > probe.max) probe.max = d;
+    if (probe.tasks > probeWarmUp && d > probe.maxWarm) probe.maxWarm = d;
+    if (d > 16) {
+      probe.over16++;
+      probe.slow.push({ at: t, ms: d, kind, n: probe.tasks });
     }
-  };
+  }
+};
+if (params.get('probe') === '1') {
   const wrapped = new WeakMap();
   const { addEventListener: add, removeEventListener: remove } = BroadcastChannel.prototype;
   BroadcastChannel.prototype.addEventListener = function (type, fn, ...rest) {
     if (typeof fn !== 'function') return add.call(this, type, fn, ...rest);
-    if (!wrapped.has(fn)) wrapped.set(fn, timed(fn));
+    if (!wrapped.has(fn)) wrapped.set(fn, timed(fn, 'channel'));
     return add.call(this, type, wrapped.get(fn), ...rest);
   };
   BroadcastChannel.prototype.removeEventListener = function (type, fn, ...rest) {
     return remove.call(this, type, wrapped.get(fn) || fn, ...rest);
   };
   const queue = globalThis.queueMicrotask.bind(globalThis);
-  globalThis.queueMicrotask = (fn) => queue(timed(fn));
-  globalThis.setTimeout = (fn, ...rest) => realSetTimeout(typeof fn === 'function' ? timed(fn) : fn, ...rest);
+  globalThis.queueMicrotask = (fn) => queue(timed(fn, 'microtask'));
+  globalThis.setTimeout = (fn, ...rest) => realSetTimeout(typeof fn === 'function' ? timed(fn, 'timer') : fn, ...rest);
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) probe.long.push({ at: e.startTime, ms: e.duration });
@@ -83,6 +98,7 @@ if (params.get('probe') === '1') {
 // globalThis.Go when tabsync loads its module, and the loader assigns go.env
 // after new Go(), through the setter of this subclass.
 const goEnv = {};
+let goStartedAt = 0;
 if (params.get('gc') === '1') goEnv.GODEBUG = 'gctrace=1';
 if (params.get('gogc')) goEnv.GOGC = params.get('gogc');
 if (Object.keys(goEnv).length > 0) {
@@ -96,21 +112,29 @@ if (Object.keys(goEnv).length > 0) {
       traced = typeof Go !== 'function' ? Go : class extends Go {
         get env() { return this.traceEnv; }
         set env(v) { this.traceEnv = { ...v, ...goEnv }; }
+        // gctrace times a cycle from the runtime's start ("@1.234s").
+        run(instance) {
+          goStartedAt = performance.now();
+          return super.run(instance);
+        }
       };
     },
   });
 }
 if (params.get('gc') === '1') {
   const log = console.log;
-  const trace = /^gc \d+ @[\d.]+s \d+%: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock/;
+  const trace = /^gc \d+ @([\d.]+)s \d+%: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock/;
   console.log = (...args) => {
     if (typeof args[0] !== 'string' || !args[0].startsWith('gc ')) return log.apply(console, args);
     if (!probe.on) return undefined;
     for (const line of args[0].split('\n')) {
       const m = trace.exec(line);
       if (m) {
-        probe.pauses.push(Number(m[1]), Number(m[3]));
-        probe.marks.push(Number(m[2]));
+        const [from, pause1, mark, pause2] = [1, 2, 3, 4].map((i) => Number(m[i]));
+        probe.pauses.push(pause1, pause2);
+        probe.marks.push(mark);
+        const at = goStartedAt + from * 1000;
+        probe.cycles.push({ from: at, to: at + pause1 + mark + pause2 });
       }
     }
     return undefined;
@@ -459,11 +483,15 @@ window.bench = {
     });
   },
   // probeOn starts the main-thread probe (see probe); probeOff stops it
-  // and returns its figures: the callbacks timed, the longest, those over
-  // 16 ms, the Long Tasks (count and longest, null without the API), and
-  // the collector's pauses and mark phases (ms).
+  // and returns its figures: the callbacks timed, the longest (and the
+  // longest after the first probeWarmUp), those over
+  // 16 ms (and of those, the ones a collection overlapped; the five
+  // longest with their kind and the collection's share), the Long Tasks (count and longest, null
+  // without the API), and the collector's pauses and mark phases (ms).
   probeOn() {
-    Object.assign(probe, { on: true, t0: performance.now(), tasks: 0, max: 0, over16: 0, pauses: [], marks: [] });
+    Object.assign(probe, {
+      on: true, t0: performance.now(), tasks: 0, max: 0, maxWarm: 0, over16: 0, slow: [], cycles: [], pauses: [], marks: [],
+    });
     if (probe.long) probe.long = [];
     return true;
   },
@@ -471,8 +499,17 @@ window.bench = {
     probe.on = false;
     probe.t1 = performance.now();
     const long = probe.long && probe.long.filter((e) => e.at >= probe.t0 && e.at < probe.t1);
+    // gcMs: how much of each slow callback a collection's interval covers
+    // (its stop-the-world pauses and its mark phase, which the runtime's
+    // one thread runs inside whatever callback it is in).
+    const slow = probe.slow.map((c) => {
+      let gcMs = 0;
+      for (const y of probe.cycles) gcMs += Math.max(0, Math.min(c.at + c.ms, y.to) - Math.max(c.at, y.from));
+      return { ...c, gcMs };
+    }).sort((a, b) => b.ms - a.ms);
     return {
-      tasks: probe.tasks, maxMs: probe.max, over16: probe.over16,
+      tasks: probe.tasks, maxMs: probe.max, maxWarmMs: probe.maxWarm, over16: probe.over16, over16gc: slow.filter((c) => c.gcMs > 0).length,
+      slow: slow.slice(0, 5),
       longTasks: long ? long.length : -1, longMaxMs: long ? Math.max(0, ...long.map((e) => e.ms)) : -1,
       pauses: probe.pauses, marks: probe.marks,
     };
