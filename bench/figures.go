@@ -204,6 +204,11 @@ const latencyRounds = 5
 // turn: a change in the machine's load then falls on all of them alike.
 // With more tabs, one implementation's tabs are open at a time.
 func (r *run) latencyCase(fig *Figure, cas string, tabs, changes, fill int) {
+	r.latencyOf(fig, syncImpls, cas, tabs, changes, fill)
+}
+
+// latencyOf is latencyCase for the implementations impls.
+func (r *run) latencyOf(fig *Figure, syncImpls []string, cas string, tabs, changes, fill int) {
 	profile := fmt.Sprintf("latency-%dtabs-%s", tabs, sizeName(fill))
 	if tabs*len(syncImpls) > 8 {
 		for _, impl := range syncImpls {
@@ -656,20 +661,41 @@ func summarizeWasm(events []e2e.TraceEvent) wasmTrace {
 // still sends a message per task). Value: the larger tab's figure after the
 // first run; idleMB, secondMB and the ratios growth (after the first run
 // over idle, of the same tab) and secondGrowth (after the second over
-// after the first).
+// after the first). For the Worker variant each figure adds the worker's
+// JS heap and wasm memory (also given apart: WorkerHeapMB, WorkerWasmMB).
 func (r *run) memory(impl string) Row {
 	pages := r.openPages(2, r.url(implParam[impl], r.channel("mem")))
 	defer r.closePages(pages)
-	measure := func(p *page) (heap, wasm float64) {
+	// The Worker variant's worker: its JS heap, asked of both tabs at once
+	// (each answer takes up to 20 s), and its wasm memory.
+	worker := func() (heap, wasm []float64) {
+		if impl != implTabsyncWorker {
+			return make([]float64, len(pages)), make([]float64, len(pages))
+		}
+		for _, p := range pages {
+			startJob(p, "bench.workerHeapBytes()")
+		}
+		for _, p := range pages {
+			heap = append(heap, waitJob[float64](p, "bench.workerHeapBytes()", time.Minute))
+			wasm = append(wasm, job[float64](p, "bench.workerWasmBytes()", time.Minute))
+		}
+		return heap, wasm
+	}
+	measure := func(i int, p *page, wHeap, wWasm []float64) (heap, wasm float64) {
 		e2e.Call(r.t, p.Tab, heapprofiler.CollectGarbage, cdp.Empty{})
 		u := e2e.Call(r.t, p.Tab, runtime.GetHeapUsage, cdp.Empty{})
-		return u.UsedSize, eval[float64](p, "bench.wasmBytes()")
+		return u.UsedSize + wHeap[i], eval[float64](p, "bench.wasmBytes()") + wWasm[i]
 	}
-	total := func(p *page) float64 {
-		heap, wasm := measure(p)
-		return (heap + wasm) / (1 << 20)
+	totals := func() []float64 {
+		wHeap, wWasm := worker()
+		out := make([]float64, len(pages))
+		for i, p := range pages {
+			heap, wasm := measure(i, p, wHeap, wWasm)
+			out[i] = (heap + wasm) / (1 << 20)
+		}
+		return out
 	}
-	idle := []float64{total(pages[0]), total(pages[1])}
+	idle := totals()
 	b := r.burstFrom(pages, r.sz.memChanges, 0, memPerTask)
 	if b.lost > 0 {
 		r.t.Fatalf("%d keys differ after the burst", b.lost)
@@ -677,11 +703,16 @@ func (r *run) memory(impl string) Row {
 	row := Row{Extra: map[string]float64{}}
 	worst, growth := 0.0, 0.0
 	after := make([]float64, len(pages))
+	wHeap, wWasm := worker()
 	for i, p := range pages {
-		heap, wasm := measure(p)
+		heap, wasm := measure(i, p, wHeap, wWasm)
 		name := []string{"sender", "receiver"}[i]
 		row.Extra[name+"HeapMB"] = round(heap / (1 << 20))
 		row.Extra[name+"WasmMB"] = round(wasm / (1 << 20))
+		if impl == implTabsyncWorker {
+			row.Extra[name+"WorkerHeapMB"] = round(wHeap[i] / (1 << 20))
+			row.Extra[name+"WorkerWasmMB"] = round(wWasm[i] / (1 << 20))
+		}
 		after[i] = (heap + wasm) / (1 << 20)
 		worst = max(worst, after[i])
 		growth = max(growth, after[i]/idle[i])
@@ -691,8 +722,7 @@ func (r *run) memory(impl string) Row {
 		r.t.Fatalf("%d keys differ after the second burst", b.lost)
 	}
 	second, secondGrowth := 0.0, 0.0
-	for i, p := range pages {
-		v := total(p)
+	for i, v := range totals() {
 		second = max(second, v)
 		secondGrowth = max(secondGrowth, v/after[i])
 	}
@@ -727,14 +757,22 @@ func (r *run) wasmSizes(file string) map[string]float64 {
 // over 16 ms (a dropped frame at 60 Hz), the Long Tasks API's tasks of 50
 // ms or more, and the Go collector's stop-the-world pauses and mark phases
 // from GODEBUG=gctrace=1. Value: the longest callback of either tab.
-func (r *run) mainThread() Row {
-	pages := r.openPages(2, r.url(implParam[implTabsync], r.channel("main"), "probe", "1", "gc", "1"))
+//
+// For the Worker variant (impl implTabsyncWorker) the callbacks timed are
+// the page's side of it (its end-of-task post to the worker and its
+// handler of the worker's patches), and the collector's figures are the
+// worker's.
+func (r *run) mainThread(impl string) Row {
+	pages := r.openPages(2, r.url(implParam[impl], r.channel("main"), "probe", "1", "gc", "1"))
 	defer r.closePages(pages)
 	for _, p := range pages {
 		eval[bool](p, "bench.probeOn()")
+		if impl == implTabsyncWorker {
+			job[bool](p, "bench.workerProbe('on')", time.Minute)
+		}
 	}
 	var b burstResult
-	r.profiling(implTabsync, "mainthread", pages, func() { b = r.burstFrom(pages, r.sz.memChanges, 0, memPerTask) })
+	r.profiling(impl, "mainthread", pages, func() { b = r.burstFrom(pages, r.sz.memChanges, 0, memPerTask) })
 	if b.lost > 0 {
 		r.t.Fatalf("%d keys differ after the burst", b.lost)
 	}
@@ -783,6 +821,11 @@ func (r *run) mainThread() Row {
 		}
 		pauses = append(pauses, pr.Pauses...)
 		marks = append(marks, pr.Marks...)
+		if impl == implTabsyncWorker {
+			w := job[struct{ Pauses, Marks []float64 }](p, "bench.workerProbe('off')", time.Minute)
+			pauses = append(pauses, w.Pauses...)
+			marks = append(marks, w.Marks...)
+		}
 	}
 	row.Extra["longTasks"] = longTasks
 	row.Extra["longTaskMaxMs"] = round(longMax)

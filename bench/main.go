@@ -91,7 +91,7 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir, go
 		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
 			figures[n] = true
 		} else if strings.TrimSpace(f) != "" {
-			fmt.Fprintf(os.Stderr, "bench: -only %q: want figure numbers 1 to 8, such as 1,2\n", only)
+			fmt.Fprintf(os.Stderr, "bench: -only %q: want figure numbers 1 to 10, such as 1,2\n", only)
 			return 1
 		}
 	}
@@ -272,8 +272,28 @@ func bench(t *tb, quick bool, only string, timeout time.Duration, profileDir, go
 
 	if want(9) {
 		r.figure(9, fmt.Sprintf("Main thread: the longest callback tabsync runs in a tab during %d changes in tasks of %d (2 tabs), long tasks and the Go collector's pauses", r.sz.memChanges, memPerTask), "ms", func(fig *Figure) {
-			r.try(fig, "2 tabs", implTabsync, r.mainThread)
-			fig.Notes = append(fig.Notes, "Timed in the page: each call of tabsync's channel listener, of its end-of-task microtask and of every timer callback (its own and the Go runtime's, where the collector's background work runs); long tasks from the Long Tasks API (50 ms or more); the collector's stop-the-world pauses (two per cycle) and mark phases from GODEBUG=gctrace=1.")
+			for _, impl := range []string{implTabsync, implTabsyncWorker} {
+				r.try(fig, "2 tabs", impl, func() Row { return r.mainThread(impl) })
+			}
+			fig.Notes = append(fig.Notes,
+				"Timed in the page: each call of tabsync's channel listener, of its end-of-task microtask and of every timer callback (its own and the Go runtime's, where the collector's background work runs); long tasks from the Long Tasks API (50 ms or more); the collector's stop-the-world pauses (two per cycle) and mark phases from GODEBUG=gctrace=1. LongestWarmMs: the longest after a tab's first 100 callbacks (which run code for the first time); Over16msWithGC: the callbacks over 16 ms that a collection overlapped; LongestGCMs: how much of the longest one a collection covered.",
+				"tabsync in a Worker (the experiment of figure 10): the page's callbacks are its end-of-task post of the changed keys to the worker and its handler of the worker's patches; the collector's figures are the worker's.")
+		})
+	}
+	if want(10) {
+		r.figure(10, "The Worker experiment: tabsync's engine in the page or in a dedicated Worker (2 tabs), latency and memory", "ms", func(fig *Figure) {
+			r.latencyOf(fig, workerImpls, "latency, 2 tabs", 2, r.sz.latencyChanges, 0)
+			fig.addRatios(implBC)
+			for _, impl := range workerImpls[1:] {
+				r.try(fig, fmt.Sprintf("memory after %d changes, MB", r.sz.memChanges), impl, func() Row {
+					row := r.memory(impl)
+					row.Unit = "MB"
+					return row
+				})
+			}
+			fig.Notes = append(fig.Notes,
+				"tabsync in a Worker: the page keeps the zustand store; at the end of each task it posts the changed keys and values to a dedicated Worker, which holds a mirror store synced by tabsync (createBroadcastSync, throttleMs 0, in the worker) and posts the other tabs' changes back, applied with setState (bench/web/src/worker.js). An experiment: not in the npm package.",
+				"Latency as in figure 1 (2 tabs, the implementations taking turns). Memory as in figure 7 (the larger of 2 tabs after the changes in tasks of 10); for the Worker variant, the page's JS heap and wasm memory plus the worker's (its JS heap from performance.measureUserAgentSpecificMemory, as DevTools' heap usage covers the page's isolate only; it is taken at Chromium's next collection rather than after a forced one).")
 		})
 	}
 

@@ -19,6 +19,10 @@ const (
 	// implTabsyncNoPreload is tabsync's start-up page without the
 	// README's preload recipe.
 	implTabsyncNoPreload = "tabsync, no preload"
+	// implTabsyncWorker is the Worker experiment of figures 9 and 10:
+	// tabsync's engine and module in a dedicated Worker, the store in the
+	// page behind a thin proxy (bench/web/src/worker.js). Not shipped.
+	implTabsyncWorker = "tabsync in a Worker"
 )
 
 // implParam maps a table name to the page's impl parameter.
@@ -28,11 +32,16 @@ var implParam = map[string]string{
 	implBCL:     "bcl",
 	implZST:     "zst",
 	implFloor:   "floor",
+
+	implTabsyncWorker: "tabsync-worker",
 }
 
 // syncImpls are measured in the store-sync figures, the physical limit
 // first: ratios are taken against it.
 var syncImpls = []string{implBC, implTabsync, implBCL, implZST}
+
+// workerImpls are compared in the Worker experiment (figure 10).
+var workerImpls = []string{implBC, implTabsync, implTabsyncWorker}
 
 // Results is everything a run measured, written as docs/bench/results.json.
 type Results struct {

@@ -187,6 +187,74 @@ function channelSync(store, post, listen) {
   });
 }
 
+// workerProxy is the page's side of the Worker variant (impl=tabsync-worker,
+// worker.js): the store stays here, tabsync runs in a dedicated Worker. The
+// keys the page's tasks change go to the worker once per task, in a
+// microtask (as tabsync batches them itself); the worker's patches, the
+// other tabs' changes, are applied with setState. The worker's messages are
+// timed by the probe as tabsync's callbacks are.
+async function workerProxy() {
+  const store = createStore(() => ({}));
+  const q = new URLSearchParams({ ch: channelName });
+  for (const k of ['gc', 'gogc']) if (params.get(k)) q.set(k, params.get(k));
+  const worker = new Worker(new URL('./worker.js?' + q, import.meta.url), { type: 'module' });
+  let applying = false;
+  let pending = null;
+  store.subscribe((state, prev) => {
+    if (applying) return;
+    for (const k in state) {
+      const v = state[k];
+      if (v !== prev[k] && typeof v !== 'function') {
+        if (!pending) {
+          pending = {};
+          queueMicrotask(() => {
+            const set = pending;
+            pending = null;
+            worker.postMessage({ set });
+          });
+        }
+        pending[k] = v;
+      }
+    }
+  });
+  const replies = new Map(); // what the page waits for from the worker, by kind
+  const ready = new Promise((resolve, reject) => replies.set('ready', { resolve, reject }));
+  worker.addEventListener('message', timed((e) => {
+    const m = e.data;
+    if (m.patch) {
+      applying = true;
+      try {
+        store.setState(m.patch);
+      } finally {
+        applying = false;
+      }
+      return;
+    }
+    if (m.error) {
+      noteError(m.error);
+      if (m.fatal && replies.has('ready')) replies.get('ready').reject(new Error(m.error));
+      return;
+    }
+    for (const kind of ['ready', 'wasmBytes', 'probe']) {
+      if (m[kind] !== undefined && replies.has(kind)) {
+        replies.get(kind).resolve(m[kind]);
+        replies.delete(kind);
+      }
+    }
+  }, 'worker'));
+  worker.addEventListener('error', (e) => noteError('worker: ' + (e.message || 'failed to load')));
+  // ask posts a question to the worker and resolves with its answer.
+  const ask = (kind, message) => new Promise((resolve) => {
+    replies.set(kind, { resolve });
+    worker.postMessage(message);
+  });
+  workerAsk = ask;
+  await ready;
+  return { store, set: store.setState };
+}
+// workerAsk(kind, message) asks the worker of the Worker variant.
+let workerAsk = null;
+
 // setUp creates the store and its sync; it returns { store, set }.
 async function setUp() {
   switch (impl) {
@@ -225,6 +293,8 @@ async function setUp() {
       window.tabsyncInstance = sync;
       return { store, set: store.setState, sync };
     }
+    case 'tabsync-worker':
+      return workerProxy();
   }
   if (impl === 'floor') {
     // The Go floor of start-up: a module that imports only syscall/js,
@@ -565,6 +635,33 @@ window.bench = {
   // DevTools): the wasm linear memory, if any.
   wasmBytes() {
     return wasmMemory ? wasmMemory.buffer.byteLength : 0;
+  },
+  // The worker's wasm memory, for the Worker variant (0 for the others).
+  workerWasmBytes() {
+    return workerAsk ? workerAsk('wasmBytes', { wasmBytes: true }) : Promise.resolve(0);
+  },
+  // The JS heap of the Worker variant's worker (0 for the others), from
+  // performance.measureUserAgentSpecificMemory (cross-origin isolated
+  // pages only): DevTools' heap usage covers the page's isolate, not the
+  // worker's. Chromium answers at its next collection, within about 20 s.
+  async workerHeapBytes() {
+    if (!workerAsk) return 0;
+    const m = await performance.measureUserAgentSpecificMemory();
+    let bytes = 0;
+    for (const b of m.breakdown) {
+      if (b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')) bytes += b.bytes;
+    }
+    return bytes;
+  },
+  // The worker's probe, for the Worker variant: the Go collector's pauses
+  // and mark phases in the worker. workerProbe('on') starts it.
+  workerProbe(state) {
+    if (!workerAsk) return Promise.resolve(null);
+    if (state === 'on') {
+      workerAsk('probe-on', { probe: 'on' });
+      return Promise.resolve(true);
+    }
+    return workerAsk('probe', { probe: 'off' });
   },
 
   set(partial) {
