@@ -53,14 +53,17 @@ window.countUpdates = (name) => {
 };
 `
 
-// TestFrameworkDemos opens each framework's demo in three tabs: a change in
-// one re-renders the others; the todo draft (excludeKeys) stays in its tab;
-// no tab sends anything back for a remote change (every STATE_UPDATE on the
-// channel counted by sender); a stopped tab takes nothing until started
-// again; a destroyed tab neither sends nor takes; and with every tab closed,
-// a new one restores the state from IndexedDB (persist). The Pinia and
-// Svelte demos also sync a second store (a setup store; a Svelte 5 $state
-// object) on a channel of its own.
+// TestFrameworkDemos opens each framework's demo in three tabs, under
+// first-write-wins: a change in one re-renders the others; the todo draft
+// (excludeKeys) stays in its tab; no tab sends anything back for a remote
+// change (every STATE_UPDATE on the channel counted by sender); a stopped
+// tab neither takes nor sends, and once started again it sends the change
+// it made meanwhile, which loses to the deeper one it missed (first-write-
+// wins; under the default last-write-wins its later write would win), and
+// takes that one; a destroyed tab neither sends nor takes; and with every
+// tab closed, a new one restores the state from IndexedDB (persist). The
+// Pinia and Svelte demos also sync a second store (a setup store; a Svelte
+// 5 $state object) on a channel of its own, which a stopped tab stops too.
 func TestFrameworkDemos(t *testing.T) {
 	b := NewBrowser(t)
 	base := serveFrameworkDemos(t, b)
@@ -80,7 +83,8 @@ func TestFrameworkDemos(t *testing.T) {
 			if fw == "pinia" {
 				channel = ch + "-pinia:demo"
 			}
-			url := base + "/frameworks/dist/" + fw + ".html?throttle=0&ch=" + ch
+			url := base + "/frameworks/dist/" + fw + ".html?throttle=0&strategy=first-write-wins&ch=" + ch
+			second := fw == "pinia" || fw == "svelte" // the demo syncs a theme too
 			tabs := []*Tab{b.OpenTab(t, url), b.OpenTab(t, url), b.OpenTab(t, url)}
 			a, bb, c := tabs[0], tabs[1], tabs[2]
 			for _, tab := range tabs {
@@ -131,34 +135,59 @@ func TestFrameworkDemos(t *testing.T) {
 			assert.Equal(t, map[string]int{ids[a]: 1, ids[bb]: 1, ids[c]: 1}, sent,
 				"one STATE_UPDATE per change and none for a remote change (no echo)")
 
-			if fw == "pinia" || fw == "svelte" {
+			if second {
 				click(bb, "#toggle-theme")
 				for _, tab := range tabs {
 					shows(tab, "#theme", "dark")
 				}
 			}
 
-			// A stopped tab takes nothing, then catches up when started.
+			// A stopped tab neither takes nor sends. a makes two writes of
+			// count (3), c one (2) concurrently with them: when c starts
+			// again it sends its write, and first-write-wins keeps a's, the
+			// deeper (last-write-wins would keep c's, the later), in every
+			// tab. The second store's change reaches c on start too.
 			click(c, "#toggle-sync")
 			shows(c, "#toggle-sync", "Start sync")
 			click(a, "#inc")
-			shows(bb, "#count", "2")
+			click(a, "#inc")
+			if second {
+				click(a, "#toggle-theme")
+				shows(bb, "#theme", "light")
+			}
+			shows(bb, "#count", "3")
+			click(c, "#inc")
 			settle()
-			assert.Equal(t, "1", text(c, `document.querySelector("#count").textContent`), "a stopped tab takes no changes")
+			assert.Equal(t, "2", text(c, `document.querySelector("#count").textContent`), "a stopped tab takes no changes")
+			if second {
+				assert.Equal(t, "dark", text(c, `document.querySelector("#theme").textContent`), "a stopped tab's second store takes no changes")
+			}
+			a.Eval(t, `updates`, &sent)
+			assert.Equal(t, 1, sent[ids[c]], "a stopped tab sends nothing")
 			click(c, "#toggle-sync")
-			shows(c, "#count", "2")
+			for _, tab := range tabs {
+				shows(tab, "#count", "3")
+			}
+			if second {
+				shows(c, "#theme", "light")
+			}
+			click(c, "#inc")
+			for _, tab := range tabs {
+				shows(tab, "#count", "4")
+			}
 
 			// A destroyed tab neither takes nor sends.
 			click(bb, "#destroy")
 			shows(bb, "#active", "destroyed")
 			click(a, "#inc")
-			shows(c, "#count", "3")
+			shows(c, "#count", "5")
 			click(bb, "#inc")
 			settle()
-			assert.Equal(t, "3", text(bb, `document.querySelector("#count").textContent`), "the destroyed tab took nothing")
-			assert.Equal(t, "3", text(a, `document.querySelector("#count").textContent`), "the destroyed tab sent nothing")
+			assert.Equal(t, "5", text(bb, `document.querySelector("#count").textContent`), "the destroyed tab took nothing")
+			assert.Equal(t, "5", text(a, `document.querySelector("#count").textContent`), "the destroyed tab sent nothing")
 			a.Eval(t, `updates`, &sent)
-			assert.Equal(t, 1, sent[ids[bb]], "nothing more from the destroyed tab")
+			assert.Equal(t, map[string]int{ids[a]: 4, ids[bb]: 1, ids[c]: 3}, sent,
+				"c sent its write made while stopped once, on start; nothing more from the destroyed tab")
 
 			for _, tab := range tabs {
 				assert.Empty(t, tab.Exceptions(), "uncaught exceptions in %s", tab.URL())
@@ -167,10 +196,10 @@ func TestFrameworkDemos(t *testing.T) {
 
 			// Persisted: a tab opened alone restores the last state.
 			d := b.OpenTab(t, url)
-			shows(d, "#count", "3")
+			shows(d, "#count", "5")
 			shows(d, "#todos li", "milk")
-			if fw == "pinia" || fw == "svelte" {
-				shows(d, "#theme", "dark")
+			if second {
+				shows(d, "#theme", "light")
 			}
 			assert.Empty(t, d.Exceptions())
 			d.Close(t)

@@ -41,7 +41,9 @@ export function syncPanel(...instances) {
     el.querySelector('#toggle-sync').textContent = sync.isActive() ? 'Stop sync' : 'Start sync';
   };
   el.querySelector('#toggle-sync').onclick = () => {
-    for (const s of instances) sync.isActive() ? s.stop() : s.start();
+    // Decided once: the first instance's stop() would start the others.
+    const stop = sync.isActive();
+    for (const s of instances) stop ? s.stop() : s.start();
     show();
   };
   el.querySelector('#destroy').onclick = () => {
