@@ -61,9 +61,10 @@ window.countUpdates = (name) => {
 // it made meanwhile, which loses to the deeper one it missed (first-write-
 // wins; under the default last-write-wins its later write would win), and
 // takes that one; a destroyed tab neither sends nor takes; and with every
-// tab closed, a new one restores the state from IndexedDB (persist). The
-// Pinia and Svelte demos also sync a second store (a setup store; a Svelte
-// 5 $state object) on a channel of its own, which a stopped tab stops too.
+// tab closed, a new one restores the state from IndexedDB (persist) but the
+// draft, and sends nothing for it. The Pinia and Svelte demos also sync a
+// second store (a setup store; a Svelte 5 $state object) on a channel of
+// its own, which a stopped tab stops too.
 func TestFrameworkDemos(t *testing.T) {
 	b := NewBrowser(t)
 	base := serveFrameworkDemos(t, b)
@@ -194,17 +195,43 @@ func TestFrameworkDemos(t *testing.T) {
 				tab.Close(t)
 			}
 
-			// Persisted: a tab opened alone restores the last state.
-			d := b.OpenTab(t, url)
+			// Persisted: a tab opened alone restores the last state but the
+			// draft, and sends nothing for it (STATE_UPDATEs counted from
+			// before the page's scripts run); its own change goes out.
+			d := openWith(t, b, url, demoJS+`countUpdates(`+strconv.Quote(channel)+`)`)
 			shows(d, "#count", "5")
 			shows(d, "#todos li", "milk")
+			assert.Equal(t, "done", text(d, `document.querySelector("#todos li").className`))
 			if second {
 				shows(d, "#theme", "light")
 			}
+			assert.Empty(t, text(d, `document.querySelector("#draft").value`), "the draft (excludeKeys) is not stored")
+			var idD string
+			d.Eval(t, `sync.getTabId()`, &idD)
+			click(d, "#inc")
+			shows(d, "#count", "6")
+			d.WaitFor(t, `updates[`+strconv.Quote(idD)+`] === 1`, 10*time.Second)
+			d.Eval(t, `new Promise((r) => setTimeout(r, 300))`, nil)
+			var fromD map[string]int
+			d.Eval(t, `updates`, &fromD)
+			assert.Equal(t, map[string]int{idD: 1}, fromD, "the restored state was not sent; the change was, once")
 			assert.Empty(t, d.Exceptions())
 			d.Close(t)
 		})
 	}
+}
+
+// openWith opens url in a new tab that runs script before the page's own
+// scripts (Page.addScriptToEvaluateOnNewDocument), and waits for the demo's
+// sync instance.
+func openWith(t *testing.T, b *Browser, url, script string) *Tab {
+	t.Helper()
+	tab := b.OpenTab(t, "about:blank")
+	Call(t, tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+	tab.url = url
+	tab.Eval(t, `location.href = `+strconv.Quote(url)+`, true`, nil)
+	tab.WaitFor(t, `window.sync && document.getElementById("count")`, LoadTimeout)
+	return tab
 }
 
 // jsList writes a JavaScript array of strings.
@@ -251,12 +278,7 @@ func TestDevtools(t *testing.T) {
 	b := NewBrowser(t)
 	base := serveFrameworkDemos(t, b)
 	open := func(query string) *Tab {
-		tab := b.OpenTab(t, "about:blank")
-		Call(t, tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: devtoolsStub})
-		tab.url = base + "/frameworks/dist/vue.html?throttle=0&persist=0&ch=e2e-devtools" + query
-		tab.Eval(t, `location.href = `+strconv.Quote(tab.url)+`, true`, nil)
-		tab.WaitFor(t, `window.sync && document.getElementById("count")`, LoadTimeout)
-		return tab
+		return openWith(t, b, base+"/frameworks/dist/vue.html?throttle=0&persist=0&ch=e2e-devtools"+query, devtoolsStub)
 	}
 	a, c := open("&devtools=1"), open("&devtools=1")
 	plain := open("&devtools=auto") // a production build: auto is off
