@@ -3,8 +3,10 @@
 #   make test    vet, native tests (-race), wasm tests in Chromium, build,
 #                npm tests (node --test), e2e (Chromium), engines
 #   make engines the cross-engine suite (e2e/engines, node --test): the
-#                packed package's behaviours in ENGINES=chromium,firefox,webkit;
-#                ENGINES_REPORT=file.json also writes what it measured
+#                packed package's behaviours in ENGINES=chromium,firefox,webkit,
+#                tables across two devices against a tabsync-server it builds
+#                and runs on 127.0.0.1; ENGINES_REPORT=file.json also writes
+#                what it measured
 #   make build   npm/dist/: tabsync.wasm and tabsync-nopersist.wasm (+ .gz,
 #                .br), wasm_exec.js, npm build; the framework demos
 #                (examples/frameworks/dist, Vite)
@@ -115,12 +117,13 @@ e2e:
 
 # The cross-engine suite against the packed package (npm pack of npm/, so
 # after build). It installs the engines (tools/ensure-browsers.sh,
-# tools/ensure-chromium.sh) and its own node_modules (e2e/engines/package-lock.json).
+# tools/ensure-chromium.sh) and its own node_modules (e2e/engines/package-lock.json),
+# and builds cmd/tabsync-server with $(GO) for the tables behaviour.
 engines:
 	@echo "==> cross-engine suite ($(ENGINES))"
 	@tools/ensure-browsers.sh
 	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
-	ENGINES=$(ENGINES) ENGINES_REPORT=$(if $(ENGINES_REPORT),$(abspath $(ENGINES_REPORT))) tools/npm-build.sh e2e/engines test
+	GO=$(GO) ENGINES=$(ENGINES) ENGINES_REPORT=$(if $(ENGINES_REPORT),$(abspath $(ENGINES_REPORT))) tools/npm-build.sh e2e/engines test
 
 build: wasm npm
 

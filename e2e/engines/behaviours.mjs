@@ -16,6 +16,14 @@ const median = (xs) => {
 };
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
+// timer10 is a JavaScript expression: the milliseconds one setTimeout(fn,
+// 10) takes to fire in the page.
+const timer10 = 'new Promise((resolve) => { const t0 = performance.now(); setTimeout(() => resolve(performance.now() - t0), 10) })';
+
+// FIREFOX_THROTTLE_AFTER_MS: Firefox starts clamping a hidden tab's timers
+// 30 s after the tab loaded (dom.timeout.throttling_delay), plus a margin.
+const FIREFOX_THROTTLE_AFTER_MS = 31_000;
+
 // readDB is a JavaScript expression that reads tabsync's database name
 // directly, not through tabsync: it resolves with { key: value } of the
 // stored records, or null when the database does not exist.
@@ -258,7 +266,7 @@ export const behaviours = {
     // One setTimeout(fn, 10) in the hidden tab, three times.
     const periods = [];
     for (let i = 0; i < 3; i++) {
-      periods.push(await h.eval('new Promise((resolve) => { const t0 = performance.now(); setTimeout(() => resolve(performance.now() - t0), 10) })'));
+      periods.push(await h.eval(timer10));
     }
     const period = median(periods);
     s.record('hiddenTimerMs', round(period, 0));
@@ -312,6 +320,128 @@ export const behaviours = {
     assert.equal(await h.eval('sync.isLeader()'), true, 'the hidden heartbeat leader stays the leader');
     for (const p of [v, late]) {
       assert.ok(!(await p.eval('calls.states')).includes('leader'), 'no other tab took over meanwhile');
+    }
+  },
+
+  // Tables across devices (createTableSync, tabsync-server; TABLES.md):
+  // two devices, each a profile of the engine with its own storage,
+  // BroadcastChannel and Web Locks and two tabs of tables.html, against a
+  // tabsync-server the behaviour starts on 127.0.0.1. One tab of each
+  // device holds the connection, the other reaches the server through it.
+  // In Chromium and Firefox a device is a window of its own, its tab opened
+  // last in front and the first one hidden, as on a user's screen: the tab
+  // that holds the connection is then a hidden one, whose timers Firefox
+  // clamps (see the hidden tab above) once it has been loaded for 30 s, so
+  // in Firefox the second half waits for that; in WebKit every tab is a
+  // visible window. A set and a delete go from one device to the other
+  // with the other device's origins ('server' in the tab holding the
+  // connection, 'server-tab' in the other) and one opId everywhere; the
+  // time from set() in A's front tab to the event in each tab of B is
+  // measured over 20 sets; a write made while the server is down is kept,
+  // pending, and arrives once on B after the server is back.
+  async 'tables across two devices'(s) {
+    const server = await s.tablesServer();
+    const url = `/tables.html?server=${encodeURIComponent(server.url)}&db=${s.channel()}&tables=scores,lat`;
+    const [a1, a2] = await (await s.device()).openTabs(2, url);
+    const [b1, b2] = await (await s.device()).openTabs(2, url);
+    const loaded = Date.now(); // every tab loaded before this
+    const A = [a1, a2];
+    const B = [b1, b2];
+    for (const p of [...A, ...B]) await p.waitFor(`window.db && db.status === 'online'`, 20_000);
+    // events(p, key) is what p's idb-sync-update events said of key.
+    const events = (p, key) => p.eval(`events.filter((e) => e.table === 'scores' && e.op.key === ${JSON.stringify(key)})
+      .map((e) => ({ operation: e.op.operation, value: e.op.value, origin: e.origin, opId: e.meta.opId, version: e.meta.tableVersion }))`);
+    // seenOnce asserts that key's change reached every tab of from (the
+    // writing device) and to once, with their origins and one opId, and
+    // returns the events of to.
+    const seenOnce = async (key, from, to, operation) => {
+      const fromEvs = (await Promise.all(from.map((p) => events(p, key)))).flat();
+      const toEvs = (await Promise.all(to.map((p) => events(p, key)))).flat();
+      assert.deepEqual(fromEvs.map((e) => e.origin).sort(), ['local', 'local-tab'], `${key}: the writing device's origins`);
+      assert.deepEqual(toEvs.map((e) => e.origin).sort(), ['server', 'server-tab'], `${key}: the other device's origins, once each`);
+      assert.equal(new Set([...fromEvs, ...toEvs].map((e) => e.opId)).size, 1, `${key}: one opId in every tab`);
+      for (const e of toEvs) {
+        assert.equal(e.operation, operation);
+        assert.ok(e.version > 0, `${key}: the server's tableVersion, not ${e.version}`);
+      }
+      return toEvs;
+    };
+
+    // A set in A's front tab reaches both tabs of B.
+    await a2.front();
+    await a2.eval(`db.set('scores', 'p1', {name: 'p1', score: 1500}).then(() => true)`);
+    for (const p of B) await p.waitFor(`events.some((e) => e.op.key === 'p1')`, 15_000);
+    const [set] = await seenOnce('p1', A, B, 'set');
+    assert.deepEqual(set.value, { name: 'p1', score: 1500 });
+    assert.deepEqual(await b1.eval(`db.get('scores', 'p1')`), { name: 'p1', score: 1500 });
+
+    // A delete in B's front tab reaches both tabs of A.
+    await b2.eval(`db.delete('scores', 'p1').then(() => true)`);
+    for (const p of A) await p.waitFor(`events.some((e) => e.op.key === 'p1' && e.op.operation === 'delete')`, 15_000);
+    for (const p of A) await p.waitFor('db.pending === 0', 15_000);
+    for (const p of B) await p.waitFor('db.pending === 0', 15_000);
+    const deletes = async (ps) => (await Promise.all(ps.map((p) => events(p, 'p1')))).flat().filter((e) => e.operation === 'delete');
+    assert.deepEqual((await deletes(B)).map((e) => e.origin).sort(), ['local', 'local-tab']);
+    assert.deepEqual((await deletes(A)).map((e) => e.origin).sort(), ['server', 'server-tab']);
+    assert.deepEqual(await a1.eval(`db.getAll('scores')`), {});
+
+    // From here on the hidden tabs' timers are clamped in Firefox, as a
+    // user's background tab's are; how long one 10 ms timer took in them is
+    // recorded (none is hidden in WebKit).
+    if (s.browser.name === 'firefox') await sleep(loaded + FIREFOX_THROTTLE_AFTER_MS - Date.now());
+    const hidden = [];
+    for (const p of [...A, ...B]) if (await p.eval('document.hidden')) hidden.push(p);
+    s.record('tablesHiddenTabs', hidden.length);
+    if (hidden.length) s.record('tablesHiddenTimerMs', round(Math.max(...(await Promise.all(hidden.map((p) => p.eval(timer10))))), 0));
+
+    // 20 sets from A's front tab, 100 ms apart; each value carries the time
+    // of its set() call and each tab of B notes when its event fired (the
+    // processes share the machine's clock).
+    for (const p of B) {
+      await p.eval(`(window.lat = [], addEventListener('idb-sync-update', (e) => {
+        if (e.detail.table === 'lat') lat.push({ ms: Date.now() - e.detail.op.value.t, origin: e.detail.origin, hidden: document.hidden });
+      }), true)`);
+    }
+    await a2.eval(`(async () => {
+      for (let i = 0; i < 20; i++) {
+        await db.set('lat', 'k' + i, { i, t: Date.now() });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return true;
+    })()`);
+    for (const p of B) await p.waitFor('lat.length === 20', 30_000);
+    const samples = (await Promise.all(B.map((p) => p.eval('lat')))).flat();
+    for (const origin of ['server', 'server-tab']) {
+      const of = samples.filter((x) => x.origin === origin);
+      assert.equal(of.length, 20, `20 events of origin ${origin}`);
+      const key = origin === 'server' ? 'tablesConnectedTab' : 'tablesOtherTab';
+      s.record(`${key}Ms`, round(median(of.map((x) => x.ms)), 0));
+      s.record(`${key}MaxMs`, Math.max(...of.map((x) => x.ms)));
+      s.record(`${key}Hidden`, of[0].hidden);
+      s.record(`${key}Samples`, of.map((x) => x.ms));
+    }
+
+    // The server goes down; a write made meanwhile is kept and pending,
+    // and reaches B once when the server is back.
+    // The browsers report the connections refused meanwhile on the console.
+    const refused = new RegExp(`WebSocket connection to '${server.url}' failed`);
+    for (const p of [...A, ...B]) p.expect(refused);
+    await server.stop();
+    for (const p of A) await p.waitFor(`db.status === 'offline'`, 20_000);
+    await a2.eval(`db.set('scores', 'offline', {score: 7}).then(() => true)`);
+    for (const p of A) await p.waitFor('db.pending === 1', 5_000);
+    assert.deepEqual(await a1.eval(`db.get('scores', 'offline')`), { score: 7 });
+    await server.start();
+    const restarted = Date.now();
+    for (const p of B) await p.waitFor(`events.some((e) => e.op.key === 'offline')`, 40_000);
+    s.record('tablesAfterRestartMs', Date.now() - restarted);
+    for (const p of [...A, ...B]) await p.waitFor(`db.status === 'online' && db.pending === 0`, 40_000);
+    await sleep(500); // nothing may arrive twice
+    await seenOnce('offline', A, B, 'set');
+    for (const p of [...A, ...B]) {
+      const errors = await p.eval('errors.map((e) => e.phase + ": " + e.message)');
+      const outage = (e) => e.startsWith('connect: ') || /^server: .*shuttingDown/.test(e);
+      assert.ok(errors.every(outage), `onError reported only the outage (the server shutting down, the connection lost): ${JSON.stringify(errors)}`);
     }
   },
 

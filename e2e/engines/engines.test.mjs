@@ -15,6 +15,7 @@ import { behaviours, demos } from './behaviours.mjs';
 import { engineNames, launch } from './lib/engines.mjs';
 import { bundleReactDemo, modules, pack, repo } from './lib/package.mjs';
 import { serve } from './lib/server.mjs';
+import { buildServer } from './lib/tabsync-server.mjs';
 import { Session } from './session.mjs';
 
 const engines = (process.env.ENGINES || engineNames.join(',')).split(',').map((e) => e.trim()).filter(Boolean);
@@ -23,10 +24,12 @@ for (const e of engines) {
 }
 
 const report = { date: new Date().toISOString(), cores: cpus().length, node: process.version, engines: {} };
-let pkg, page, demo, bundle;
+let pkg, page, demo, bundle, serverDir, serverBinary;
 
 before(async () => {
   pkg = pack();
+  serverDir = mkdtempSync(join(tmpdir(), 'tabsync-server-bin-'));
+  serverBinary = await buildServer(serverDir);
   page = await serve({
     '/': join(repo, 'e2e', 'testdata'),
     '/tabsync/': pkg.dist,
@@ -46,6 +49,7 @@ after(async () => {
   await demo?.close();
   pkg?.cleanup();
   if (bundle) rmSync(bundle, { recursive: true, force: true });
+  if (serverDir) rmSync(serverDir, { recursive: true, force: true });
   report.load = loadavg().map((x) => Math.round(x * 10) / 10);
   if (process.env.ENGINES_REPORT) writeFileSync(process.env.ENGINES_REPORT, `${JSON.stringify(report, null, 2)}\n`);
 });
@@ -58,7 +62,7 @@ for (const engine of engines) {
     before(async () => {
       browser = await launch(engine);
       results.version = browser.version;
-      session = new Session(browser, page.url, demo.url, results);
+      session = new Session(browser, page.url, demo.url, results, serverBinary);
     });
     after(async () => {
       await browser?.close();

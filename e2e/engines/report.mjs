@@ -25,6 +25,11 @@ const rows = [
   ['Hidden tab: a change reaches it', (e, r) => ms(r.toHiddenMs)],
   ["Hidden tab: its change's first / final value arrives", (e, r) => `${ms(r.fromHiddenFirstMs)} / ${ms(r.fromHiddenFinalMs)}`],
   ["Hidden leader answers a new tab's state request after", (e, r) => ms(r.hiddenAnswersNewTabMs)],
+  ['Tables, two devices: set() → event on the other device, median of 20 (max), tab holding the connection / other tab',
+    (e, r) => `${ms(r.tablesConnectedTabMs)} (${ms(r.tablesConnectedTabMaxMs)}) / ${ms(r.tablesOtherTabMs)} (${ms(r.tablesOtherTabMaxMs)})`],
+  ["Tables: hidden tabs of the 4 (B's connected tab hidden?), their setTimeout(fn, 10) meanwhile", (e, r) => (r.tablesHiddenTabs === undefined ? 'n/a' :
+    `${r.tablesHiddenTabs} (${r.tablesConnectedTabHidden ? 'yes' : 'no'})${r.tablesHiddenTabs ? `, ${ms(r.tablesHiddenTimerMs)}` : ''}`)],
+  ['Tables: a write made while the server was down reaches the other device, after the restart', (e, r) => ms(r.tablesAfterRestartMs)],
   ['Not passing', (e, r) => [...r.failed, ...r.skipped].join('; ') || 'none'],
 ];
 const line = (cells) => `| ${cells.join(' | ')} |`;

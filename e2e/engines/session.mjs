@@ -3,32 +3,44 @@
 // Tabs of the test page are reused: when a behaviour ends, each tab it used
 // is checked for page errors, its instance destroyed (page.js reset()) and
 // the tab left idle for the next behaviour; demo tabs and closed tabs are
-// not reused.
+// not reused. The other devices and the tables server a behaviour starts
+// end with it.
 import assert from 'node:assert/strict';
 import { LOAD_TIMEOUT, sleep } from './lib/engines.mjs';
+import { TablesServer } from './lib/tabsync-server.mjs';
 
 export class Session {
   // browser: from launch(); base: URL of the test page's server; demoBase:
-  // URL of the demos' server; results: the object numbers are recorded in.
-  constructor(browser, base, demoBase, results) {
+  // URL of the demos' server; results: the object numbers are recorded in;
+  // serverBinary: cmd/tabsync-server, built (see tabsync-server.mjs).
+  constructor(browser, base, demoBase, results, serverBinary) {
     this.browser = browser;
     this.base = base;
     this.demoBase = demoBase;
     this.results = results;
+    this.serverBinary = serverBinary;
     this.idle = [];
     this.used = [];
+    this.owned = []; // devices and servers, closed after the behaviour
     this.channels = 0;
   }
 
-  // run runs one behaviour, then checks and releases its tabs. It resolves
-  // with what the behaviour returned.
+  // run runs one behaviour, then checks and releases its tabs, and closes
+  // the devices and servers it started. It resolves with what the behaviour
+  // returned.
   async run(behaviour) {
     try {
       return await behaviour(this);
     } finally {
       const used = this.used;
       this.used = [];
-      await this.release(used);
+      try {
+        await this.release(used);
+      } finally {
+        const owned = this.owned.reverse();
+        this.owned = [];
+        for (const o of owned) await o.close().catch(() => {});
+      }
     }
   }
 
@@ -44,9 +56,10 @@ export class Session {
     const problems = [];
     for (const p of pages) {
       if (p.tab.closed) continue;
-      const errors = await p.tab.errors().catch((e) => [`reading the errors: ${e.message}`]);
+      const errors = (await p.tab.errors().catch((e) => [`reading the errors: ${e.message}`]))
+        .filter((e) => !p.expected.some((re) => re.test(e)));
       if (errors.length) problems.push(`${p.tab.url}:\n\t${errors.join('\n\t')}`);
-      if (p.demo || p.hidden || errors.length) {
+      if (p.demo || p.hidden || p.device || errors.length) {
         await p.tab.close().catch(() => {});
         continue;
       }
@@ -96,6 +109,38 @@ export class Session {
     return page;
   }
 
+  // device opens another device: a profile of the engine sharing nothing
+  // with this one's tabs or the other devices' (storage, BroadcastChannel,
+  // Web Locks), closed after the behaviour. Its tabs are checked for errors
+  // as the others are, and not reused.
+  async device() {
+    const d = await this.browser.device();
+    this.owned.push(d);
+    return {
+      // openTabs opens n tabs of url (a path of the test page's server),
+      // one after the other: the last one opened is in front.
+      openTabs: async (n, url) => {
+        const pages = [];
+        for (let i = 0; i < n; i++) {
+          const page = this.use(new Page(await d.open(this.base + url)));
+          page.device = true;
+          pages.push(page);
+        }
+        return pages;
+      },
+    };
+  }
+
+  // tablesServer starts a tabsync-server on 127.0.0.1 with an empty data
+  // directory (see tabsync-server.mjs), stopped and removed after the
+  // behaviour.
+  async tablesServer() {
+    if (!this.serverBinary) throw new Error('no tabsync-server binary: the runner builds one (buildServer)');
+    const srv = await TablesServer.start(this.serverBinary);
+    this.owned.push(srv);
+    return srv;
+  }
+
   use(page) {
     this.used.push(page);
     return page;
@@ -120,6 +165,13 @@ export class Session {
 class Page {
   constructor(tab) {
     this.tab = tab;
+    this.expected = []; // errors the behaviour caused on purpose
+  }
+
+  // expect makes errors matching re no failure of this tab: the ones the
+  // behaviour causes on purpose, which only it can tell apart.
+  expect(re) {
+    this.expected.push(re);
   }
 
   eval(expr) {

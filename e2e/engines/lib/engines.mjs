@@ -8,9 +8,15 @@
 //   await tab.eval('store.getState().n');     // awaited, JSON-decoded
 //   await tab.waitFor('sync.isLeader()', 5000);
 //   await tab.reload(); await tab.close(); await browser.close();
+//   const other = await browser.device();     // a second device: open, close
 //
 // Every tab of a browser shares one profile (storage, BroadcastChannel, Web
-// Locks), as the tabs of a user's browser do. Nothing here turns timer
+// Locks), as the tabs of a user's browser do. browser.device() opens another
+// profile, sharing nothing with the first, as a second device would: a
+// browser context in Chromium and Firefox (a user context over BiDi), its
+// tabs in a window of their own, or a second MiniBrowser session in WebKit
+// (WebKitWebDriver runs one session at a time, so a second driver too, on
+// the same X display; an automation session's storage is its own). Nothing here turns timer
 // throttling off. Headless Chromium and Firefox keep their tabs in one tab
 // strip: the tab opened last, or brought to the front (tab.front()), is
 // visible and every other one is hidden, as for a user; hidden tabs run as
@@ -170,14 +176,32 @@ class PuppeteerBrowser {
     b.name = name;
     b.profile = profile;
     b.pptr = await puppeteer.launch(options);
+    b.target = b.pptr; // where new tabs open: the browser, or a device's context
     b.version = await b.pptr.version();
     b.tabs = [];
     return b;
   }
 
+  // device opens a browser context (its own storage, BroadcastChannel and
+  // Web Locks); its first tab opens in a new window, so that the device has
+  // a tab in front of its own, as a second device's screen would.
+  async device() {
+    const d = new PuppeteerBrowser();
+    d.name = this.name;
+    d.version = this.version;
+    d.pptr = this.pptr;
+    d.target = await withTimeout(this.pptr.createBrowserContext(), LOAD_TIMEOUT, `${this.name}: creating a browser context`);
+    d.tabs = [];
+    d.newWindow = true;
+    d.close = () => withTimeout(d.target.close(), 15_000, `${this.name}: closing a browser context`);
+    return d;
+  }
+
   // open loads url in a new tab, which becomes the selected one.
   async open(url) {
-    const page = await withTimeout(this.pptr.newPage(), LOAD_TIMEOUT, `${this.name}: opening a tab`);
+    const how = this.newWindow ? { type: 'window' } : undefined;
+    this.newWindow = false;
+    const page = await withTimeout(this.target.newPage(how), LOAD_TIMEOUT, `${this.name}: opening a tab`);
     const tab = new PuppeteerTab(this, url, page);
     this.tabs.push(tab);
     await page.goto(url, { waitUntil: 'load', timeout: LOAD_TIMEOUT });
@@ -215,7 +239,7 @@ class PuppeteerTab extends Tab {
   async hide() {
     const other = this.browser.tabs.find((t) => t !== this && !t.closed);
     if (other) await other.front();
-    else await this.browser.pptr.newPage();
+    else await this.browser.target.newPage();
   }
 
   async reload() {
@@ -235,7 +259,8 @@ class PuppeteerTab extends Tab {
 // WebDriver classic has one current window per session, so every command
 // switches to its tab's window first, one command at a time.
 class WebKitBrowser {
-  static async launch() {
+  // launch starts Xvfb, or uses the display of a running one.
+  static async launch(display) {
     const { xvfb, driver, browser: binary } = binaries('webkit');
     const b = new WebKitBrowser();
     b.name = 'webkit';
@@ -248,10 +273,10 @@ class WebKitBrowser {
     b.killChildren = () => b.children.forEach((c) => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'));
     process.once('exit', b.killChildren);
     try {
-      const display = await b.startXvfb(xvfb);
+      b.display = display || (await b.startXvfb(xvfb));
       const port = await freePort();
       const wd = spawn(driver, [`--port=${port}`, '--host=127.0.0.1'], {
-        env: { ...process.env, DISPLAY: display },
+        env: { ...process.env, DISPLAY: b.display },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       b.children.push(wd);
@@ -276,6 +301,12 @@ class WebKitBrowser {
       await b.close();
       throw new Error(`${err.message}${b.driverLog ? `\nWebKitWebDriver:\n${b.driverLog}` : ''}`);
     }
+  }
+
+  // device starts a second driver and MiniBrowser session on this one's
+  // display.
+  device() {
+    return WebKitBrowser.launch(this.display);
   }
 
   // startXvfb starts an X server on a free display and resolves with it.
@@ -384,7 +415,8 @@ class WebKitTab extends Tab {
   }
 }
 
-function freePort() {
+// freePort resolves with a TCP port of 127.0.0.1 that nothing listens on.
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -395,7 +427,8 @@ function freePort() {
   });
 }
 
-async function waitForHttp(url, timeoutMs) {
+// waitForHttp resolves once url answers 2xx; it rejects after timeoutMs.
+export async function waitForHttp(url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
