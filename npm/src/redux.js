@@ -22,8 +22,27 @@ export function withTabsync(reducer) {
 export function syncRedux(store, config) {
   let pending = null;
   let applying = false;
-  let off = () => {}; // detaches the store listener (on stop and destroy)
-  let attach = null; // attaches it again (on start)
+  let listener = null; // the core's store listener (one at a time)
+  let off = null; // detaches it from the store: set while attached
+  let stopped = false;
+  // The state the core last saw: a change made while nothing listened
+  // (stopped) is reported when it listens again.
+  let last = store.getState();
+  const changed = () => {
+    const next = store.getState();
+    const prev = last;
+    last = next;
+    if (!applying && next !== prev && listener) listener(next, prev);
+  };
+  const attach = () => {
+    if (off || !listener || stopped) return;
+    off = store.subscribe(changed);
+    changed(); // what changed while detached
+  };
+  const detach = () => {
+    if (off) off();
+    off = null;
+  };
   const flush = (source) => {
     if (!pending) return;
     const state = pending;
@@ -34,6 +53,7 @@ export function syncRedux(store, config) {
     } finally {
       applying = false;
     }
+    last = store.getState();
   };
   const user = config.onRemoteUpdate;
   const sync = createBroadcastSync(
@@ -43,22 +63,14 @@ export function syncRedux(store, config) {
         pending = { ...pending, ...patch };
         queueMicrotask(() => flush(''));
       },
-      subscribe(listener) {
-        let prev = store.getState();
-        const changed = () => {
-          const next = store.getState();
-          const p = prev;
-          prev = next;
-          if (!applying && next !== p) listener(next, p);
-        };
-        attach = () => {
-          off = store.subscribe(changed);
-          changed(); // what changed while stopped
-        };
+      subscribe(l) {
+        detach();
+        listener = l;
         attach();
         return () => {
-          off();
-          attach = null;
+          if (listener !== l) return;
+          listener = null;
+          detach();
         };
       },
     },
@@ -70,18 +82,19 @@ export function syncRedux(store, config) {
       },
     },
   );
+  // stop() and start() detach and attach the store listener too; a listener
+  // the core adds while stopped (the module loading after a stop()) waits
+  // for start().
   const { start, stop } = sync;
   sync.stop = () => {
     stop();
-    off();
-    off = () => {};
+    stopped = true;
+    detach();
   };
   sync.start = () => {
     start();
-    if (attach) {
-      off();
-      attach();
-    }
+    stopped = false;
+    attach();
   };
   start();
   return sync;

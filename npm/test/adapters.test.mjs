@@ -4,8 +4,10 @@
 // apps in Chromium; these check each adapter's contract quickly: a change
 // reaches the other side, a remote apply is not echoed (messages counted on
 // the channel), excluded keys, functions and getters stay local, nothing of
-// the framework goes on the wire, and destroy() detaches the framework
-// listener. Skipped until `make build` has made dist/.
+// the framework goes on the wire, and stop() and destroy() detach the
+// framework listener (counted in the framework's own bookkeeping where it
+// has one), also when stop() comes before the module has loaded. Skipped
+// until `make build` has made dist/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -403,6 +405,87 @@ test('jotai: chosen atoms', { skip }, async (t) => {
       attached: () => INTERNAL_getBuildingBlocksRev4(store)[INTERNAL_KEY_mountedMap].get(countAtom)?.l.size ?? 0,
     };
   });
+});
+
+test('stop() before the module has loaded: no framework listener until start(), which sends what changed meanwhile (redux, valtio)', { skip }, async (t) => {
+  const { createStore, compose } = await import('redux');
+  const { tabsyncEnhancer } = await import(dist + 'redux.mjs');
+  const { proxy, unstable_getInternalStates } = await import('valtio/vanilla');
+  const { syncProxy } = await import(dist + 'valtio.mjs');
+  // Every instance gets the module asynchronously (also when another has
+  // loaded it), so a stop() right after the adapter started it comes first.
+  // Redux: the store's subscribers, counted by an enhancer inside tabsync's.
+  let ch = channel(t);
+  let subs = 0;
+  const spy = (create) => (reducer, preloaded) => {
+    const store = create(reducer, preloaded);
+    return {
+      ...store,
+      subscribe(listener) {
+        subs++;
+        const off = store.subscribe(listener);
+        return () => {
+          subs--;
+          off();
+        };
+      },
+    };
+  };
+  const reducer = (s = { count: 0 }, a) => (a.type === 'set' ? { count: a.count } : s);
+  const rb = createStore(reducer, tabsyncEnhancer({ channelName: ch.name, throttleMs: 0 }));
+  const ra = createStore(reducer, compose(tabsyncEnhancer({ channelName: ch.name, throttleMs: 0 }), spy));
+  t.after(() => [ra, rb].forEach((s) => s.tabsync.destroy()));
+  ra.tabsync.stop();
+  assert.equal(subs, 0, 'stop() detached the store listener');
+  ra.dispatch({ type: 'set', count: 1 }); // before the load
+  await Promise.all([ra.tabsync.ready, rb.tabsync.ready]);
+  await settle();
+  assert.equal(subs, 0, 'the module loaded while stopped: no store listener');
+  ra.dispatch({ type: 'set', count: 2 }); // after it
+  await settle();
+  assert.equal(rb.getState().count, 0, 'nothing sent while stopped');
+  ra.tabsync.start();
+  assert.equal(subs, 1, 'start() attached it');
+  assert.ok(await until(() => rb.getState().count === 2), `the change made while stopped goes out on start: ${rb.getState().count}`);
+  await settle();
+  assert.equal(ch.from(ra.tabsync).length, 1, 'once');
+
+  // Valtio: the proxy's listeners, counted at its addListener.
+  ch = channel(t);
+  const va = proxy({ count: 0 });
+  const vb = proxy({ count: 0 });
+  const { proxyStateMap } = unstable_getInternalStates();
+  const [target, ensureVersion, addListener] = proxyStateMap.get(va);
+  let listeners = 0;
+  proxyStateMap.set(va, [
+    target,
+    ensureVersion,
+    (listener) => {
+      listeners++;
+      const remove = addListener(listener);
+      return () => {
+        listeners--;
+        remove();
+      };
+    },
+  ]);
+  const sb = syncProxy(vb, { channelName: ch.name, throttleMs: 0 });
+  const sa = syncProxy(va, { channelName: ch.name, throttleMs: 0 });
+  t.after(() => [sa, sb].forEach((s) => s.destroy()));
+  sa.stop();
+  assert.equal(listeners, 0, 'stop() detached the proxy listener');
+  va.count = 1;
+  await Promise.all([sa.ready, sb.ready]);
+  await settle();
+  assert.equal(listeners, 0, 'the module loaded while stopped: no proxy listener');
+  va.count = 2;
+  await settle();
+  assert.equal(vb.count, 0, 'nothing sent while stopped');
+  sa.start();
+  assert.equal(listeners, 1, 'start() attached it');
+  assert.ok(await until(() => vb.count === 2), `the change made while stopped goes out on start: ${vb.count}`);
+  await settle();
+  assert.equal(ch.from(sa).length, 1, 'once');
 });
 
 test('strategies through the adapters: merge (vue) and first-write-wins (redux) on concurrent writes', { skip }, async (t) => {
