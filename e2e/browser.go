@@ -441,6 +441,14 @@ func (tab *Tab) eval(timeout time.Duration, js string, out any) error {
 // set yet.
 func (tab *Tab) WaitFor(t testing.TB, jsCondition string, timeout time.Duration) {
 	t.Helper()
+	if err := tab.Await(jsCondition, timeout); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Await is WaitFor returning its failure, for callers that add what they
+// know to it before failing.
+func (tab *Tab) Await(jsCondition string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	expr := "(async () => !!(await (" + jsCondition + ")))()"
 	var lastErr error
@@ -450,9 +458,14 @@ func (tab *Tab) WaitFor(t testing.TB, jsCondition string, timeout time.Duration)
 			break
 		}
 		var ok bool
-		lastErr = tab.eval(min(left, CallTimeout), expr, &ok)
-		if lastErr == nil && ok {
-			return
+		err := tab.eval(min(left, CallTimeout), expr, &ok)
+		if err == nil && ok {
+			return nil
+		}
+		if err == nil || time.Until(deadline) > 0 {
+			// (An evaluation cut short by the deadline itself says
+			// nothing about the condition.)
+			lastErr = err
 		}
 		time.Sleep(min(pollInterval, max(time.Until(deadline), 0)))
 	}
@@ -460,7 +473,7 @@ func (tab *Tab) WaitFor(t testing.TB, jsCondition string, timeout time.Duration)
 	if lastErr != nil {
 		why = "last error: " + lastErr.Error()
 	}
-	t.Fatalf("waiting %v for %s in %s: %s%s", timeout, abbrev(jsCondition), tab.url, why, tab.consoleReport())
+	return fmt.Errorf("waiting %v for %s in %s: %s%s", timeout, abbrev(jsCondition), tab.url, why, tab.consoleReport())
 }
 
 // Close closes the tab as a user would (Target.closeTarget): the page gets

@@ -126,10 +126,20 @@ func (p *testPage) state(t *testing.T) map[string]any {
 	return s
 }
 
-// waitFor waits until the JavaScript condition holds in the page.
+// waitFor waits until the JavaScript condition holds in the page. If it
+// does not, the failure shows the store's state and the tabsync callbacks'
+// record, which most conditions are about.
 func (p *testPage) waitFor(t *testing.T, cond string) {
 	t.Helper()
-	p.WaitFor(t, cond, wait)
+	err := p.Await(cond, wait)
+	if err == nil {
+		return
+	}
+	var seen string
+	if e := p.eval(CallTimeout, `JSON.stringify({state: typeof state === "function" ? state() : undefined, calls: typeof calls === "object" ? calls : undefined})`, &seen); e != nil {
+		seen = "(reading the page failed: " + e.Error() + ")"
+	}
+	t.Fatalf("%v\nthe page (tab %s) holds: %s", err, p.id, seen)
 }
 
 // stats is getStats().
