@@ -274,6 +274,7 @@ func TestLeaderElectionInTabs(t *testing.T) {
 						const holder = async () => ((await navigator.locks.query()).held.find((l) => l.name === name) || {}).clientId;
 						const before = await holder();
 						window.lockMoved = 0;
+						window.lockBefore = before;
 						(async () => {
 							while ((await holder()) === before) await new Promise((r) => setTimeout(r, 2));
 							window.lockMoved = Date.now();
@@ -293,7 +294,11 @@ func TestLeaderElectionInTabs(t *testing.T) {
 				require.NotNil(t, who)
 				if mode == "locks" && trial < hardTrials {
 					var moved int64
-					watcher.WaitFor(t, `window.lockMoved > 0`, wait)
+					if err := watcher.Await(`window.lockMoved > 0`, wait); err != nil {
+						var locks string
+						watcher.Eval(t, `navigator.locks.query().then((q) => JSON.stringify({before: window.lockBefore, held: q.held, pending: q.pending}))`, &locks)
+						t.Fatalf("%v\nthe browser's locks, seen from a surviving tab: %s", err, locks)
+					}
 					watcher.Eval(t, `window.lockMoved`, &moved)
 					lockMoved = append(lockMoved, moved-closed)
 				}
