@@ -51,9 +51,16 @@
 // later); when either is an array or a scalar the later value is kept. Custom
 // calls [Resolver].Custom(local, remote) where local is the later write; if it
 // fails, or is missing, or returns a function, the decision is Keep with Err
-// set. When the combined value equals the local one (the local value holds
-// the remote write already, or the later value is kept) no write is
-// published: the decision is Keep with Absorb set, and the caller adds the
+// set. Under custom with [Resolver].Tab set, only the tab that made the later
+// write calls it: a third tab that holds that write when the earlier one
+// reaches it keeps its value and waits for the writer's combined write.
+// Application resolvers need not be idempotent (the reference's example
+// concatenates arrays); were the writer and a third tab both to call it, the
+// two concurrent results would be combined again, and the arrays would
+// double. If the writer is gone before the earlier write reaches it, no tab
+// combines the two and the later write stands, as under last-write-wins.
+// When the combined value equals the local one (the local value holds the
+// remote write already, or the later value is kept) no write is published: the decision is Keep with Absorb set, and the caller adds the
 // remote write to its version's lineage ([Version.Absorb]). This is what
 // makes combining stop: three tabs combining each other's combined writes
 // would otherwise publish new ones for ever. For a copy of a tab's current

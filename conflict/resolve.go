@@ -113,6 +113,12 @@ type Resolver struct {
 	// in one call (package sync does: customResolver receives partial
 	// states).
 	Group bool
+	// Tab is the id of the tab this resolver decides for. When set, under
+	// custom only the tab that made the later write combines it with an
+	// earlier one; another tab holding that write keeps it and waits for
+	// the writer's result (see the package documentation). Empty: any tab
+	// holding the later write combines, as under merge.
+	Tab string
 }
 
 // Resolve decides what a tab holding local does with the remote write.
@@ -145,8 +151,9 @@ func (r *Resolver) Resolve(local, remote Entry, live bool) Decision {
 
 // resolveLineage is the merge and custom rule: the lineages tell ancestors,
 // successors and concurrent writes apart. Of two concurrent live writes, the
-// tab holding the later combines them and the other takes the later one
-// (then the combined write); a copy of state is only ordered by clock.
+// tab holding the later combines them (under custom with Tab set, only the
+// tab that made it) and the other takes the later one (then the combined
+// write); a copy of state is only ordered by clock.
 func (r *Resolver) resolveLineage(local, remote Entry, live bool) Decision {
 	lv, rv := local.Version, remote.Version
 	switch {
@@ -162,6 +169,13 @@ func (r *Resolver) resolveLineage(local, remote Entry, live bool) Decision {
 	}
 	if !live {
 		return Decision{Outcome: Keep, Conflict: true, Stale: true}
+	}
+	if r.Strategy == Custom && r.Tab != "" && lv.Clock.Tab != r.Tab {
+		// Another tab's later write: its writer combines the two when this
+		// remote write reaches it. Were every tab holding it to call the
+		// resolver too, one conflict would give several concurrent results,
+		// and a resolver that is not idempotent would combine those again.
+		return Decision{Outcome: Keep, Conflict: true}
 	}
 	if r.Group && r.Strategy == Custom {
 		return Decision{Outcome: Combine, Conflict: true}

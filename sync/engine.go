@@ -25,7 +25,7 @@ type Config struct {
 
 	Strategy conflict.Strategy
 	// Custom is the custom strategy's resolver. On a conflict it is called
-	// once per incoming update, in the tab holding the later writes, with
+	// once per incoming update, in the tab that made the later writes, with
 	// two partial states: local and remote are plain objects holding the
 	// keys of the update that conflict, this tab's values and the update's.
 	// The keys of its result that were in conflict are applied and sent as
@@ -244,7 +244,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:          cfg,
 		m:            cfg.Model,
-		res:          conflict.Resolver{Strategy: cfg.Strategy, Model: cfg.Model, Custom: cfg.Custom, Group: true},
+		res:          conflict.Resolver{Strategy: cfg.Strategy, Model: cfg.Model, Custom: cfg.Custom, Group: true, Tab: cfg.Tab},
 		hlc:          conflict.NewHLC(cfg.Tab),
 		lineage:      cfg.Strategy == conflict.Merge || cfg.Strategy == conflict.Custom,
 		entries:      map[string]*entry{},

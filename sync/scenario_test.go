@@ -3,6 +3,8 @@ package sync_test
 import (
 	"errors"
 	"fmt"
+	"math/rand"
+	"sort"
 	"strings"
 	"testing"
 
@@ -799,6 +801,103 @@ func TestCustomResolverCalledOnceInTheLaterTab(t *testing.T) {
 	assert.Equal(t, want, a.store["k"])
 	assert.Equal(t, want, b.store["k"])
 	assert.Equal(t, a.version("k"), b.version("k"))
+}
+
+// A third tab that holds the later write when the earlier one reaches it
+// does not call the resolver: the writer of the later write does. (Both
+// used to: their two results were concurrent writes, combined again, and
+// the reference's resolver, which concatenates arrays, doubled them. Seen in
+// the e2e test ReferenceCustomResolver under load.)
+func TestCustomResolverNotCalledByAThirdTab(t *testing.T) {
+	var calls [][2]map[string]any
+	cfg := tsync.Config{Strategy: conflict.Custom, Custom: referenceResolver(&calls)}
+	a, b, c := newTab(t, "a", cfg), newTab(t, "b", cfg), newTab(t, "c", cfg)
+	h := &hub{tabs: []*tab{a, b, c}}
+	for _, tb := range h.tabs {
+		tb.start(t0)
+	}
+	h.settle(t0)
+
+	ua := a.set(t0+10, "theme", "dark", "locale", "fr", "recentItems", []any{"a1"}).Messages
+	ub := b.set(t0+20, "theme", "sepia", "locale", "de", "recentItems", []any{"b1"}).Messages // later
+	h.skip()
+	c.deliver(t0+21, ub...) // c holds b's later write
+	c.deliver(t0+21, ua...) // when a's reaches it
+	assert.Empty(t, calls, "c leaves the combining to b")
+	a.deliver(t0+22, ub...)
+	b.deliver(t0+22, ua...)
+	h.settle(t0 + 22)
+
+	require.Len(t, calls, 1)
+	for _, tb := range h.tabs {
+		assert.Equal(t, []any{"b1", "a1"}, tb.store["recentItems"], tb.e.Tab())
+		assert.Equal(t, "dark", tb.store["theme"], tb.e.Tab())
+		assert.Equal(t, "de", tb.store["locale"], tb.e.Tab())
+	}
+}
+
+// The e2e test ReferenceCustomResolver in the engine, under random delays:
+// two tabs that debounce write concurrently, a third receives both, each
+// tab runs its timers on its own schedule, and messages between two tabs
+// arrive in order after 0 to 400 ms. The resolver is called once, and every
+// tab ends with its result.
+func TestCustomResolverOnceUnderRandomDelays(t *testing.T) {
+	for seed := int64(1); seed <= 200; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		var calls [][2]map[string]any
+		debounced := tsync.Config{Strategy: conflict.Custom, Custom: referenceResolver(&calls), DebounceMs: 1500}
+		a, b := newTab(t, "a", debounced), newTab(t, "b", debounced)
+		c := newTab(t, "c", tsync.Config{Strategy: conflict.Custom, Custom: referenceResolver(&calls)})
+		tabs := []*tab{a, b, c}
+		for _, tb := range tabs {
+			tb.store = map[string]any{"theme": "light", "locale": "en", "recentItems": []any{}}
+			tb.start(t0)
+		}
+		(&hub{tabs: tabs}).settle(t0)
+
+		type delivery struct {
+			at int64
+			to *tab
+			m  protocol.Message
+		}
+		var queue []delivery
+		last := map[[2]*tab]int64{} // per pair of tabs: in order
+		post := func(now int64) {
+			for _, from := range tabs {
+				for ; from.read < len(from.sent); from.read++ {
+					for _, to := range tabs {
+						if to != from {
+							at := max(now+rng.Int63n(400), last[[2]*tab{from, to}])
+							last[[2]*tab{from, to}] = at
+							queue = append(queue, delivery{at, to, from.sent[from.read]})
+						}
+					}
+				}
+			}
+			sort.SliceStable(queue, func(i, j int) bool { return queue[i].at < queue[j].at })
+		}
+		a.set(t0+10, "theme", "dark", "locale", "fr", "recentItems", []any{"a1"})
+		b.set(t0+20, "theme", "sepia", "locale", "de", "recentItems", []any{"b1"})
+		phase := map[*tab]int64{a: rng.Int63n(5), b: rng.Int63n(5), c: rng.Int63n(5)}
+		for now := t0 + 20; now < t0+10_000; now += 10 {
+			for _, tb := range tabs {
+				if (now/10+phase[tb])%5 == 0 { // every 50 ms
+					tb.tick(now)
+				}
+			}
+			post(now)
+			for len(queue) > 0 && queue[0].at <= now {
+				d := queue[0]
+				queue = queue[1:]
+				d.to.deliver(now, d.m)
+				post(now)
+			}
+		}
+		require.Len(t, calls, 1, "seed %d", seed)
+		for _, tb := range tabs {
+			require.Equal(t, []any{"b1", "a1"}, tb.store["recentItems"], "seed %d, tab %s", seed, tb.e.Tab())
+		}
+	}
 }
 
 func TestCustomResolverFailureReportsAndKeepsLocal(t *testing.T) {

@@ -84,7 +84,9 @@ export interface BroadcastSyncConfig<T> {
 
   /**
    * With 'custom': called once per incoming update that conflicts, in the tab
-   * holding the later writes. `local` and `remote` hold the keys of that update
+   * that made the later writes (another tab holding them waits for its
+   * result, so a resolver that is not idempotent, such as one that
+   * concatenates arrays, runs once per conflict). `local` and `remote` hold the keys of that update
    * that conflict (this tab's values and the update's). The keys it returns are
    * applied in every tab; a conflicting key it leaves out (or sets to
    * undefined) keeps the later write; returned keys that were not in conflict
