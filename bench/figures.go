@@ -655,6 +655,60 @@ func summarizeWasm(events []e2e.TraceEvent) wasmTrace {
 	return w
 }
 
+// taskCategories are the trace categories of a thread's tasks (RunTask).
+var taskCategories = []string{"disabled-by-default-devtools.timeline", "devtools.timeline", "toplevel"}
+
+// taskTrace is what a trace says of the tasks of the renderers' main
+// threads (main) and of dedicated workers' threads (worker).
+type taskTrace struct{ main, worker threadTasks }
+
+// threadTasks are the tasks of some threads: how many, the longest by the
+// clock and by the time the thread ran (the trace's tdur: a task of a page
+// the operating system had wait, on a loaded machine, is long by the clock
+// but not by that), and how many ran over 16 ms.
+type threadTasks struct {
+	n                   int
+	longest, longestCPU float64 // ms
+	over16CPU           int
+}
+
+func (tt *threadTasks) add(e e2e.TraceEvent) {
+	tt.n++
+	tt.longest = max(tt.longest, e.Dur/1000)
+	tt.longestCPU = max(tt.longestCPU, e.TDur/1000)
+	if e.TDur > 16000 {
+		tt.over16CPU++
+	}
+}
+
+// summarizeTasks sorts the RunTask events of a trace by their thread:
+// CrRendererMain (a page's main thread; tabs of one site may share one)
+// or DedicatedWorker thread, named by the trace's thread_name events.
+func summarizeTasks(events []e2e.TraceEvent) taskTrace {
+	type thread struct{ pid, tid int }
+	names := map[thread]string{}
+	for _, e := range events {
+		if e.Ph == "M" && e.Name == "thread_name" {
+			if name, ok := e.Args["name"].(string); ok {
+				names[thread{e.Pid, e.Tid}] = name
+			}
+		}
+	}
+	var tt taskTrace
+	for _, e := range events {
+		if e.Ph != "X" || e.Name != "RunTask" {
+			continue
+		}
+		switch names[thread{e.Pid, e.Tid}] {
+		case "CrRendererMain":
+			tt.main.add(e)
+		case "DedicatedWorker thread":
+			tt.worker.add(e)
+		}
+	}
+	return tt
+}
+
 // memory is figure 7: the JS heap (after a collection) plus the wasm
 // memory of each of two tabs, idle and after each of two runs of
 // memChanges changes in tasks of memPerTask (so that a batching library
@@ -772,11 +826,27 @@ func (r *run) mainThread(impl string) Row {
 		}
 	}
 	var b burstResult
-	r.profiling(impl, "mainthread", pages, func() { b = r.burstFrom(pages, r.sz.memChanges, 0, memPerTask) })
+	var tasks taskTrace
+	burst := func() { b = r.burstFrom(pages, r.sz.memChanges, 0, memPerTask) }
+	if r.profileDir != "" {
+		r.profiling(impl, "mainthread", pages, burst)
+	} else {
+		tasks = summarizeTasks(pages[0].Trace(r.t, taskCategories, burst))
+	}
 	if b.lost > 0 {
 		r.t.Fatalf("%d keys differ after the burst", b.lost)
 	}
 	row := Row{Extra: map[string]float64{}}
+	if tasks.main.n > 0 {
+		row.Extra["traceLongestMs"] = round(tasks.main.longest)
+		row.Extra["traceLongestCPUMs"] = round(tasks.main.longestCPU)
+		row.Extra["traceOver16msCPU"] = float64(tasks.main.over16CPU)
+		row.Extra["traceTasks"] = float64(tasks.main.n)
+		if tasks.worker.n > 0 {
+			row.Extra["traceWorkerLongestMs"] = round(tasks.worker.longest)
+			row.Extra["traceWorkerLongestCPUMs"] = round(tasks.worker.longestCPU)
+		}
+	}
 	var pauses, marks []float64
 	longest, longTasks, longMax := 0.0, 0.0, 0.0
 	for i, p := range pages {

@@ -131,3 +131,26 @@ func TestSummarizeWasmReadsChromiumsCodeCacheEvents(t *testing.T) {
 	assert.InDelta(t, 3.1, w.deserializeMs, 1e-9)
 	assert.Equal(t, wasmTrace{}, summarizeWasm(nil), "no events, nothing cached")
 }
+
+func TestSummarizeTasksSortsRunTasksByThread(t *testing.T) {
+	// The thread names and the RunTask events as Chromium 156 reports
+	// them: a page's main thread, a worker's, and the browser's own.
+	name := func(pid, tid int, n string) e2e.TraceEvent {
+		return e2e.TraceEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: tid, Args: map[string]any{"name": n}}
+	}
+	task := func(pid, tid int, dur, tdur float64) e2e.TraceEvent {
+		return e2e.TraceEvent{Name: "RunTask", Ph: "X", Pid: pid, Tid: tid, Dur: dur, TDur: tdur}
+	}
+	events := []e2e.TraceEvent{
+		name(1, 10, "CrRendererMain"), name(1, 11, "DedicatedWorker thread"), name(2, 20, "CrBrowserMain"),
+		task(1, 10, 120000, 9000), // long by the clock: the thread waited
+		task(1, 10, 17000, 16500),
+		task(1, 11, 30000, 25000),
+		task(2, 20, 90000, 90000), // not a page's
+		{Name: "FunctionCall", Ph: "X", Pid: 1, Tid: 10, Dur: 200000, TDur: 200000}, // not a task
+	}
+	tt := summarizeTasks(events)
+	assert.Equal(t, threadTasks{n: 2, longest: 120, longestCPU: 16.5, over16CPU: 1}, tt.main)
+	assert.Equal(t, threadTasks{n: 1, longest: 30, longestCPU: 25, over16CPU: 1}, tt.worker)
+	assert.Equal(t, taskTrace{}, summarizeTasks(nil))
+}

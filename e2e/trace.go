@@ -14,15 +14,17 @@ import (
 )
 
 // TraceEvent is one event of a browser trace (the Trace Event Format that
-// chrome://tracing and DevTools' Performance panel read). Ts and Dur are in
-// microseconds; Tid tells a page's main thread from V8's background
-// threads.
+// chrome://tracing and DevTools' Performance panel read). Ts, Dur and TDur
+// are in microseconds; TDur is the time the thread ran (Dur less the time
+// the operating system had it wait), where Chromium records it; Tid tells
+// a page's main thread from V8's background threads.
 type TraceEvent struct {
 	Name string         `json:"name"`
 	Cat  string         `json:"cat"`
 	Ph   string         `json:"ph"`
 	Ts   float64        `json:"ts"`
 	Dur  float64        `json:"dur"`
+	TDur float64        `json:"tdur"`
 	Pid  int            `json:"pid"`
 	Tid  int            `json:"tid"`
 	Args map[string]any `json:"args"`
