@@ -24,6 +24,9 @@
 //   goReceive    decode's return until b.setState is called: the call into
 //                Go, unpack, the engine's Deliver, the patch, the call out
 //   apply        b.setState until b's subscriber has the value
+//   sendTail     postMessage's return until the microtask returns (the
+//                rest of Go's callback); with both stores in one page it
+//                delays the delivery, with two tabs it does not
 globalThis.__tabsyncLatency = {
   make(kind, a, b, channelName) {
     const h = globalThis.__tabsyncHelpers;
@@ -74,7 +77,14 @@ globalThis.__tabsyncLatency = {
       const undo = [];
       if (kind !== 'plain') {
         const q = globalThis.queueMicrotask;
-        globalThis.queueMicrotask = (fn) => q(() => { stamps.t[1] = performance.now(); fn(); });
+        globalThis.queueMicrotask = (fn) => q(() => {
+          stamps.t[1] = performance.now();
+          try {
+            fn();
+          } finally {
+            stamps.t[9] = performance.now();
+          }
+        });
         undo.push(() => { globalThis.queueMicrotask = q; });
         undo.push(wrap(h, 'encode', 2, -1));
         undo.push(wrap(h, 'decode', 5, 6));
@@ -118,6 +128,7 @@ globalThis.__tabsyncLatency = {
         out.encode = typical((r) => t(r, 3) - t(r, 2));
         out.decode = typical((r) => t(r, 6) - t(r, 5));
         out.goReceive = typical((r) => t(r, 7) - t(r, 6));
+        out.sendTail = typical((r) => t(r, 9) - t(r, 4));
       }
       return out;
     };
