@@ -4,6 +4,7 @@ package jsbridge
 
 import (
 	"strconv"
+	"strings"
 	"syscall/js"
 	"testing"
 	"time"
@@ -122,8 +123,7 @@ func TestDecodeAgreesWithProtocolDecode(t *testing.T) {
 			want, wantErr := protocol.Decode(m, raw, rc)
 			o, cur := jsEval("{}"), jsEval("{keys: [], slots: []}")
 			h.Call("decode", raw, jrc, o, cur)
-			args := []js.Value{js.ValueOf(0), o.Get("check"), o.Get("typ"), o.Get("seq"), o.Get("a"), o.Get("b"), o.Get("flags"), o.Get("record")}
-			got, gotErr := unpack(args, rc)
+			got, gotErr := unpack(inboxOf(t, h, o), rc)
 			if wantErr != nil {
 				if assert.NotNil(t, gotErr, "%s (app %q): Decode dropped it: %v", src, app, wantErr) {
 					assert.Equal(t, *wantErr, *gotErr, "%s (app %q)", src, app)
@@ -180,4 +180,38 @@ func TestSlotsAreSweptAndLiveValuesKept(t *testing.T) {
 		assert.Equal(t, a.get("b"+strconv.Itoa(i)), c.get("b"+strconv.Itoa(i)))
 		assert.Equal(t, b.get("b"+strconv.Itoa(i)), c.get("b"+strconv.Itoa(i)))
 	}
+}
+
+// inboxOf carries o, what helpers.js decode wrote, into Go as an
+// instance's listener does: helpers.js put, then readInbox.
+func inboxOf(t *testing.T, h, o js.Value) inbound {
+	t.Helper()
+	n := h.Call("put", 0, o).Int()
+	box := h.Get("inbox")
+	if n < 0 {
+		n, box = -n, h.Get("inboxLarge")
+	}
+	in, ok := readInbox(box, n)
+	require.True(t, ok, "readInbox of %d bytes", n)
+	return in
+}
+
+// TestTheInboxCarriesEveryFieldOfAMessage: the numbers (a seq up to 2^53,
+// a negative priority, a time), and records of any text, in the inbox and
+// past it (a record larger than the inbox goes in an array of its own).
+func TestTheInboxCarriesEveryFieldOfAMessage(t *testing.T) {
+	_, err := loadHelpers()
+	require.NoError(t, err)
+	h := js.Global().Get("__tabsyncHelpers")
+	for _, rec := range []string{"", "tab\n\nto\n\\n\nkey ключ 😀 \u00e9", string(make([]byte, 9000)), "big 😀 " + strings.Repeat("ключ\n", 5000)} {
+		o := jsEval(`{check: 7, typ: 3, seq: 2 ** 53, a: 1700000000123.5, b: -7, flags: 3}`)
+		o.Set("record", rec)
+		n := h.Call("put", 1700000000999, o).Int()
+		assert.Equal(t, len(rec) > 8192-56, n < 0, "a record of %d bytes in an array of its own", len(rec))
+		in := inboxOf(t, h, o)
+		assert.Equal(t, inbound{now: 0, check: 7, typ: 3, seq: 1 << 53, a: 1700000000123.5, b: -7, flags: 3, record: rec}, in)
+	}
+	// A count that cannot be what put wrote reads nothing.
+	_, ok := readInbox(h.Get("inbox"), 3)
+	assert.False(t, ok)
 }

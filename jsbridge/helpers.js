@@ -35,8 +35,9 @@ globalThis.__tabsyncHelpers = {
   // number.
   //
   // The store's listener batches the local changes: Go hears of the
-  // changes of one task once, at its end (a microtask), as
-  // notify(now, record, next, base): record lists each changed key, the
+  // changes of one task once, at its end (a microtask), as notify(n,
+  // large, next, base), n bytes of the inbox (see put; in large, when not
+  // undefined) holding the time and record: record lists each changed key, the
   // slot of its value now, the value's kind (conflict.Kind), its
   // structured-clone size and depth (measured up to maxBytes and maxDepth),
   // five lines each; next and base, the state now and before the task's
@@ -45,7 +46,7 @@ globalThis.__tabsyncHelpers = {
   // the one a remote patch put there (by this instance or another on the
   // same store): sent back, an object value (a new clone in each tab) would
   // echo between the tabs for ever. A getter of the state that throws is
-  // told as notify(now, '', undefined, undefined, thrown).
+  // told as notify(0, undefined, undefined, undefined, thrown).
   // With eager set (the config has shouldSync, which judges each change
   // on its own), every change is told at once. state is the store's
   // state now, for stores whose listeners get no previous state.
@@ -70,6 +71,8 @@ globalThis.__tabsyncHelpers = {
     let channel = null;
     let listener = null;
     const rc = { self: selfTab, app, maxBytes, maxDepth };
+    // A task's changes, for the inbox (see put).
+    const local = { check: 0, typ: 0, seq: 0, a: 0, b: 0, flags: 0, record: '' };
     // The entries of the message being received, for apply(mask).
     const cur = { keys: [], slots: [] };
     const flush = () => {
@@ -103,13 +106,17 @@ globalThis.__tabsyncHelpers = {
           if (record !== '') record += '\n';
           record += helpers.esc(k) + '\n' + helpers.slot(v) + '\n' + kind + '\n' + Math.floor(size / 4096) + '\n' + (size % 4096);
         } catch (err) {
-          notify(Date.now(), '', undefined, undefined, err); // a getter or proxy of the state threw
+          notify(0, undefined, undefined, undefined, err); // a getter or proxy of the state threw
           return;
         }
       }
       if (record === '') return;
-      if (eager) notify(Date.now(), record, last, before);
-      else notify(Date.now(), record);
+      local.record = record;
+      const n = helpers.put(Date.now(), local);
+      const large = n > 0 ? undefined : helpers.inboxLarge;
+      if (eager) notify(Math.abs(n), large, last, before);
+      else if (n > 0) notify(n);
+      else notify(-n, large);
     };
     // The store calls it: a throw would go to whoever called setState.
     const onChange = (next, prev) => {
@@ -128,7 +135,7 @@ globalThis.__tabsyncHelpers = {
           pending.add(k);
         }
       } catch (err) {
-        notify(Date.now(), '', undefined, undefined, err); // a getter of the state threw
+        notify(0, undefined, undefined, undefined, err); // a getter of the state threw
         return;
       }
       if (pending === null) return;
@@ -210,16 +217,20 @@ globalThis.__tabsyncHelpers = {
         return setPatch(patch);
       },
       // connect listens to channel for the instance: each message is read
-      // here (helpers.decode) and reaches Go as onMessage(now, check,
-      // type, seq, a, b, flags, record). What this tab changed before the
-      // message came is told first. Returns the listener.
+      // here (helpers.decode), written into the inbox (see put) and reaches
+      // Go as onMessage(n): n bytes of the inbox, which Go copies in one
+      // call; onMessage(n, bytes) for a message too large for the inbox.
+      // What this tab changed before the message came is told first.
+      // Returns the listener.
       connect(ch, onMessage) {
         channel = ch;
         const o = { check: 0, typ: 0, seq: 0, a: 0, b: 0, flags: 0, record: '' };
         listener = (ev) => {
           flush();
           helpers.decode(ev.data, rc, o, cur);
-          onMessage(Date.now(), o.check, o.typ, o.seq, o.a, o.b, o.flags, o.record);
+          const n = helpers.put(Date.now(), o);
+          if (n > 0) onMessage(n);
+          else onMessage(-n, helpers.inboxLarge);
         };
         channel.addEventListener('message', listener);
         return listener;
@@ -245,6 +256,40 @@ globalThis.__tabsyncHelpers = {
       },
     };
     return self;
+  },
+
+  // The inbox carries a received message into Go (watch's connect) as
+  // bytes, which Go copies with one call: no argument to read one by one,
+  // no string handed over (each costs Go a js.Value with a finalizer).
+  // put(now, o) writes seven numbers (now and o's check, typ, seq, a, b,
+  // flags; little-endian float64s) and then o.record in UTF-8, and returns
+  // the bytes written; a record that may not fit goes into inboxLarge,
+  // made for it, and put returns minus the bytes.
+  inbox: new Uint8Array(8192),
+  inboxNumbers: null,
+  inboxRecord: null,
+  inboxLarge: null,
+  encoder: null,
+  put(now, o) {
+    const h = globalThis.__tabsyncHelpers;
+    if (h.encoder === null) {
+      h.encoder = new TextEncoder();
+      h.inboxNumbers = new Float64Array(h.inbox.buffer, 0, 7);
+      h.inboxRecord = h.inbox.subarray(56);
+    }
+    const r = o.record;
+    let nums = h.inboxNumbers;
+    let rest = h.inboxRecord;
+    h.inboxLarge = null;
+    if (3 * r.length > rest.length) {
+      h.inboxLarge = new Uint8Array(56 + 3 * r.length);
+      nums = new Float64Array(h.inboxLarge.buffer, 0, 7);
+      rest = h.inboxLarge.subarray(56);
+    }
+    nums[0] = now; nums[1] = o.check; nums[2] = o.typ; nums[3] = o.seq;
+    nums[4] = o.a; nums[5] = o.b; nums[6] = o.flags;
+    const n = 56 + h.encoder.encodeInto(r, rest).written;
+    return h.inboxLarge === null ? n : -n;
   },
 
   // appliedByStore holds, for each store, the values remote patches put

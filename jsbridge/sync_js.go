@@ -133,11 +133,19 @@ func (s *Sync) start(early js.Value) {
 		return
 	}
 	if s.onMessage.IsUndefined() {
-		// The watcher calls it with each message it read.
+		// The watcher calls it with each message it read: the bytes
+		// of the inbox it wrote, and the array, when not helpers.inbox.
 		s.onMessage = js.FuncOf(func(_ js.Value, args []js.Value) any {
 			defer s.recover("receive")
-			if len(args) >= 8 && s.Active() {
-				s.receive(args)
+			if len(args) == 0 || !s.Active() {
+				return nil
+			}
+			box := jsInbox
+			if len(args) > 1 {
+				box = args[1]
+			}
+			if in, ok := readInbox(box, args[0].Int()); ok {
+				s.receive(in)
 			}
 			return nil
 		})
@@ -285,16 +293,24 @@ func (s *Sync) subscribe() bool {
 			s.report("send", "cannot read the store's state; the change stays in this tab: "+thrownValue{args[4]}.Error(), js.Error{Value: args[4]})
 			return nil
 		}
-		if len(args) < 2 {
+		if len(args) == 0 {
+			return nil
+		}
+		box := jsInbox
+		if len(args) > 1 && !args[1].IsUndefined() {
+			box = args[1]
+		}
+		in, ok := readInbox(box, args[0].Int())
+		if !ok {
 			return nil
 		}
 		prev, obj := js.Undefined(), js.Undefined()
 		if len(args) > 3 { // eager: the states, for shouldSync
 			obj, prev = args[2], args[3]
 		}
-		next := unpackLocal(args[1].String(), obj)
+		next := unpackLocal(in.record, obj)
 		if len(next.keys) > 0 {
-			s.handle(s.e.LocalChange(int64(args[0].Float()), prev, next, next.keys))
+			s.handle(s.e.LocalChange(in.now, prev, next, next.keys))
 		}
 		sweepSlots()
 		return nil
@@ -323,20 +339,20 @@ func (s *Sync) flushLocal() {
 }
 
 // receive takes a message as the watcher read it (see unpack).
-func (s *Sync) receive(args []js.Value) {
-	if protocol.Check(args[1].Int()) == checkThrew {
-		r := lines{args[7].String()}
+func (s *Sync) receive(in inbound) {
+	if in.check == checkThrew {
+		r := lines{in.record}
 		for range 6 {
 			r.next()
 		}
 		s.report("receive", "internal error (please report it): JavaScript error: "+r.next(), nil)
 		return
 	}
-	msg, derr := unpack(args, s.e.Receiver())
+	msg, derr := unpack(in, s.e.Receiver())
 	if !s.held(msg, derr) {
 		s.reading = true
 		defer func() { s.reading = false }()
-		s.deliver(int64(args[0].Float()), msg, derr)
+		s.deliver(in.now, msg, derr)
 	}
 	sweepSlots()
 }
@@ -447,7 +463,8 @@ func (s *Sync) apply(p *tsync.Patch, from *protocol.Message) {
 		from = nil
 	}
 	if mask, ok := patchMask(from, p.Keys, p.Values); ok {
-		r = s.applyFn.Invoke(mask)
+		// An int: up to 255 it is handed over without an allocation.
+		r = s.applyFn.Invoke(int(mask))
 	} else {
 		r = s.applyRecordFn.Invoke(patchRecord(p.Keys, p.Values)...)
 	}

@@ -23,6 +23,7 @@ import (
 var (
 	jsSlotValue js.Value // helpers.slotValue, set by loadHelpers
 	jsSweep     js.Value // helpers.sweep
+	jsInbox     js.Value // helpers.inbox
 )
 
 // held is a value kept in helpers.js's slots. kind is its conflict.Kind;
@@ -32,6 +33,25 @@ type held struct {
 	slot        int32
 	kind        conflict.Kind
 	size, depth int32
+}
+
+// heldChunk is where newHeld takes the next *held from: one allocation
+// for heldChunkLen of them, rather than one per value received or
+// changed. A chunk stays in memory while any of its values is held (an
+// engine keeps one per key), at most heldChunkLen*16 bytes.
+var heldChunk []held
+
+const heldChunkLen = 32
+
+// newHeld returns a pointer to a copy of h.
+func newHeld(h held) *held {
+	if len(heldChunk) == 0 {
+		heldChunk = make([]held, heldChunkLen)
+	}
+	p := &heldChunk[0]
+	*p = h
+	heldChunk = heldChunk[1:]
+	return p
 }
 
 // value is the JavaScript value behind h: one call.
@@ -130,13 +150,69 @@ func (r *lines) int() int {
 // message threw (a getter: no message the channel delivers has one).
 var checkThrew = protocol.Check(len(protocol.Checks()))
 
+// inbound is a received message as the watcher read it (helpers.js
+// decode) and put in the inbox (helpers.js put).
+type inbound struct {
+	now    int64
+	check  protocol.Check
+	typ    protocol.Type
+	seq    uint64
+	a      float64
+	b      int64
+	flags  int
+	record string
+}
+
+// inboxBuf is where readInbox copies the inbox, kept between messages up
+// to inboxKeep bytes.
+var (
+	inboxBuf  []byte
+	inboxKeep = 8192
+)
+
+// readInbox reads the n bytes helpers.js put wrote into box (helpers.inbox,
+// or a larger array made for one message): one call into JavaScript, and
+// one allocation, the record's string. ok is false for a count that does
+// not fit what put writes.
+func readInbox(box js.Value, n int) (in inbound, ok bool) {
+	const head = 56 // seven float64s
+	if n < head {
+		return inbound{}, false
+	}
+	buf := inboxBuf
+	if n > cap(buf) {
+		buf = make([]byte, n)
+		if n <= inboxKeep {
+			inboxBuf = buf
+		}
+	}
+	buf = buf[:n]
+	if js.CopyBytesToGo(buf, box) != n {
+		return inbound{}, false
+	}
+	num := func(i int) float64 {
+		b := buf[8*i : 8*i+8]
+		f := math.Float64frombits(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
+		if f == 0 {
+			return 0 // -0 as +0, as syscall/js hands over a number argument
+		}
+		return f
+	}
+	return inbound{
+		now: int64(num(0)), check: protocol.Check(int(num(1))), typ: protocol.Type(int(num(2))),
+		seq: uint64(num(3)), a: num(4), b: int64(num(5)), flags: int(num(6)),
+		record: string(buf[head:]),
+	}, true
+}
+
 // unpack builds the message helpers.js decode read (see its comment for
-// the arguments), or the drop of one it, or the versions here, rejected.
-func unpack(args []js.Value, rc protocol.Receiver) (protocol.Message, *protocol.Error) {
-	check := protocol.Check(args[1].Int())
-	msg := protocol.Message{Type: protocol.Type(args[2].Int()), Seq: uint64(args[3].Float()), AppVersion: rc.AppVersion}
-	a, b, flags := args[4].Float(), int64(args[5].Float()), args[6].Int()
-	r := lines{args[7].String()}
+// the record), or the drop of one it, or the versions here, rejected.
+func unpack(in inbound, rc protocol.Receiver) (protocol.Message, *protocol.Error) {
+	check := in.check
+	msg := protocol.Message{Type: in.typ, Seq: in.seq, AppVersion: rc.AppVersion}
+	a, b, flags := in.a, in.b, in.flags
+	r := lines{in.record}
 	msg.Tab, msg.Req, msg.To, msg.Digest, msg.Filter, msg.Leader = r.next(), r.next(), r.next(), r.next(), r.next(), r.next()
 	text := r.next()
 	var derr *protocol.Error
@@ -165,7 +241,7 @@ func unpack(args []js.Value, rc protocol.Receiver) (protocol.Message, *protocol.
 				continue // only checking the versions before the broken rule
 			}
 			msg.Entries = append(msg.Entries, protocol.Entry{Key: key, Entry: conflict.Entry{
-				Value:   &held{slot: int32(slot), kind: conflict.Kind(kind), size: -1, depth: -1},
+				Value:   newHeld(held{slot: int32(slot), kind: conflict.Kind(kind), size: -1, depth: -1}),
 				Version: ver,
 			}})
 		}
@@ -195,7 +271,7 @@ func unpackLocal(rec string, obj js.Value) *localState {
 		key, slot, kind, size, depth := r.next(), r.int(), r.int(), r.int(), r.int()
 		newSlots++
 		l.keys = append(l.keys, key)
-		l.vals = append(l.vals, &held{slot: int32(slot), kind: conflict.Kind(kind), size: int32(min(size, 1<<30)), depth: int32(depth)})
+		l.vals = append(l.vals, newHeld(held{slot: int32(slot), kind: conflict.Kind(kind), size: int32(min(size, 1<<30)), depth: int32(depth)}))
 	}
 	return l
 }
