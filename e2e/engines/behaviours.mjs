@@ -423,7 +423,10 @@ export const behaviours = {
       const of = samples.filter((x) => x.origin === origin);
       assert.equal(of.length, 20, `20 events of origin ${origin}`);
       const key = origin === 'server' ? 'tablesConnectedTab' : 'tablesOtherTab';
-      s.record(`${key}Ms`, round(median(of.map((x) => x.ms)), 0));
+      const mid = round(median(of.map((x) => x.ms)), 0);
+      s.record(`${key}Ms`, mid);
+      // A timer of a hidden tab on the path would add a second in Firefox.
+      assert.ok(mid < 500, `set() to the ${origin} event: median ${mid} ms, not at once`);
       s.record(`${key}MaxMs`, Math.max(...of.map((x) => x.ms)));
       s.record(`${key}Hidden`, of[0].hidden);
       s.record(`${key}Samples`, of.map((x) => x.ms));
