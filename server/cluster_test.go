@@ -17,6 +17,7 @@ import (
 
 	"github.com/tabsync/tabsync/client"
 	"github.com/tabsync/tabsync/server"
+	"github.com/tabsync/tabsync/tableproto"
 )
 
 func freePort(t *testing.T) int {
@@ -149,4 +150,57 @@ func TestClusterTwoRelays(t *testing.T) {
 		assert.Zero(t, st.Duplicates)
 	}
 	assert.GreaterOrEqual(t, sub1.Stats().Connects, 2, "sub1 moved to relay 2")
+}
+
+// Two relays on one NATS server, each with a writer sending 150 operations
+// of distinct keys without waiting for acks, and a subscriber: every
+// subscriber gets versions 1 to 300, each once, in order, although each
+// relay sends its own writers' changes on their publish acknowledgement
+// (mostly) and the other relay's through its consumer, interleaved.
+func TestAckedAndConsumedChangesInterleaveInOrder(t *testing.T) {
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1,
+		JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	require.NoError(t, err)
+	ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	require.True(t, ns.ReadyForConnections(10*time.Second))
+	relays := []*server.Server{
+		start(t, &server.Options{NATSURLs: []string{ns.ClientURL()}}),
+		start(t, &server.Options{NATSURLs: []string{ns.ClientURL()}}),
+	}
+	const each = 150
+	var subs, writers []*raw
+	for _, r := range relays {
+		s := dialRaw(t, r)
+		s.hello("")
+		s.send(tableproto.Frame{Type: tableproto.Subscribe, Table: "mix"})
+		s.expect(tableproto.Snapshot)
+		s.expect(tableproto.Synced)
+		subs = append(subs, s)
+		w := dialRaw(t, r)
+		w.hello("")
+		writers = append(writers, w)
+	}
+	for i := range each {
+		for j, w := range writers {
+			k := fmt.Sprintf("w%d-%d", j, i)
+			w.send(tableproto.Frame{Type: tableproto.Operation, Table: "mix", OpID: "op-" + k,
+				Change: tableproto.Change{Operation: tableproto.Set, Key: k, Value: tableproto.RawValue(strconv.Itoa(i))}})
+		}
+	}
+	for j, s := range subs {
+		for v := uint64(1); v <= 2*each; v++ {
+			f := s.expect(tableproto.Update)
+			require.Equal(t, v, f.TableVersion, "subscriber on relay %d", j)
+		}
+		_, err := s.tryNext(100 * time.Millisecond)
+		require.Error(t, err, "nothing after version %d on relay %d", 2*each, j)
+	}
+	for j, r := range relays {
+		m := metricsOf(t, r)
+		ack, consumer := counter(t, m, `tabsync_changes_total{path="ack"}`), counter(t, m, `tabsync_changes_total{path="consumer"}`)
+		assert.Equal(t, 2*each, ack+consumer, "relay %d applied each change once", j)
+		assert.Positive(t, ack, "relay %d sent some of its writers' changes on their acks", j)
+		assert.GreaterOrEqual(t, consumer, each, "relay %d got the other relay's changes from its consumer", j)
+	}
 }

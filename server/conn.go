@@ -328,6 +328,7 @@ func (c *conn) doOperation(f *tableproto.Frame) {
 		err := t.ensure(ctx)
 		var version uint64
 		var dup bool
+		published := time.Now()
 		if err == nil {
 			version, dup, err = t.publish(ctx, &op, c.id)
 		}
@@ -341,6 +342,7 @@ func (c *conn) doOperation(f *tableproto.Frame) {
 			s.metrics.ops("duplicate")
 		} else {
 			s.metrics.ops("stored")
+			t.acked(version, &op, c.id, published)
 		}
 		c.sendFrame(tableproto.Frame{Type: tableproto.Ack, Table: op.Table, OpID: op.OpID, TableVersion: version, Duplicate: dup}, false)
 	}()

@@ -38,7 +38,10 @@
 // JetStream consumer. Subscribers are served from that copy: a snapshot or
 // the changes after since, then the live updates, under one lock, so each
 // subscriber sees every version once and in order. The copy costs memory of
-// the order of the table's size per relay.
+// the order of the table's size per relay. A change stored through this
+// relay is fanned out on JetStream's publish acknowledgement when its version
+// follows the copy's, and otherwise once the versions before it arrived; the
+// consumer's later delivery of it is skipped (see table.acked).
 //
 // # Durability
 //

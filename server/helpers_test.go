@@ -5,7 +5,11 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +199,29 @@ func rowsOf(t *testing.T, c *client.Client, table string) map[string]any {
 
 func start(t *testing.T, opts *server.Options) *server.Server {
 	return servertest.Run(t, opts)
+}
+
+// metricsOf returns s's /metrics text.
+func metricsOf(t *testing.T, s *server.Server) string {
+	t.Helper()
+	resp, err := http.Get("http://" + s.Addr().String() + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// counter returns the value of the metric line starting with name.
+func counter(t *testing.T, metrics, name string) int {
+	t.Helper()
+	for _, l := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			n, err := strconv.Atoi(v)
+			require.NoError(t, err, l)
+			return n
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

@@ -19,6 +19,8 @@ type metrics struct {
 	subscriptions  atomic.Int64
 	rejectedOrigin atomic.Int64
 	compacted      atomic.Int64
+	ackPath        atomic.Int64 // changes applied on their publish acknowledgement
+	consumerPath   atomic.Int64 // changes applied on the consumer's delivery
 	errors         map[tableproto.Code]*atomic.Int64
 	opsMu          sync.Mutex
 	opResults      map[string]int64
@@ -99,9 +101,11 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	p("# HELP tabsync_rejected_origin_total WebSocket handshakes refused (Origin not allowed, or not a WebSocket).\n# TYPE tabsync_rejected_origin_total counter\ntabsync_rejected_origin_total %d\n", m.rejectedOrigin.Load())
 	p("# HELP tabsync_compacted_versions_total Versions this relay never saw because JetStream had already replaced them with a newer change of the same key (more than --history changes of one key before the relay read them); subscribers saw a jump.\n# TYPE tabsync_compacted_versions_total counter\ntabsync_compacted_versions_total %d\n", m.compacted.Load())
+	p("# HELP tabsync_changes_total Changes applied to this relay's copies of loaded tables, by the path that brought them first: ack (a change stored through this relay, fanned out on JetStream's publish acknowledgement) or consumer (the table's JetStream consumer: other relays' changes, and this relay's when the acknowledgement came later or the versions before it were missing).\n# TYPE tabsync_changes_total counter\n")
+	p("tabsync_changes_total{path=\"ack\"} %d\ntabsync_changes_total{path=\"consumer\"} %d\n", m.ackPath.Load(), m.consumerPath.Load())
 	h := &m.fanout
 	h.mu.Lock()
-	p("# HELP tabsync_fanout_seconds From JetStream storing a change to its update queued for every subscriber on this relay.\n# TYPE tabsync_fanout_seconds histogram\n")
+	p("# HELP tabsync_fanout_seconds From JetStream storing a change (on the ack path: from this relay publishing it) to its update queued for every subscriber on this relay.\n# TYPE tabsync_fanout_seconds histogram\n")
 	var cum int64
 	for i, bound := range h.bounds {
 		cum += h.counts[i]

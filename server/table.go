@@ -70,6 +70,19 @@ type table struct {
 	// change, not only each key's latest.
 	log      []logEntry
 	logStart uint64
+	// early holds, in version order, changes this relay stored whose
+	// acknowledgement came before the versions below them reached the
+	// copy (see acked).
+	early []earlyEntry
+}
+
+// maxEarly bounds table.early.
+const maxEarly = 4096
+
+type earlyEntry struct {
+	key    string
+	r      *row
+	stored time.Time // when the relay published it
 }
 
 type logEntry struct {
@@ -217,9 +230,8 @@ func (t *table) stop() {
 	}
 }
 
-// receive applies one stored change to the copy and sends it to every
-// subscriber, in stream order (the ordered consumer delivers in order, one
-// at a time).
+// receive applies one change the consumer delivered (in stream order, one
+// at a time) to the copy and sends it to every subscriber.
 func (t *table) receive(m jetstream.Msg) {
 	meta, err := m.Metadata()
 	if err != nil {
@@ -235,43 +247,133 @@ func (t *table) receive(m jetstream.Msg) {
 	default:
 		r.value = m.Data()
 	}
+	if kerr != nil || tableproto.ValidKey(string(key)) != nil {
+		// Not written by tabsync: it takes a version but is no row.
+		t.s.log.Warn("table holds a key tabsync did not write; ignored", "table", t.name, "subject", m.Subject())
+		key = nil
+		r = nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.delivered(seq, string(key), r, meta.Timestamp)
+	if !isClosed(t.loaded) && meta.NumPending == 0 {
+		t.logStart = t.version
+		close(t.loaded)
+	}
+}
+
+// delivered applies the consumer's change seq (r nil: not a row) under t.mu.
+// Early changes below seq go first: the consumer passed their versions, so
+// they were stored and then replaced by newer changes of their keys before it
+// read them (JetStream keeps History changes per key); they are still
+// changes, in version order. A seq the acknowledgement path applied already
+// is skipped.
+func (t *table) delivered(seq uint64, key string, r *row, stored time.Time) {
 	if seq <= t.version {
 		return
 	}
+	for len(t.early) > 0 && t.early[0].r.rev < seq {
+		e := t.early[0]
+		t.early = t.early[1:]
+		if e.r.rev > t.version {
+			t.apply(e.r.rev, e.key, e.r, e.stored, true)
+		}
+	}
+	if len(t.early) > 0 && t.early[0].r.rev == seq {
+		t.early = t.early[1:]
+	}
+	t.apply(seq, key, r, stored, false)
+	t.applyEarly()
+}
+
+// acked fans out a change this relay stored as soon as JetStream
+// acknowledged it with its version, without waiting for the consumer to
+// deliver it back: about half the relay's hop. The consumer still delivers
+// it, and delivered skips it then. A version that does not follow the
+// copy's (another relay's change, or a concurrent one of this relay, is
+// stored between) waits in t.early until the versions before it arrived,
+// so every subscriber still sees the table's versions in order, with no gap
+// and no duplicate. Changes made through other relays come only through
+// the consumer. Nothing is done before the copy is loaded (the consumer
+// delivers everything then), and t.early holds at most maxEarly changes
+// (beyond, the consumer delivers them, as it would have anyway).
+func (t *table) acked(seq uint64, f *tableproto.Frame, origin string, stored time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !isClosed(t.loaded) || seq <= t.version {
+		return
+	}
+	r := &row{rev: seq, ts: time.Now().UnixMilli(), origin: origin, opID: f.OpID}
+	if f.Change.Operation == tableproto.Delete {
+		r.deleted = true
+	} else {
+		r.value = f.Change.Value
+	}
+	if seq > t.version+1 {
+		if len(t.early) >= maxEarly {
+			return
+		}
+		i, found := slices.BinarySearchFunc(t.early, seq, func(e earlyEntry, v uint64) int { return compareRev(e.r.rev, v) })
+		if !found {
+			t.early = slices.Insert(t.early, i, earlyEntry{f.Change.Key, r, stored})
+		}
+		return
+	}
+	t.apply(seq, f.Change.Key, r, stored, true)
+	t.applyEarly()
+}
+
+// applyEarly applies the early changes that follow the copy's version.
+func (t *table) applyEarly() {
+	for len(t.early) > 0 && t.early[0].r.rev <= t.version+1 {
+		e := t.early[0]
+		t.early = t.early[1:]
+		if e.r.rev == t.version+1 {
+			t.apply(e.r.rev, e.key, e.r, e.stored, true)
+		}
+	}
+	if len(t.early) == 0 {
+		t.early = nil // let the backing array go
+	}
+}
+
+// apply makes seq the copy's version with the change of key (r nil: a
+// message that is no row) and, once loaded, logs it and queues its update
+// for every subscriber; viaAck says which path brought it (for /metrics).
+// t.mu is held; seq > t.version.
+func (t *table) apply(seq uint64, key string, r *row, stored time.Time, viaAck bool) {
 	loaded := isClosed(t.loaded)
+	if loaded && viaAck {
+		t.s.metrics.ackPath.Add(1)
+	} else if loaded {
+		t.s.metrics.consumerPath.Add(1)
+	}
 	if loaded && seq != t.version+1 {
 		// JetStream dropped the versions between (History older changes
 		// of their keys) before this relay read them.
 		t.s.metrics.compacted.Add(int64(seq - t.version - 1))
 	}
 	t.version = seq
-	if kerr != nil || tableproto.ValidKey(string(key)) != nil {
-		// Not written by tabsync: it takes a version but is no row.
-		t.s.log.Warn("table holds a key tabsync did not write; ignored", "table", t.name, "subject", m.Subject())
-	} else {
-		t.rows[string(key)] = r
-		if loaded {
-			t.log = append(t.log, logEntry{string(key), r})
-			if over := len(t.log) - t.s.opts.ResumeLog; over > 0 {
-				t.logStart = t.log[over-1].r.rev
-				t.log = slices.Delete(t.log, 0, over)
-			}
-		}
-		if loaded && len(t.subs) > 0 {
-			b, err := tableproto.Encode(t.updateFrame(string(key), r))
-			if err == nil {
-				for c := range t.subs {
-					c.send(b, false)
-				}
-				t.s.metrics.fanout.observe(time.Since(meta.Timestamp).Seconds())
-			}
-		}
+	if r == nil {
+		return
 	}
-	if !loaded && meta.NumPending == 0 {
-		t.logStart = t.version
-		close(t.loaded)
+	t.rows[key] = r
+	if !loaded {
+		return
+	}
+	t.log = append(t.log, logEntry{key, r})
+	if over := len(t.log) - t.s.opts.ResumeLog; over > 0 {
+		t.logStart = t.log[over-1].r.rev
+		t.log = slices.Delete(t.log, 0, over)
+	}
+	if len(t.subs) > 0 {
+		b, err := tableproto.Encode(t.updateFrame(key, r))
+		if err == nil {
+			for c := range t.subs {
+				c.send(b, false)
+			}
+			t.s.metrics.fanout.observe(time.Since(stored).Seconds())
+		}
 	}
 }
 
