@@ -46,21 +46,11 @@ func (s *instance) dial() {
 			s.report(tables.PhaseProtocol, "the server sent a binary message; dropped")
 			return
 		}
-		var parsed js.Value
-		ok := func() (ok bool) {
-			defer func() {
-				if recover() != nil {
-					ok = false
-				}
-			}()
-			parsed = jsJSON.Call("parse", data)
-			return true
-		}()
-		if !ok {
+		f, notJSON, err := readFrame(data.String())
+		if notJSON {
 			s.report(tables.PhaseProtocol, "the server sent a message that is not JSON; dropped")
 			return
 		}
-		f, err := decodeFrame(parsed)
 		if err != nil {
 			s.report(tables.PhaseProtocol, "the server sent a malformed frame ("+err.Error()+"); dropped")
 			return
