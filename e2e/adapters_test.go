@@ -64,7 +64,7 @@ window.countUpdates = (name) => {
 // tab closed, a new one restores the state from IndexedDB (persist) but the
 // draft, and sends nothing for it. The Pinia and Svelte demos also sync a
 // second store (a setup store; a Svelte 5 $state object) on a channel of
-// its own, which a stopped tab stops too.
+// its own, which a stopped or destroyed tab stops too.
 func TestFrameworkDemos(t *testing.T) {
 	b := NewBrowser(t)
 	base := serveFrameworkDemos(t, b)
@@ -182,9 +182,16 @@ func TestFrameworkDemos(t *testing.T) {
 			shows(bb, "#active", "destroyed")
 			click(a, "#inc")
 			shows(c, "#count", "5")
+			if second {
+				click(a, "#toggle-theme")
+				shows(c, "#theme", "dark")
+			}
 			click(bb, "#inc")
 			settle()
 			assert.Equal(t, "5", text(bb, `document.querySelector("#count").textContent`), "the destroyed tab took nothing")
+			if second {
+				assert.Equal(t, "light", text(bb, `document.querySelector("#theme").textContent`), "the destroyed tab's second store took nothing")
+			}
 			assert.Equal(t, "5", text(a, `document.querySelector("#count").textContent`), "the destroyed tab sent nothing")
 			a.Eval(t, `updates`, &sent)
 			assert.Equal(t, map[string]int{ids[a]: 4, ids[bb]: 1, ids[c]: 3}, sent,
@@ -203,7 +210,7 @@ func TestFrameworkDemos(t *testing.T) {
 			shows(d, "#todos li", "milk")
 			assert.Equal(t, "done", text(d, `document.querySelector("#todos li").className`))
 			if second {
-				shows(d, "#theme", "light")
+				shows(d, "#theme", "dark")
 			}
 			assert.Empty(t, text(d, `document.querySelector("#draft").value`), "the draft (excludeKeys) is not stored")
 			var idD string
