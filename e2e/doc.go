@@ -28,6 +28,11 @@
 //   - TestPackedPackageInAnEmptyApp: npm pack, the tarball installed into
 //     an empty app, used from a script tag and from an ESM import, as the
 //     README says.
+//   - TestFrameworkDemos, TestDevtools: the store adapters in the Vite-built
+//     demos of examples/frameworks (Redux, Pinia, Vue, Svelte, Valtio,
+//     Jotai), each in three tabs under first-write-wins: sync, no echo,
+//     excluded keys, stop, destroy, a concurrent write, persistence; and the
+//     DevTools hooks under a stub of the Redux DevTools extension.
 //   - TestPersist, TestMeasureRestore: persistence in IndexedDB across
 //     reloads and tabs.
 //   - TestHostile: a table of hostile and broken messages posted on the
