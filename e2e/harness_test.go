@@ -213,7 +213,7 @@ func TestWaitForAwaitsPromises(t *testing.T) {
 	assert.True(t, ft.failed, "WaitFor on a promise of false must time out")
 }
 
-// fatalRecorder is a testing.TB whose Fatalf records the failure and ends
+// fatalRecorder is a testing.TB whose Fatal and Fatalf record the failure and end
 // the goroutine, as testing.T's does, without failing the real test.
 type fatalRecorder struct {
 	testing.TB
@@ -223,6 +223,12 @@ type fatalRecorder struct {
 func (f *fatalRecorder) Helper() {}
 
 func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.failed = true
+	runtime.Goexit()
+}
+
+// Fatal as Fatalf: WaitFor fails with t.Fatal since a74dcce.
+func (f *fatalRecorder) Fatal(args ...any) {
 	f.failed = true
 	runtime.Goexit()
 }
