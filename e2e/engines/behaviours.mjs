@@ -435,7 +435,7 @@ export const behaviours = {
     // The server goes down; a write made meanwhile is kept and pending,
     // and reaches B once when the server is back.
     // The browsers report the connections refused meanwhile on the console.
-    const refused = new RegExp(`WebSocket connection to '${server.url}' failed`);
+    const refused = new RegExp(`WebSocket connection to '${server.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' failed`);
     for (const p of [...A, ...B]) p.expect(refused);
     await server.stop();
     for (const p of A) await p.waitFor(`db.status === 'offline'`, 20_000);
