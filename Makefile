@@ -219,7 +219,7 @@ bench-server:
 FUZZ_TARGETS := ./protocol:FuzzDecode:100000 ./tableproto:FuzzDecode:75000 \
 	./conflict:FuzzResolve:70000 ./conflict:FuzzDeepMerge:65000 \
 	./sync:FuzzEngine:15000 ./internal/decimal:FuzzParse:75000 \
-	./tables:FuzzStep:20000
+	./tables:FuzzStep:20000 ./tablebridge:FuzzReadFrame:20000
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
