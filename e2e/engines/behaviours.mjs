@@ -457,17 +457,26 @@ export const behaviours = {
   },
 
   // The numbers of the Browser support table: the time from
-  // createBroadcastSync to ready in a fresh tab (wasm fetched, compiled,
-  // started), and the round trip of a change to another tab and back,
-  // next to a plain BroadcastChannel's.
+  // createBroadcastSync to ready in a fresh tab, and from the tab's
+  // navigation to ready, and the round trip of a change to another tab and
+  // back, next to a plain BroadcastChannel's. The loader fetches and
+  // compiles the module while the page imports the entry, so by the time
+  // the page calls createBroadcastSync that work is mostly done: the first
+  // figure is what the call itself waits for (Go started), the second the
+  // whole cost to a user, with the driver's call after the page's load
+  // included (an upper bound).
   async 'measure: ready time and change latency'(s) {
     const ready = [];
+    const fromNavigation = [];
     for (let i = 0; i < 3; i++) {
       const [p] = await s.openTabs(1, { fresh: true });
-      ready.push(await p.eval(`(async () => { const t0 = performance.now(); await setup({channelName: ${JSON.stringify(s.channel())}}, {}); return performance.now() - t0 })()`));
+      const [call, nav] = await p.eval(`(async () => { const t0 = performance.now(); await setup({channelName: ${JSON.stringify(s.channel())}}, {}); const t1 = performance.now(); return [t1 - t0, t1] })()`);
+      ready.push(call);
+      fromNavigation.push(nav);
       await p.close();
     }
     s.record('readyMs', round(median(ready), 0));
+    s.record('navigationToReadyMs', round(median(fromNavigation), 0));
 
     const ch = s.channel();
     const [a, b] = await s.openSynced(2, ch, 'throttleMs: 0');
