@@ -65,7 +65,7 @@ type instance struct {
 	onMsg js.Func
 
 	ws      js.Value
-	wsFuncs []js.Func
+	wsFuncs []wsListener
 
 	lock lockState
 }

@@ -36,7 +36,7 @@ func (s *instance) dial() {
 			f(args[0])
 			return nil
 		})
-		s.wsFuncs = append(s.wsFuncs, fn)
+		s.wsFuncs = append(s.wsFuncs, wsListener{name, fn})
 		ws.Call("addEventListener", name, fn)
 	}
 	on("open", func(js.Value) { s.handleReady(s.e.Connected(now()), nil) })
@@ -84,10 +84,22 @@ func (s *instance) closeSocket() {
 	ws.Call("close", 1000)
 }
 
+// dropSocket forgets the socket and releases its listeners, removing them
+// first: a socket closed here still fires its close event (and messages
+// already queued), which must not call a released function.
 func (s *instance) dropSocket() {
+	ws := s.ws
 	s.ws = js.Undefined()
-	for _, fn := range s.wsFuncs {
-		fn.Release()
+	for _, l := range s.wsFuncs {
+		if !ws.IsUndefined() {
+			ws.Call("removeEventListener", l.name, l.fn)
+		}
+		l.fn.Release()
 	}
 	s.wsFuncs = nil
+}
+
+type wsListener struct {
+	name string
+	fn   js.Func
 }
