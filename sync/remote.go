@@ -58,7 +58,8 @@ func (e *Engine) Deliver(now int64, msg protocol.Message) Ready {
 		e.dropped(now, protocol.Duplicate, msg.Type.String()+" seq "+strconv.FormatUint(msg.Seq, 10)+" from "+msg.Tab+" was already seen", &rd)
 		return rd
 	}
-	rd.Received = &msg
+	box := &delivered{msg: msg}
+	rd.Received = &box.msg
 	if msg.Type == protocol.TabPing && msg.Leaving {
 		e.forget(now, msg.Tab, &rd)
 		e.persistOrphans(msg.Tab, &rd)
@@ -72,14 +73,14 @@ func (e *Engine) Deliver(now int64, msg protocol.Message) Ready {
 
 	switch msg.Type {
 	case protocol.StateUpdate:
-		e.apply(now, msg, true, &rd)
+		e.apply(now, msg, true, box, &rd)
 	case protocol.StateResponse:
 		delete(e.answers, msg.Req) // someone answered: we need not
 		if msg.To == e.cfg.Tab {
 			if msg.Req == e.req && !msg.More {
 				e.req, e.reqRetry = "", 0
 			}
-			e.apply(now, msg, false, &rd)
+			e.apply(now, msg, false, box, &rd)
 		}
 	case protocol.StateRequest:
 		e.onRequest(now, msg)
@@ -136,10 +137,21 @@ func (w *seqWindow) admit(seq uint64) bool {
 	return true
 }
 
+// delivered is what a Deliver step hands out, in one allocation: the
+// message (Ready.Received) and the patch, with room for one key, the
+// usual update, in its lists.
+type delivered struct {
+	msg   protocol.Message
+	patch Patch
+	key   [1]string
+	value [1]conflict.Value
+}
+
 // apply resolves each entry of a STATE_UPDATE or STATE_RESPONSE against the
-// local value and collects the winners into one patch.
-func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
-	var patch Patch
+// local value and collects the winners into one patch (box's).
+func (e *Engine) apply(now int64, msg protocol.Message, live bool, box *delivered, rd *Ready) {
+	patch := &box.patch
+	patch.Keys, patch.Values = box.key[:0], box.value[:0]
 	var group []protocol.Entry // custom: the keys to combine in one call
 	stale := 0
 	for _, in := range msg.Entries {
@@ -190,7 +202,7 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 			// Merge: this tab combines the two writes and publishes the
 			// result as its own write, a successor of both, so every tab
 			// ends with this one value.
-			e.combined(now, in, d.Value, &patch)
+			e.combined(now, in, d.Value, patch)
 		case conflict.Combine:
 			group = append(group, in)
 		case conflict.Keep:
@@ -205,11 +217,11 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, rd *Ready) {
 		}
 	}
 	if len(group) > 0 {
-		e.resolveGroup(now, group, &patch, rd)
+		e.resolveGroup(now, group, patch, rd)
 	}
 	if len(patch.Keys) > 0 {
 		patch.Source = msg.Tab
-		rd.Patch = &patch
+		rd.Patch = patch
 		e.stats.Applied++
 	} else if stale > 0 && stale == len(msg.Entries) {
 		e.stats.Dropped++
