@@ -62,19 +62,6 @@ func (c Clock) String() string {
 	return strconv.FormatInt(c.Wall, 10) + "." + strconv.FormatUint(uint64(c.Logical), 10) + "." + c.Tab
 }
 
-// AppendText appends String's form of c to b: the same text, without
-// allocating a string (jsbridge writes versions into a reused buffer).
-func (c Clock) AppendText(b []byte) []byte {
-	if c.IsZero() {
-		return b
-	}
-	b = strconv.AppendInt(b, c.Wall, 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, uint64(c.Logical), 10)
-	b = append(b, '.')
-	return append(b, c.Tab...)
-}
-
 // ParseClock parses the form written by String. The empty string is the zero clock.
 func ParseClock(s string) (Clock, bool) {
 	if s == "" {

@@ -215,22 +215,3 @@ func TestTheInboxCarriesEveryFieldOfAMessage(t *testing.T) {
 	_, ok := readInbox(h.Get("inbox"), 3)
 	assert.False(t, ok)
 }
-
-// TestMessagesLargerThanTheInboxAndOutboxArriveWhole: one task's change of
-// 300 keys with long names is one message whose record is larger than the
-// outbox and the inbox (8 KB each): it goes out through a larger outbox
-// and comes in through an array of its own, every key with its value.
-func TestMessagesLargerThanTheInboxAndOutboxArriveWhole(t *testing.T) {
-	a, b := pair(t, "{}", "{throttleMs: 0}")
-	a.set(`Object.fromEntries(Array.from({length: 300}, (_, i) => ["key-with-a-long-name-ключ-😀-" + String(i).padStart(4, "0"), {n: i}]))`)
-	eventually(t, "b to hold the 300 keys", func() bool {
-		return b.get("key-with-a-long-name-ключ-😀-0299") == `{"n":299}`
-	})
-	require.Equal(t, jsJSON(a.state()), jsJSON(b.state()))
-	// And the small messages after it still cross (the larger outbox
-	// stays, the inbox is the usual one).
-	a.set(`{small: 1}`)
-	eventually(t, "b to hold small", func() bool { return b.get("small") == "1" })
-	require.Empty(t, a.errors())
-	require.Empty(t, b.errors())
-}

@@ -239,14 +239,12 @@ globalThis.__tabsyncHelpers = {
         if (channel !== null) channel.removeEventListener('message', listener);
         channel = null;
       },
-      // send posts a message the engine wrote into the outbox (see
-      // take), with the values it holds no slot of as extra. Returns 0,
-      // or what postMessage threw.
-      send(...extra) {
+      // send posts a message the engine built (helpers.encode's
+      // arguments). Returns 0, or what postMessage threw.
+      send(...args) {
         if (channel === null) return 0;
         try {
-          const o = helpers.take();
-          channel.postMessage(helpers.encode(rc, o.typ, o.seq, o.a, o.b, o.flags, o.record, ...extra));
+          channel.postMessage(helpers.encode(rc, ...args));
         } catch (err) {
           return err;
         }
@@ -292,33 +290,6 @@ globalThis.__tabsyncHelpers = {
     nums[4] = o.a; nums[5] = o.b; nums[6] = o.flags;
     const n = 56 + h.encoder.encodeInto(r, rest).written;
     return h.inboxLarge === null ? n : -n;
-  },
-
-  // The outbox carries a message the engine sends out of Go (watch's
-  // send) the way the inbox carries one in: Go copies six numbers (the
-  // message's typ, seq, a, b and flags, and the record's length in bytes;
-  // little-endian float64s) and the record in UTF-8 into it with one call,
-  // after asking outboxFor(n) for a larger one when it does not fit.
-  // take() reads it back as encode's arguments.
-  outbox: new Uint8Array(8192),
-  outboxNumbers: null,
-  decoder: null,
-  taken: { typ: 0, seq: 0, a: 0, b: 0, flags: 0, record: '' },
-  outboxFor(n) {
-    const h = globalThis.__tabsyncHelpers;
-    h.outbox = new Uint8Array(n);
-    h.outboxNumbers = null;
-    return h.outbox;
-  },
-  take() {
-    const h = globalThis.__tabsyncHelpers;
-    if (h.outboxNumbers === null) h.outboxNumbers = new Float64Array(h.outbox.buffer, 0, 6);
-    if (h.decoder === null) h.decoder = new TextDecoder();
-    const nums = h.outboxNumbers;
-    const o = h.taken;
-    o.typ = nums[0]; o.seq = nums[1]; o.a = nums[2]; o.b = nums[3]; o.flags = nums[4];
-    o.record = h.decoder.decode(h.outbox.subarray(48, 48 + nums[5]));
-    return o;
   },
 
   // appliedByStore holds, for each store, the values remote patches put

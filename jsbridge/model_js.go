@@ -45,13 +45,12 @@ func loadHelpers() (*model, error) {
 	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	for _, name := range []string{"keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch", "slotValue", "sweep", "put", "take", "outboxFor"} {
+	for _, name := range []string{"keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch", "slotValue", "sweep", "put"} {
 		if h.Get(name).Type() != js.TypeFunction {
 			return nil, errHelpers
 		}
 	}
 	jsSlotValue, jsSweep, jsInbox = h.Get("slotValue"), h.Get("sweep"), h.Get("inbox")
-	jsOutbox, jsOutboxFor = h.Get("outbox"), h.Get("outboxFor")
 	m := &model{keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), equal: h.Get("equal"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), watch: h.Get("watch")}
 	return m, nil
 }

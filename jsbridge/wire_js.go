@@ -24,8 +24,6 @@ var (
 	jsSlotValue js.Value // helpers.slotValue, set by loadHelpers
 	jsSweep     js.Value // helpers.sweep
 	jsInbox     js.Value // helpers.inbox
-	jsOutbox    js.Value // helpers.outbox, or the larger one outboxFor made
-	jsOutboxFor js.Value // helpers.outboxFor
 )
 
 // held is a value kept in helpers.js's slots. kind is its conflict.Kind;
@@ -278,14 +276,10 @@ func unpackLocal(rec string, obj js.Value) *localState {
 	return l
 }
 
-// pack writes msg into the outbox for the watcher's send (helpers.js take
-// and encode), and returns the values that are not held, send's
-// arguments: one copy into JavaScript and, for a message of held values,
-// a call with none.
+// pack writes msg as the arguments of the watcher's send (helpers.js
+// encode): the values that are not held go among the extra arguments.
 func pack(msg protocol.Message) []any {
-	const head = 48 // six float64s
-	w := &outWriter
-	w.b, w.extra = append(w.b[:0], make([]byte, head)...), w.extra[:0]
+	var w writer
 	w.line(msg.Req)
 	w.line(msg.To)
 	w.line(msg.Digest)
@@ -293,15 +287,15 @@ func pack(msg protocol.Message) []any {
 	w.line(msg.Leader)
 	for _, en := range msg.Entries {
 		w.line(en.Key)
-		w.b = protocol.AppendVersion(w.b, en.Version)
-		w.b = append(w.b, '\n')
+		w.line(protocol.FormatVersion(en.Version))
+		lineage := ""
 		if !en.Version.Lineage.IsZero() {
-			w.escaped(en.Version.Lineage.String())
+			lineage = en.Version.Lineage.String()
 		}
 		if len(en.Version.Gone) > 0 {
-			w.escaped("|" + conflict.FormatGone(en.Version.Gone))
+			lineage += "|" + conflict.FormatGone(en.Version.Gone)
 		}
-		w.b = append(w.b, '\n')
+		w.line(lineage)
 		w.ref(en.Value)
 	}
 	var a, b float64
@@ -318,38 +312,8 @@ func pack(msg protocol.Message) []any {
 	if msg.Leaving {
 		flags |= 2
 	}
-	n := len(w.b) - head - 1 // the record, without its last newline
-	if n < 0 {
-		n = 0
-	}
-	for i, f := range [6]float64{float64(msg.Type), float64(msg.Seq), a, b, float64(flags), float64(n)} {
-		u := math.Float64bits(f)
-		for j := range 8 {
-			w.b[8*i+j] = byte(u >> (8 * j))
-		}
-	}
-	out := w.b[:head+n]
-	if js.CopyBytesToJS(jsOutbox, out) < len(out) {
-		jsOutbox = jsOutboxFor.Invoke(len(out) + len(out)/2)
-		js.CopyBytesToJS(jsOutbox, out)
-	}
-	if cap(w.b) > outboxKeep {
-		w.b = nil // a large message: its buffer is not kept
-	}
-	extra := w.extra
-	if len(extra) == 0 {
-		return nil
-	}
-	w.extra = nil // handed to Invoke, which may keep them
-	return extra
+	return append([]any{int(msg.Type), float64(msg.Seq), a, b, flags, w.text()}, w.extra...)
 }
-
-// outWriter is pack's writer, kept between messages (its buffer up to
-// outboxKeep bytes).
-var (
-	outWriter  writer
-	outboxKeep = 8192
-)
 
 // writer builds a record (see helpers.js esc): lines, and references to
 // values, which are slots or, for a value not held, 'a' and its index in
@@ -362,14 +326,6 @@ type writer struct {
 
 //go:noinline
 func (w *writer) line(s string) {
-	w.escaped(s)
-	w.b = append(w.b, '\n')
-}
-
-// escaped appends s escaped (see line) without ending the line.
-//
-//go:noinline
-func (w *writer) escaped(s string) {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\n':
@@ -380,6 +336,7 @@ func (w *writer) escaped(s string) {
 			w.b = append(w.b, c)
 		}
 	}
+	w.b = append(w.b, '\n')
 }
 
 //go:noinline

@@ -323,16 +323,6 @@ func FormatVersion(v conflict.Version) string {
 	return v.Clock.String() + "|" + v.Base.String() + "|" + strconv.FormatUint(v.Depth, 10)
 }
 
-// AppendVersion appends FormatVersion's form of v to b, without
-// allocating a string.
-func AppendVersion(b []byte, v conflict.Version) []byte {
-	b = v.Clock.AppendText(b)
-	b = append(b, '|')
-	b = v.Base.AppendText(b)
-	b = append(b, '|')
-	return strconv.AppendUint(b, v.Depth, 10)
-}
-
 // FormatStoredVersion writes the whole of v, as a stored record holds it:
 // FormatVersion's form, followed by "|lineage" when the lineage is not
 // empty, and by "|lineage|gone" (conflict.FormatGone, the lineage possibly
