@@ -101,11 +101,25 @@ func Encode(f Frame) ([]byte, error) {
 		b.WriteByte('}')
 		w.Payload = b.Bytes()
 	}
-	return json.Marshal(&w)
+	return marshal(&w)
+}
+
+// marshal is json.Marshal without its HTML escaping of <, > and &, which
+// would also rewrite the values inside a payload: a value crosses the relay
+// with the text its client sent (JSON.stringify escapes none of them), so
+// that one value has one text on every device and in every store.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func writeString(b *bytes.Buffer, s string) {
-	q, _ := json.Marshal(s) // a string always marshals
+	q, _ := marshal(s) // a string always marshals
 	b.Write(q)
 }
 
