@@ -273,6 +273,16 @@ func (e *Engine) snapshot(now int64, r *Ready, f tableproto.Frame) {
 			strconv.FormatUint(f.TableVersion, 10)+", older than this browser's "+strconv.FormatUint(t.version, 10))
 		return
 	}
+	for _, row := range f.Rows {
+		if len(row.Value) == 0 || tableproto.ValidKey(row.Key) != nil {
+			// A snapshot is one cut: applied without this row, its key
+			// would read as deleted. Ask again on a new connection.
+			e.hostile(now, r, "snapshot", "the server sent a malformed row in its snapshot of "+strconv.Quote(t.name)+" (reconnecting for another)")
+			r.Close = true
+			e.retry(now, r)
+			return
+		}
+	}
 	t.snap = append(t.snap, f.Rows...)
 	t.snapTS = f.Timestamp
 	if f.More {
@@ -289,9 +299,16 @@ func (e *Engine) snapshot(now int64, r *Ready, f tableproto.Frame) {
 // before the snapshot arrived).
 func (e *Engine) applySnapshot(r *Ready, t *table, v uint64, ts int64, rows []tableproto.Row, origin string) {
 	in := make(map[string]bool, len(rows))
+	last := make(map[string]int, len(rows)) // a key named twice: the last row, as JSON.parse reads it
+	for i, sr := range rows {
+		last[sr.Key] = i
+	}
 	var changed []Row
 	except := make([]string, 0, len(rows))
-	for _, sr := range rows {
+	for i, sr := range rows {
+		if last[sr.Key] != i {
+			continue
+		}
 		in[sr.Key] = true
 		except = append(except, sr.Key)
 		nr := snapshotRow(t.name, sr, v, ts)

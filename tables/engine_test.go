@@ -264,6 +264,51 @@ func TestASnapshotRowWithAnUnchangedValueTakesItsChangesOpID(t *testing.T) {
 	assert.Equal(t, t0+1, stored.Timestamp)
 }
 
+// A snapshot's payload is read as JSON.parse reads it: a key named twice
+// holds its last row, and one event fires for it. (The core stored the
+// last row and fired the first's value: FuzzStep.)
+func TestASnapshotNamingAKeyTwiceHoldsTheLastRow(t *testing.T) {
+	a := newTab(t, "tabA", "scores")
+	a.online(0)
+	a.do(a.e.Disconnected(a.now, ""))
+	a.tick(tables.DefaultBackoffMaxMs)
+	a.do(a.e.Connected(a.now))
+	a.recv(tableproto.Frame{Type: tableproto.Welcome, V: 1})
+	a.events = nil
+	a.recv(tableproto.Frame{Type: tableproto.Snapshot, Table: "scores", TableVersion: 3, Rows: []tableproto.Row{
+		{Key: "k", Value: tableproto.RawValue(`1`), OpID: "x.1"}, {Key: "k", Value: tableproto.RawValue(`2`), OpID: "x.2"}}})
+	assert.Equal(t, `2`, a.get("scores", "k"))
+	require.Len(t, a.events, 1)
+	assert.Equal(t, `2`, a.events[0].Value)
+	assert.Equal(t, "x.2", a.events[0].OpID)
+}
+
+// A snapshot row without a value (or with a bad key) cannot be applied, and
+// the snapshot cannot be applied without it (its key would read as
+// deleted): the tab drops it, reports it, stores nothing, and asks again on
+// a new connection.
+func TestASnapshotWithAMalformedRowIsDroppedAndAskedAgain(t *testing.T) {
+	a := newTab(t, "tabA", "scores")
+	a.online(0)
+	a.recv(update("scores", 1, "k", `"kept"`, "x.1", "browser2"))
+	a.do(a.e.Disconnected(a.now, ""))
+	a.tick(tables.DefaultBackoffMaxMs)
+	a.do(a.e.Connected(a.now))
+	a.recv(tableproto.Frame{Type: tableproto.Welcome, V: 1})
+	a.events, a.txns, a.errs = nil, nil, nil
+	n := dropped(a.e)
+	r := a.recv(tableproto.Frame{Type: tableproto.Snapshot, Table: "scores", TableVersion: 3, Rows: []tableproto.Row{
+		{Key: "other", Value: tableproto.RawValue(`1`)}, {Key: "broken", Value: nil}}})
+	assert.Greater(t, dropped(a.e), n)
+	assert.True(t, r.Close, "the connection is closed, to be dialled again")
+	assert.Equal(t, tables.StatusOffline, a.e.Status())
+	require.NotEmpty(t, a.errs)
+	assert.Contains(t, a.errs[0].Message, "malformed row")
+	assert.Empty(t, a.events)
+	assert.Empty(t, a.txns, "nothing stored")
+	assert.Equal(t, `"kept"`, a.get("scores", "k"))
+}
+
 func TestHostileFramesAreDroppedReportedAndChangeNothing(t *testing.T) {
 	a := newTab(t, "tabA", "scores")
 	a.online(5)
