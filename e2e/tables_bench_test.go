@@ -3,22 +3,19 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/server/servertest"
 )
 
 // hubPage exchanges values through the bare WebSocket hub, with plain
@@ -47,35 +44,7 @@ func TestTablesBench(t *testing.T) {
 	const rounds = 200
 	res := map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "rounds": rounds}
 
-	// The bare hub: every message to every other connection.
-	var mu sync.Mutex
-	conns := map[*websocket.Conn]bool{}
-	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		mu.Lock()
-		conns[c] = true
-		mu.Unlock()
-		defer func() { mu.Lock(); delete(conns, c); mu.Unlock() }()
-		for {
-			_, msg, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			for o := range conns {
-				if o != c {
-					_ = o.Write(context.Background(), websocket.MessageText, msg)
-				}
-			}
-			mu.Unlock()
-		}
-	}))
-	t.Cleanup(hub.Close)
-	hubURL := "ws" + strings.TrimPrefix(hub.URL, "http")
+	hubURL := servertest.RunHub(t).URL
 
 	srv := newRestartable(t)
 	devs := devices(t, 2, 1, srv.url(), "bench&tables=lat,rate,big")

@@ -3,14 +3,10 @@
 package server_test
 
 import (
-	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tabsync/tabsync/server"
+	"github.com/tabsync/tabsync/server/servertest"
 	"github.com/tabsync/tabsync/tableproto"
 )
 
@@ -52,34 +49,8 @@ func TestRelayHopBench(t *testing.T) {
 		w.expect(tableproto.Ack)
 	}
 
-	var mu sync.Mutex
-	conns := map[*websocket.Conn]bool{}
-	hub := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		mu.Lock()
-		conns[c] = true
-		mu.Unlock()
-		defer func() { mu.Lock(); delete(conns, c); mu.Unlock() }()
-		for {
-			_, msg, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			for o := range conns {
-				if o != c {
-					_ = o.Write(context.Background(), websocket.MessageText, msg)
-				}
-			}
-			mu.Unlock()
-		}
-	}))
-	defer hub.Close()
-	url := "ws" + strings.TrimPrefix(hub.URL, "http")
+	hub := servertest.RunHub(t)
+	url := hub.URL
 	ctx := ctx10(t)
 	a, _, err := websocket.Dial(ctx, url, nil)
 	require.NoError(t, err)
@@ -87,7 +58,7 @@ func TestRelayHopBench(t *testing.T) {
 	b, _, err := websocket.Dial(ctx, url, nil)
 	require.NoError(t, err)
 	defer b.CloseNow()
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(conns) == 2 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return hub.Conns() == 2 }, 5*time.Second, time.Millisecond)
 	var bare []time.Duration
 	for i := range rounds + warm {
 		t0 := time.Now()
