@@ -124,6 +124,31 @@ function vueSubscribers(dep) {
   return n;
 }
 
+/**
+ * Counts the listeners of a valtio proxy: valtio's subscribe() adds its
+ * listener with the proxy's own addListener (the third entry of its internal
+ * state) and calls what that returns to remove it, so both are wrapped.
+ * Returns a function that reads the count.
+ */
+function countValtioListeners(unstable_getInternalStates, state) {
+  const { proxyStateMap } = unstable_getInternalStates();
+  const [target, ensureVersion, addListener] = proxyStateMap.get(state);
+  let listeners = 0;
+  proxyStateMap.set(state, [
+    target,
+    ensureVersion,
+    (listener) => {
+      listeners++;
+      const remove = addListener(listener);
+      return () => {
+        listeners--;
+        remove();
+      };
+    },
+  ]);
+  return () => listeners;
+}
+
 test('redux: an enhancer, remote updates as tabsync/remote actions', { skip }, async (t) => {
   const { createStore, combineReducers, compose } = await import('redux');
   const { tabsyncEnhancer, REMOTE } = await import(dist + 'redux.mjs');
@@ -337,26 +362,8 @@ test('valtio: a proxy, snapshots out and Object.assign in', { skip }, async (t) 
   const { syncProxy } = await import(dist + 'valtio.mjs');
   await contract(t, (channelName) => {
     const state = proxy({ count: 0, draft: '', nested: { list: [1] } });
-    // valtio's subscribe() adds its listener with the proxy's own
-    // addListener (the third entry of its internal state) and calls what
-    // that returns to remove it: count both.
-    const { proxyStateMap } = unstable_getInternalStates();
-    const [target, ensureVersion, addListener] = proxyStateMap.get(state);
-    let listeners = 0;
-    proxyStateMap.set(state, [
-      target,
-      ensureVersion,
-      (listener) => {
-        listeners++;
-        const remove = addListener(listener);
-        return () => {
-          listeners--;
-          remove();
-        };
-      },
-    ]);
     return {
-      attached: () => listeners,
+      attached: countValtioListeners(unstable_getInternalStates, state),
       sync: syncProxy(state, { channelName, throttleMs: 0, excludeKeys: ['draft', 'nested'] }),
       set: (c) => (state.count = c),
       count: () => state.count,
@@ -454,35 +461,21 @@ test('stop() before the module has loaded: no framework listener until start(), 
   ch = channel(t);
   const va = proxy({ count: 0 });
   const vb = proxy({ count: 0 });
-  const { proxyStateMap } = unstable_getInternalStates();
-  const [target, ensureVersion, addListener] = proxyStateMap.get(va);
-  let listeners = 0;
-  proxyStateMap.set(va, [
-    target,
-    ensureVersion,
-    (listener) => {
-      listeners++;
-      const remove = addListener(listener);
-      return () => {
-        listeners--;
-        remove();
-      };
-    },
-  ]);
+  const listeners = countValtioListeners(unstable_getInternalStates, va);
   const sb = syncProxy(vb, { channelName: ch.name, throttleMs: 0 });
   const sa = syncProxy(va, { channelName: ch.name, throttleMs: 0 });
   t.after(() => [sa, sb].forEach((s) => s.destroy()));
   sa.stop();
-  assert.equal(listeners, 0, 'stop() detached the proxy listener');
+  assert.equal(listeners(), 0, 'stop() detached the proxy listener');
   va.count = 1;
   await Promise.all([sa.ready, sb.ready]);
   await settle();
-  assert.equal(listeners, 0, 'the module loaded while stopped: no proxy listener');
+  assert.equal(listeners(), 0, 'the module loaded while stopped: no proxy listener');
   va.count = 2;
   await settle();
   assert.equal(vb.count, 0, 'nothing sent while stopped');
   sa.start();
-  assert.equal(listeners, 1, 'start() attached it');
+  assert.equal(listeners(), 1, 'start() attached it');
   assert.ok(await until(() => vb.count === 2), `the change made while stopped goes out on start: ${vb.count}`);
   await settle();
   assert.equal(ch.from(sa).length, 1, 'once');
