@@ -479,6 +479,22 @@ func TestMeasurePersistence(t *testing.T) {
 		unqueued/changes, queued/changes, changes, p.transactions-before)
 }
 
+// storedThenRemoved sets draft and title in a's store (persisted to the
+// database name), waits until draft is stored, removes it with zustand's
+// replace (the new state has no draft), and waits until the removal is
+// stored. It returns the version of the removed write.
+func storedThenRemoved(t *testing.T, a *instance, name string) string {
+	t.Helper()
+	a.set("{draft: 'hello', title: 'T'}")
+	old := settledDB(t, name, "draft", `"hello"`).versionOf("draft")
+	a.store.Call("setState", jsEval("({title: 'T'})"), true)
+	eventually(t, "the removal to be stored", func() bool {
+		v := readDB(t, name).versionOf("draft")
+		return v != "" && v != old
+	})
+	return old
+}
+
 // A key removed with setState(next, true) leaves the other tabs' stores,
 // stays removed in a tab that restores from IndexedDB, and a late
 // STATE_RESPONSE carrying the old value does not bring it back.
@@ -486,15 +502,7 @@ func TestRemovedKeyStaysRemovedAfterARestoreAndALateResponse(t *testing.T) {
 	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
 	has := jsFunc("o, k", "return Object.prototype.hasOwnProperty.call(o, k)")
 	a := persisted(t, channel, name, "{draft: '', title: ''}", "")
-	a.set("{draft: 'hello', title: 'T'}")
-	old := settledDB(t, name, "draft", `"hello"`).versionOf("draft")
-
-	// zustand's replace: the new state has no draft.
-	a.store.Call("setState", jsEval("({title: 'T'})"), true)
-	eventually(t, "the removal to be stored", func() bool {
-		v := readDB(t, name).versionOf("draft")
-		return v != "" && v != old
-	})
+	old := storedThenRemoved(t, a, name)
 	// A tab opened now gets the removal in its answer: its own draft goes.
 	b := peer(t, channel, "{draft: 'mine', title: ''}")
 	eventually(t, "b to take a's state", func() bool { return b.get("title") == `"T"` })
@@ -523,13 +531,7 @@ func TestRemovedKeyStaysRemovedAfterARestoreAndALateResponse(t *testing.T) {
 func TestCollectedTombstoneLeavesTheDatabase(t *testing.T) {
 	channel, name := uniqueName(t, "ch"), uniqueName(t, "db")
 	a := persisted(t, channel, name, "{draft: '', title: ''}", "")
-	a.set("{draft: 'hello', title: 'T'}")
-	old := settledDB(t, name, "draft", `"hello"`).versionOf("draft")
-	a.store.Call("setState", jsEval("({title: 'T'})"), true)
-	eventually(t, "the removal to be stored", func() bool {
-		v := readDB(t, name).versionOf("draft")
-		return v != "" && v != old
-	})
+	storedThenRemoved(t, a, name)
 	later := time.Now().Add(2 * time.Minute).UnixMilli()
 	a.s.handle(a.s.e.Tick(later))
 	eventually(t, "the tombstone's record to go", func() bool {
