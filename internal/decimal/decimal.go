@@ -15,7 +15,8 @@ func ParseUint(s string, max uint64) (uint64, bool) {
 	var n uint64
 	for i := 0; i < len(s); i++ {
 		d := uint64(s[i]) - '0'
-		if d > 9 || n > (max-d)/10 {
+		// d > max first: max-d would wrap around below zero.
+		if d > 9 || d > max || n > (max-d)/10 {
 			return 0, false
 		}
 		n = n*10 + d

@@ -19,7 +19,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, max := range []uint64{math.MaxUint32, math.MaxUint64} {
+		for _, max := range []uint64{0, 5, 9, 10, 100, math.MaxUint32, math.MaxUint64} {
 			want, err := strconv.ParseUint(s, 10, 64)
 			got, ok := ParseUint(s, max)
 			wantOK := err == nil && want <= max
