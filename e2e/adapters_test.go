@@ -3,15 +3,18 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tabsync/tabsync/tools/devserver/serve"
 )
 
 // The framework demos of examples/frameworks, built with Vite from its lock
@@ -24,13 +27,20 @@ var frameworkDemos = []string{"redux", "pinia", "vue", "svelte", "valtio", "jota
 // demos are not built.
 func serveFrameworkDemos(t *testing.T, b *Browser) string {
 	t.Helper()
+	return b.ServeHandler(frameworkDemosHandler(t))
+}
+
+// frameworkDemosHandler serves examples/, skipping the test when the
+// framework demos are not built.
+func frameworkDemosHandler(t *testing.T) http.Handler {
+	t.Helper()
 	root := RepoRoot(t)
 	for _, fw := range frameworkDemos {
 		if _, err := os.Stat(filepath.Join(root, "examples", "frameworks", "dist", fw+".html")); err != nil {
 			t.Skipf("the framework demos are not built (%v): run `make build` first", err)
 		}
 	}
-	return b.Serve(map[string]string{"/": filepath.Join(root, "examples")})
+	return serve.Handler(map[string]string{"/": filepath.Join(root, "examples")})
 }
 
 // demoJS is what the tests run in a demo page: type into an input as a user
@@ -283,7 +293,22 @@ new PerformanceObserver((list) => {
 // devtools.mjs from beside tabsync.js.
 func TestDevtools(t *testing.T) {
 	b := NewBrowser(t)
-	base := serveFrameworkDemos(t, b)
+	// devtools.mjs is held back until the three tabs sync, so that it
+	// attaches after the instance's channel exists: then a message reached
+	// the instance before devtools noted its arrival, and tabsync:receive
+	// was missing (a flake whenever the module loaded before devtools.mjs).
+	demos := frameworkDemosHandler(t)
+	release := make(chan struct{})
+	base := b.ServeHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "devtools") {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		demos.ServeHTTP(w, r)
+	}))
 	open := func(query string) *Tab {
 		return openWith(t, b, base+"/frameworks/dist/vue.html?throttle=0&persist=0&ch=e2e-devtools"+query, devtoolsStub)
 	}
@@ -292,6 +317,9 @@ func TestDevtools(t *testing.T) {
 	for _, tab := range []*Tab{a, c, plain} {
 		tab.WaitFor(t, `document.getElementById("tab-count").textContent === "3"`, 20*time.Second)
 	}
+	close(release)
+	a.WaitFor(t, `devtoolsLog.connected.length === 1`, 10*time.Second)
+	c.WaitFor(t, `devtoolsLog.connected.length === 1`, 10*time.Second)
 	var idA, idC string
 	a.Eval(t, `sync.getTabId()`, &idA)
 	c.Eval(t, `sync.getTabId()`, &idC)

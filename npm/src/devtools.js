@@ -7,10 +7,11 @@
 //   tabsync:send     from a local change to its message on the channel
 //   tabsync:receive  from a message's arrival to its apply (decode, resolve)
 //   tabsync:apply    the store's setState with the remote values
-// Messages are seen through a second BroadcastChannel on the same name,
-// which gets this tab's messages as well as the others'.
+// Messages are seen through channel, a second BroadcastChannel on the same
+// name made before the instance's (index.js), which gets this tab's messages
+// as well as the others', and each before the instance does.
 
-export function attach(store, config, tabId) {
+export function attach(store, config, tabId, channel) {
   const short = tabId.slice(-6);
   const perf = typeof performance !== 'undefined' && performance.measure ? performance : null;
   const now = () => (perf ? perf.now() : 0);
@@ -39,9 +40,7 @@ export function attach(store, config, tabId) {
   let changedAt = null; // the first local change not yet seen sent
   let receivedAt = null; // the last message from another tab not yet applied
   let applyAt = 0;
-  let channel = null;
-  if (typeof BroadcastChannel === 'function') {
-    channel = new BroadcastChannel(config.channelName);
+  if (channel) {
     channel.onmessage = ({ data }) => {
       if (!data || typeof data !== 'object') return;
       const state = data.payload && data.payload.state;
@@ -77,8 +76,6 @@ export function attach(store, config, tabId) {
         send({ type: 'tabsync/applied', keys: arg[0], source: arg[1] });
         break;
       case 'close':
-        if (channel) channel.close();
-        channel = null;
         if (dev && typeof dev.unsubscribe === 'function') dev.unsubscribe();
         dev = null;
         break;

@@ -83,9 +83,18 @@ function devtoolsOn(option) {
 // devtools.js, loaded only here, receives the events.
 function devtoolsTap(store, config, tabId) {
   let on = null;
+  let closed = false;
   const tap = (event, arg) => on && on(event, arg);
+  // devtools.js hears the messages on a channel of its own, made here, before
+  // the instance's: a message reaches a tab's channels in the order they were
+  // made, so it notes a message's arrival before the instance applies it,
+  // however late devtools.mjs loads.
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(config.channelName) : null;
   loadDevtools().then(
-    (m) => (on = m.attach(store, config, tabId)),
+    (m) => {
+      // destroy() before devtools.mjs came: nothing to show
+      if (!closed) on = m.attach(store, config, tabId, channel);
+    },
     (err) => console.error('tabsync: loading devtools failed', err),
   );
   const user = config.onRemoteUpdate;
@@ -113,7 +122,11 @@ function devtoolsTap(store, config, tabId) {
         if (typeof user === 'function') user(keys, source);
       },
     },
-    () => tap('close'),
+    () => {
+      tap('close');
+      closed = true;
+      if (channel) channel.close();
+    },
   ];
 }
 
