@@ -126,11 +126,21 @@ func jsErr(r any) any {
 // promise returns a JavaScript promise and the functions that settle it.
 func promise() (js.Value, func(any), func(string)) {
 	var resolve, reject js.Value
-	p := jsPromise.New(js.FuncOf(func(_ js.Value, args []js.Value) any {
+	exec := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		resolve, reject = args[0], args[1]
 		return nil
-	}))
-	return p, func(v any) { resolve.Invoke(v) }, func(msg string) {
+	})
+	p := jsPromise.New(exec) // runs exec at once
+	exec.Release()
+	r, rej := settlers(resolve, reject)
+	return p, r, rej
+}
+
+// settlers wraps the resolve and reject functions of a promise made in
+// JavaScript (set and delete take them: making the promise in Go costs a
+// second call into Go, its executor, on the write's path).
+func settlers(resolve, reject js.Value) (func(any), func(string)) {
+	return func(v any) { resolve.Invoke(v) }, func(msg string) {
 		reject.Invoke(js.Global().Get("Error").New("tabsync: " + msg))
 	}
 }
@@ -142,8 +152,11 @@ func (s *instance) handle() js.Value {
 		h.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any { return f(args) }))
 	}
 	fn("start", func([]js.Value) any { return s.start() })
-	fn("set", func(a []js.Value) any { return s.write(a[0].String(), a[1].String(), a[2].String(), false) })
-	fn("delete", func(a []js.Value) any { return s.write(a[0].String(), a[1].String(), "", true) })
+	// set(table, key, json[, resolve, reject]) and delete(table, key[,
+	// resolve, reject]): with the settling functions of a promise the
+	// caller made, they return nothing; without, a promise.
+	fn("set", func(a []js.Value) any { return s.write(a[0].String(), a[1].String(), a[2].String(), false, a[3:]) })
+	fn("delete", func(a []js.Value) any { return s.write(a[0].String(), a[1].String(), "", true, a[2:]) })
 	fn("get", func(a []js.Value) any {
 		s.touch(a[0].String())
 		if v, ok := s.e.Get(a[0].String(), a[1].String()); ok {
@@ -209,9 +222,18 @@ func (s *instance) start() js.Value {
 }
 
 // write is set or delete; the promise resolves with the opId once the value
-// and its outbox entry are committed.
-func (s *instance) write(tbl, key, value string, del bool) js.Value {
-	p, resolve, reject := promise()
+// and its outbox entry are committed. settle is the caller's promise's
+// resolve and reject, if it made one; then write returns undefined.
+func (s *instance) write(tbl, key, value string, del bool, settle []js.Value) js.Value {
+	var p js.Value
+	var resolve func(any)
+	var reject func(string)
+	if len(settle) >= 2 {
+		p = js.Undefined()
+		resolve, reject = settlers(settle[0], settle[1])
+	} else {
+		p, resolve, reject = promise()
+	}
 	if s.stopped {
 		reject("this instance was disconnected")
 		return p

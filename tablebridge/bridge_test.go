@@ -96,7 +96,32 @@ func TestAgainstARealServer(t *testing.T) {
 	assert.Equal(t, `{"score":1500}`, h.Call("get", "scores", "p1").String())
 	assert.Equal(t, []string{"local"}, origins)
 	assert.True(t, h.Call("leading").Bool())
+
+	// With the settling functions of the caller's promise (as the npm
+	// wrapper calls it), set returns nothing and settles through them.
+	settled := make(chan string, 1)
+	settle := func() []any {
+		return []any{
+			js.FuncOf(func(_ js.Value, a []js.Value) any { settled <- "resolved " + a[0].String(); return nil }),
+			js.FuncOf(func(_ js.Value, a []js.Value) any { settled <- "rejected " + a[0].Get("message").String(); return nil }),
+		}
+	}
+	waitSettled := func() string {
+		t.Helper()
+		select {
+		case v := <-settled:
+			return v
+		case <-time.After(20 * time.Second):
+			t.Fatal("set did not settle")
+		}
+		return ""
+	}
+	assert.True(t, h.Call("set", append([]any{"scores", "p2", `{"score":7}`}, settle()...)...).IsUndefined())
+	assert.Regexp(t, `^resolved .+`, waitSettled())
+	assert.Equal(t, `{"score":7}`, h.Call("get", "scores", "p2").String())
 	h.Call("stop")
+	h.Call("delete", append([]any{"scores", "p2"}, settle()...)...)
+	assert.Equal(t, "rejected tabsync: this instance was disconnected", waitSettled())
 }
 
 // BenchmarkReadUpdate is the module's work on a server update before the

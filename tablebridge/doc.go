@@ -9,8 +9,10 @@
 //
 // The module registers globalThis.__tabsyncTables = {version, create}. The
 // npm wrapper (npm/src/tables.js) calls create(options, hooks) once per
-// instance and gets a handle: start(), set(table, key, json), delete(table,
-// key), get, getAll, status(), pending(), stop(). Values cross as JSON text;
+// instance and gets a handle: start(), set(table, key, json, resolve,
+// reject), delete(table, key, resolve, reject) (the settling functions of a
+// promise the wrapper made; without them, set and delete return a promise),
+// get, getAll, status(), pending(), stop(). Values cross as JSON text;
 // the wrapper stringifies and parses them. hooks.onEvent dispatches
 // idb-sync-update, hooks.onStatus keeps status and pending, hooks.onError
 // is the application's onError.

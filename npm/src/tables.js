@@ -180,14 +180,14 @@ export class IndexedDBSync {
       throw new TypeError(`tabsync: the value of ${JSON.stringify(key)} cannot be stored: JSON has no form for it`);
     }
     const h = await this._start();
-    await h.set(table, key, json);
+    await new Promise((resolve, reject) => h.set(table, key, json, resolve, reject));
   }
 
   /** Delete key: resolves once the delete is stored locally with its outbox entry. */
   async delete(table, key) {
     checkName(table, key);
     const h = await this._start();
-    await h.delete(table, key);
+    await new Promise((resolve, reject) => h.delete(table, key, resolve, reject));
   }
 
   /** The value of key in this browser (pending writes included), or undefined. */
