@@ -369,8 +369,18 @@ func (t *table) apply(seq uint64, key string, r *row, stored time.Time, viaAck b
 	if len(t.subs) > 0 {
 		b, err := tableproto.Encode(t.updateFrame(key, r))
 		if err == nil {
+			// The other clients first: the one that wrote it has its ack
+			// coming, and each queue wakes its own writer goroutine, so the
+			// first queued is usually written first.
 			for c := range t.subs {
-				c.send(b, false)
+				if c.id != r.origin {
+					c.send(b, false)
+				}
+			}
+			for c := range t.subs {
+				if c.id == r.origin {
+					c.send(b, false)
+				}
 			}
 			t.s.metrics.fanout.observe(time.Since(stored).Seconds())
 		}
