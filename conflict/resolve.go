@@ -3,6 +3,8 @@ package conflict
 import (
 	"errors"
 	"strconv"
+
+	"github.com/tabsync/tabsync/internal/gostring"
 )
 
 // Version identifies one write of one key and what it was written over.
@@ -61,7 +63,7 @@ func ParseStrategy(name string) (Strategy, error) {
 			return Strategy(i), nil
 		}
 	}
-	return 0, errors.New("conflictStrategy " + strconv.Quote(name) + " is not one of last-write-wins, first-write-wins, merge, custom")
+	return 0, errors.New("conflictStrategy " + gostring.Quote(name) + " is not one of last-write-wins, first-write-wins, merge, custom")
 }
 
 // Outcome says what a receiving tab does with a remote write.

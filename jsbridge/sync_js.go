@@ -8,6 +8,7 @@ import (
 	"syscall/js"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/gostring"
 	"github.com/tabsync/tabsync/protocol"
 	tsync "github.com/tabsync/tabsync/sync"
 )
@@ -720,11 +721,12 @@ func join(list []string, sep string) string {
 	return string(b)
 }
 
-// quote is strconv.Quote, not inlined: inlined at each of its uses it
-// costs the wasm module more than the call saves.
+// quote is gostring.Quote (strconv.Quote without its tables), not
+// inlined: inlined at each of its uses it costs the wasm module more than
+// the call saves.
 //
 //go:noinline
-func quote(s string) string { return strconv.Quote(s) }
+func quote(s string) string { return gostring.Quote(s) }
 
 // itoa is strconv.Itoa, not inlined, for the same reason as quote.
 //

@@ -5,11 +5,11 @@ package jsbridge
 import (
 	"math"
 	"strconv"
-	"strings"
 	"syscall/js"
 
 	"github.com/tabsync/tabsync/conflict"
 	"github.com/tabsync/tabsync/internal/decimal"
+	"github.com/tabsync/tabsync/internal/gostring"
 	"github.com/tabsync/tabsync/protocol"
 )
 
@@ -118,12 +118,12 @@ type lines struct{ s string }
 // next returns the next line, unescaped (helpers.js esc).
 func (r *lines) next() string {
 	line := r.s
-	if i := strings.IndexByte(r.s, '\n'); i >= 0 {
+	if i := gostring.IndexByte(r.s, '\n'); i >= 0 {
 		line, r.s = r.s[:i], r.s[i+1:]
 	} else {
 		r.s = ""
 	}
-	if strings.IndexByte(line, '\\') < 0 {
+	if gostring.IndexByte(line, '\\') < 0 {
 		return line
 	}
 	var b []byte
@@ -229,10 +229,14 @@ func unpack(in inbound, rc protocol.Receiver) (protocol.Message, *protocol.Error
 			}
 			// '=' and the lineage, then '|' and the removed fields.
 			removed, hasRemoved := "", false
-			if i := strings.IndexByte(lineage, '|'); i >= 0 {
+			if i := gostring.IndexByte(lineage, '|'); i >= 0 {
 				lineage, removed, hasRemoved = lineage[:i], lineage[i+1:], true
 			}
-			ver, c := protocol.ParseEntryVersion(version, strings.TrimPrefix(lineage, "="), lineage != "", removed, hasRemoved)
+			seen := lineage
+			if seen != "" && seen[0] == '=' {
+				seen = seen[1:]
+			}
+			ver, c := protocol.ParseEntryVersion(version, seen, lineage != "", removed, hasRemoved)
 			if c != protocol.Accepted {
 				derr = protocol.Reject(c, msg.Type, key, 0, rc)
 				continue

@@ -2,8 +2,8 @@ package leader
 
 import (
 	"errors"
-	"strconv"
 
+	"github.com/tabsync/tabsync/internal/gostring"
 	"github.com/tabsync/tabsync/protocol"
 )
 
@@ -178,7 +178,7 @@ type seenCand struct {
 // New returns a stopped Elector.
 func New(cfg Config) (*Elector, error) {
 	if !protocol.ValidID(cfg.Tab) {
-		return nil, errors.New("leader: tab id " + strconv.Quote(cfg.Tab) + " is not a valid id")
+		return nil, errors.New("leader: tab id " + gostring.Quote(cfg.Tab) + " is not a valid id")
 	}
 	if cfg.Mode != Locks && cfg.Mode != Heartbeat {
 		return nil, errors.New("leader: Config.Mode must be Locks or Heartbeat")

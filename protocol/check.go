@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/gostring"
 )
 
 // Check names one of the rules Decode enforces, each with the Reason it
@@ -87,7 +88,7 @@ func Reject(c Check, typ Type, text string, num float64, rc Receiver) *Error {
 	case TypeNotString:
 		detail = "type is not a string"
 	case TypeUnknown:
-		r, detail = UnknownType, "type "+strconv.Quote(clip(text))
+		r, detail = UnknownType, "type "+gostring.Quote(clip(text))
 	case TabNotID:
 		detail = "tabId is not a tab id"
 	case OwnTab:
@@ -101,7 +102,7 @@ func Reject(c Check, typ Type, text string, num float64, rc Receiver) *Error {
 	case AppNotString:
 		detail = "appVersion is not a string"
 	case AppForeign:
-		r, detail = ForeignVersion, "appVersion "+strconv.Quote(clip(text))+" differs from this tab's "+strconv.Quote(rc.AppVersion)
+		r, detail = ForeignVersion, "appVersion "+gostring.Quote(clip(text))+" differs from this tab's "+gostring.Quote(rc.AppVersion)
 	case PayloadTooBig:
 		r, detail = Oversized, t+" payload is over "+strconv.Itoa(lim.MaxBytes)+" bytes"
 	case PayloadTooDeep:
@@ -123,13 +124,13 @@ func Reject(c Check, typ Type, text string, num float64, rc Receiver) *Error {
 		// its prototype): the message is forged.
 		detail = t + " carries key " + text + ", which is never synced"
 	case KeyVersionNotString:
-		detail = "version of key " + strconv.Quote(clip(text)) + " is not a string"
+		detail = "version of key " + gostring.Quote(clip(text)) + " is not a string"
 	case KeyVersionMalformed:
-		detail = "version of key " + strconv.Quote(clip(text)) + " is malformed"
+		detail = "version of key " + gostring.Quote(clip(text)) + " is malformed"
 	case KeyLineageMalformed:
-		detail = "lineage of key " + strconv.Quote(clip(text)) + " is malformed"
+		detail = "lineage of key " + gostring.Quote(clip(text)) + " is malformed"
 	case KeyLineageNotString:
-		detail = "lineage of key " + strconv.Quote(clip(text)) + " is not a string"
+		detail = "lineage of key " + gostring.Quote(clip(text)) + " is not a string"
 	case ToNotID:
 		detail = t + " to is not a tab id"
 	case StartedNotTime:
@@ -147,9 +148,9 @@ func Reject(c Check, typ Type, text string, num float64, rc Receiver) *Error {
 	case GoneNotObject:
 		detail = t + " gone is not an object"
 	case KeyGoneNotString:
-		detail = "removed fields of key " + strconv.Quote(clip(text)) + " are not a string"
+		detail = "removed fields of key " + gostring.Quote(clip(text)) + " are not a string"
 	case KeyGoneMalformed:
-		detail = "removed fields of key " + strconv.Quote(clip(text)) + " are malformed"
+		detail = "removed fields of key " + gostring.Quote(clip(text)) + " are malformed"
 	default:
 		detail = "rejected (" + c.String() + ")"
 	}

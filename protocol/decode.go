@@ -3,10 +3,10 @@ package protocol
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/tabsync/tabsync/conflict"
 	"github.com/tabsync/tabsync/internal/decimal"
+	"github.com/tabsync/tabsync/internal/gostring"
 )
 
 // Limits bound what a receiver accepts. The zero value means the defaults.
@@ -397,9 +397,9 @@ func parseWireVersion(s string) (conflict.Version, bool) {
 	}
 	// Three parts: strings.Split would cost the wasm module about 3 KB
 	// gzipped (its only use).
-	i := strings.IndexByte(s, '|')
-	j := i + 1 + strings.IndexByte(s[i+1:], '|')
-	if i < 0 || j <= i || strings.IndexByte(s[j+1:], '|') >= 0 {
+	i := gostring.IndexByte(s, '|')
+	j := i + 1 + gostring.IndexByte(s[i+1:], '|')
+	if i < 0 || j <= i || gostring.IndexByte(s[j+1:], '|') >= 0 {
 		return conflict.Version{}, false
 	}
 	parts := [3]string{s[:i], s[i+1 : j], s[j+1:]}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/gostring"
 	"github.com/tabsync/tabsync/leader"
 	"github.com/tabsync/tabsync/protocol"
 )
@@ -232,7 +233,7 @@ type answer struct {
 // New returns a stopped engine.
 func New(cfg Config) (*Engine, error) {
 	if !protocol.ValidID(cfg.Tab) {
-		return nil, errors.New("tab id " + strconv.Quote(cfg.Tab) + " must be 1 to 64 characters of letters, digits, - and _")
+		return nil, errors.New("tab id " + gostring.Quote(cfg.Tab) + " must be 1 to 64 characters of letters, digits, - and _")
 	}
 	if cfg.Model == nil {
 		return nil, errors.New("sync: Config.Model is required")

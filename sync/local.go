@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/gostring"
 	"github.com/tabsync/tabsync/protocol"
 )
 
@@ -94,7 +95,7 @@ func (e *Engine) LocalChange(now int64, prev, next conflict.Value, changed []str
 	for _, k := range keys {
 		v := e.m.Get(next, k)
 		if n, _ := e.m.Size(v, e.cfg.Limits.MaxBytes, e.cfg.Limits.MaxDepth); n > e.cfg.Limits.MaxBytes {
-			rd.Errors = append(rd.Errors, Error{Phase: PhaseSend, Message: "the value of " + strconv.Quote(k) + " is larger than maxMessageBytes (" + strconv.Itoa(e.cfg.Limits.MaxBytes) + "); it stays in this tab"})
+			rd.Errors = append(rd.Errors, Error{Phase: PhaseSend, Message: "the value of " + gostring.Quote(k) + " is larger than maxMessageBytes (" + strconv.Itoa(e.cfg.Limits.MaxBytes) + "); it stays in this tab"})
 			continue
 		}
 		if w := e.write(now, k, v); w != nil {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/tabsync/tabsync/conflict"
+	"github.com/tabsync/tabsync/internal/gostring"
 	"github.com/tabsync/tabsync/protocol"
 )
 
@@ -175,7 +176,7 @@ func (e *Engine) apply(now int64, msg protocol.Message, live bool, box *delivere
 			stale++
 		}
 		if d.Err != nil {
-			rd.Errors = append(rd.Errors, Error{Phase: PhaseResolve, Message: "customResolver failed for " + strconv.Quote(in.Key) + "; the local value stays: " + d.Err.Error(), Cause: d.Err})
+			rd.Errors = append(rd.Errors, Error{Phase: PhaseResolve, Message: "customResolver failed for " + gostring.Quote(in.Key) + "; the local value stays: " + d.Err.Error(), Cause: d.Err})
 		}
 		switch d.Outcome {
 		case conflict.Take:
@@ -261,7 +262,7 @@ func (e *Engine) resolveGroup(now int64, group []protocol.Entry, patch *Patch, r
 	}
 	if err != nil {
 		// Named by its first key: one report per update.
-		rd.Errors = append(rd.Errors, Error{Phase: PhaseResolve, Message: "customResolver failed for " + strconv.Quote(keys[0]) + "; the local value stays: " + err.Error(), Cause: err})
+		rd.Errors = append(rd.Errors, Error{Phase: PhaseResolve, Message: "customResolver failed for " + gostring.Quote(keys[0]) + "; the local value stays: " + err.Error(), Cause: err})
 		return
 	}
 	for i, in := range group {

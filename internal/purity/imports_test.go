@@ -35,3 +35,16 @@ func TestCoreImports(t *testing.T) {
 		})
 	}
 }
+
+// TestTheModuleWithoutPersistenceImportsNoStrings: strings links the
+// unicode package and its initialised tables into tabsync-nopersist.wasm
+// (3 KB gzipped); internal/gostring has what the module needs of it.
+func TestTheModuleWithoutPersistenceImportsNoStrings(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "-tags", "nopersist", "github.com/tabsync/tabsync/wasm")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	deps := strings.Fields(string(out))
+	assert.NotContains(t, deps, "strings")
+	assert.NotContains(t, deps, "unicode")
+}
