@@ -18,7 +18,7 @@ import (
 const t0 = int64(1_700_000_000_000)
 
 type tab struct {
-	t      *testing.T
+	t      testing.TB
 	e      *tables.Engine
 	now    int64
 	frames []tableproto.Frame
@@ -30,7 +30,7 @@ type tab struct {
 	closed bool
 }
 
-func newTab(t *testing.T, id string, tbls ...string) *tab {
+func newTab(t testing.TB, id string, tbls ...string) *tab {
 	t.Helper()
 	e, err := tables.New(tables.Config{Tab: id, ClientID: "browser1", Tables: tbls, Seed: 1})
 	require.NoError(t, err)
