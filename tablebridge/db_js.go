@@ -3,8 +3,11 @@
 package tablebridge
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"syscall/js"
 
 	"github.com/hack-pad/go-indexeddb/idb"
@@ -138,21 +141,16 @@ func (d *database) load(fallback string) (s tables.Stored, clientID string, err 
 	if err != nil {
 		return s, "", err
 	}
-	n := rows.Length()
-	s.Rows = make([]tables.Row, n)
-	for i := 0; i < n; i++ {
-		s.Rows[i] = rowFromJS(rows.Index(i), "")
+	if s.Rows, err = loadRows(rows); err != nil {
+		return s, "", err
 	}
 	ops, err := await(opsReq)
 	if err != nil {
 		return s, "", err
 	}
-	for i := 0; i < ops.Length(); i++ {
-		if op, ok := opFromJS(ops.Index(i)); ok {
-			s.Ops = append(s.Ops, op)
-		}
+	if s.Ops, err = loadOps(ops); err != nil {
+		return s, "", err
 	}
-	sortOps(s.Ops)
 	tbls, err := await(tblReq)
 	if err != nil {
 		return s, "", err
@@ -164,23 +162,28 @@ func (d *database) load(fallback string) (s tables.Stored, clientID string, err 
 	return s, clientID, nil
 }
 
+// loadRows reads the rows store's records (getAll's result) through their
+// JSON text (stored.go).
+func loadRows(rows js.Value) ([]tables.Row, error) {
+	return readStoredRows(jsJSON.Call("stringify", rows).String())
+}
+
+// loadOps reads the outbox's records (getAll's result) through their JSON
+// text, in the order they were written.
+func loadOps(ops js.Value) ([]tables.Op, error) {
+	out, err := readStoredOps(jsJSON.Call("stringify", ops).String())
+	sortOps(out)
+	return out, err
+}
+
 // sortOps puts the outbox in the order it was written (writer clock, tab,
-// sequence): the order the tabs sent them in.
+// sequence): the order the tabs sent them in. IndexedDB returns it by opId
+// as text ("t.10" before "t.2"), far from that order: the insertion sort
+// this was took 196 ms for 10,000 writes in Chromium (BenchmarkSortOps).
 func sortOps(ops []tables.Op) {
-	less := func(a, b tables.Op) bool {
-		if a.At != b.At {
-			return a.At < b.At
-		}
-		if a.Tab != b.Tab {
-			return a.Tab < b.Tab
-		}
-		return a.Seq < b.Seq
-	}
-	for i := 1; i < len(ops); i++ {
-		for j := i; j > 0 && less(ops[j], ops[j-1]); j-- {
-			ops[j], ops[j-1] = ops[j-1], ops[j]
-		}
-	}
+	slices.SortFunc(ops, func(a, b tables.Op) int {
+		return cmp.Or(cmp.Compare(a.At, b.At), strings.Compare(a.Tab, b.Tab), cmp.Compare(a.Seq, b.Seq))
+	})
 }
 
 // loadOutbox reads the outbox and the tables' names. It runs in a goroutine.
@@ -197,12 +200,9 @@ func (d *database) loadOutbox() (ops []tables.Op, names []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := 0; i < all.Length(); i++ {
-		if op, ok := opFromJS(all.Index(i)); ok {
-			ops = append(ops, op)
-		}
+	if ops, err = loadOps(all); err != nil {
+		return nil, nil, err
 	}
-	sortOps(ops)
 	keys, err := await(keysReq)
 	if err != nil {
 		return nil, nil, err
