@@ -8,6 +8,7 @@ import (
 	"syscall/js"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,35 +184,36 @@ func TestSlotsAreSweptAndLiveValuesKept(t *testing.T) {
 }
 
 // inboxOf carries o, what helpers.js decode wrote, into Go as an
-// instance's listener does: helpers.js put, then readInbox.
+// instance's listener does: helpers.js putGo writes it into the module's
+// inbox (through the export), which parseInbox reads.
 func inboxOf(t *testing.T, h, o js.Value) inbound {
 	t.Helper()
-	n := h.Call("put", 0, o).Int()
-	box := h.Get("inbox")
-	if n < 0 {
-		n, box = -n, h.Get("inboxLarge")
-	}
-	in, ok := readInbox(box, n)
-	require.True(t, ok, "readInbox of %d bytes", n)
+	n := h.Call("putGo", 0, o).Int()
+	in, ok := parseInbox(inboxBytes(int32(n)))
+	require.True(t, ok, "parseInbox of %d bytes", n)
 	return in
 }
 
 // TestTheInboxCarriesEveryFieldOfAMessage: the numbers (a seq up to 2^53,
 // a negative priority, a time), and records of any text, in the inbox and
-// past it (a record larger than the inbox goes in an array of its own).
+// past it (a record larger than the inbox goes in a buffer of its own).
 func TestTheInboxCarriesEveryFieldOfAMessage(t *testing.T) {
 	_, err := loadHelpers()
 	require.NoError(t, err)
 	h := js.Global().Get("__tabsyncHelpers")
-	for _, rec := range []string{"", "tab\n\nto\n\\n\nkey ключ 😀 \u00e9", string(make([]byte, 9000)), "big 😀 " + strings.Repeat("ключ\n", 5000)} {
+	for _, rec := range []string{"", "tab\n\nto\n\\n\nkey ключ 😀 \u00e9", string(make([]byte, 9000)), "big 😀 " + strings.Repeat("ключ\n", 5000), "small again"} {
 		o := jsEval(`{check: 7, typ: 3, seq: 2 ** 53, a: 1700000000123.5, b: -7, flags: 3}`)
 		o.Set("record", rec)
-		n := h.Call("put", 1700000000999, o).Int()
-		assert.Equal(t, len(rec) > 8192-56, n < 0, "a record of %d bytes in an array of its own", len(rec))
-		in := inboxOf(t, h, o)
-		assert.Equal(t, inbound{now: 0, check: 7, typ: 3, seq: 1 << 53, a: 1700000000123.5, b: -7, flags: 3, record: rec}, in)
+		n := h.Call("putGo", 1700000000999, o).Int()
+		assert.Equal(t, 56+len(rec), n)
+		assert.Equal(t, 56+3*len(utf16.Encode([]rune(rec))) > inboxKeep, inboxLarge != nil, "a record of %d bytes in a buffer of its own", len(rec))
+		in, ok := parseInbox(inboxBytes(int32(n)))
+		require.True(t, ok)
+		assert.Equal(t, inbound{now: 1700000000999, check: 7, typ: 3, seq: 1 << 53, a: 1700000000123.5, b: -7, flags: 3, record: rec}, in)
 	}
-	// A count that cannot be what put wrote reads nothing.
-	_, ok := readInbox(h.Get("inbox"), 3)
+	// A count that cannot be what putGo wrote reads nothing.
+	_, ok := parseInbox(inboxBytes(3))
+	assert.False(t, ok)
+	_, ok = parseInbox(inboxBytes(inboxKeep + 1))
 	assert.False(t, ok)
 }

@@ -34,19 +34,23 @@ globalThis.__tabsyncHelpers = {
   // Values stay here, in slots (see slot) that the engine refers to by
   // number.
   //
+  // Go is called through the module's export (see exports), tabsync(op,
+  // id, n), id naming the instance, and after each call kick, when not
+  // undefined (an instance that persists: the js.FuncOf that lets the
+  // goroutines the call started run).
+  //
   // The store's listener batches the local changes: Go hears of the
-  // changes of one task once, at its end (a microtask), as notify(n,
-  // large, next, base), n bytes of the inbox (see put; in large, when not
-  // undefined) holding the time and record: record lists each changed key, the
-  // slot of its value now, the value's kind (conflict.Kind), its
-  // structured-clone size and depth (measured up to maxBytes and maxDepth),
-  // five lines each; next and base, the state now and before the task's
-  // first change, are given only with eager set. A key changed and changed
+  // changes of one task once, at its end (a microtask), as tabsync(2, id,
+  // n), n bytes of the inbox (see putGo) holding the time and record:
+  // record lists each changed key, the slot of its value now, the value's
+  // kind (conflict.Kind), its structured-clone size and depth (measured up
+  // to maxBytes and maxDepth), five lines each; with eager set, next and
+  // base hold the state now and before the task's first change meanwhile. A key changed and changed
   // back within the task is left out, and so is a key whose value is still
   // the one a remote patch put there (by this instance or another on the
   // same store): sent back, an object value (a new clone in each tab) would
   // echo between the tabs for ever. A getter of the state that throws is
-  // told as notify(0, undefined, undefined, undefined, thrown).
+  // told as tabsync(3, id, 0) with thrown holding what it threw.
   // With eager set (the config has shouldSync, which judges each change
   // on its own), every change is told at once. state is the store's
   // state now, for stores whose listeners get no previous state.
@@ -56,8 +60,11 @@ globalThis.__tabsyncHelpers = {
   // them are.
   // A store whose subscribe throws syncs nothing of its own: failed holds
   // what it threw. selfTab and app are the tab's id and appVersion.
-  watch(store, notify, eager, state, maxBytes, maxDepth, selfTab, app) {
+  watch(store, eager, state, maxBytes, maxDepth, selfTab, app, id, kick) {
     const helpers = globalThis.__tabsyncHelpers;
+    if (helpers.exports === null) {
+      throw new Error('__tabsyncHelpers.exports is not set: load tabsync.wasm through the tabsync npm package, which sets it');
+    }
     let applied = helpers.appliedByStore.get(store);
     if (applied === undefined) {
       applied = new Map(); // key -> the value a patch put there
@@ -75,6 +82,13 @@ globalThis.__tabsyncHelpers = {
     const local = { check: 0, typ: 0, seq: 0, a: 0, b: 0, flags: 0, record: '' };
     // The entries of the message being received, for apply(mask).
     const cur = { keys: [], slots: [] };
+    // threw tells Go what a getter of the state threw.
+    const threw = (err) => {
+      self.thrown = err;
+      helpers.exports.tabsync(3, id, 0);
+      self.thrown = undefined;
+      if (kick !== undefined) kick();
+    };
     const flush = () => {
       queued = false;
       if (pending === null) return;
@@ -106,17 +120,19 @@ globalThis.__tabsyncHelpers = {
           if (record !== '') record += '\n';
           record += helpers.esc(k) + '\n' + helpers.slot(v) + '\n' + kind + '\n' + Math.floor(size / 4096) + '\n' + (size % 4096);
         } catch (err) {
-          notify(0, undefined, undefined, undefined, err); // a getter or proxy of the state threw
+          threw(err); // a getter or proxy of the state threw
           return;
         }
       }
       if (record === '') return;
       local.record = record;
-      const n = helpers.put(Date.now(), local);
-      const large = n > 0 ? undefined : helpers.inboxLarge;
-      if (eager) notify(Math.abs(n), large, last, before);
-      else if (n > 0) notify(n);
-      else notify(-n, large);
+      if (eager) {
+        self.next = last;
+        self.base = before;
+      }
+      helpers.exports.tabsync(2, id, helpers.putGo(Date.now(), local));
+      self.next = self.base = undefined;
+      if (kick !== undefined) kick();
     };
     // The store calls it: a throw would go to whoever called setState.
     const onChange = (next, prev) => {
@@ -135,7 +151,7 @@ globalThis.__tabsyncHelpers = {
           pending.add(k);
         }
       } catch (err) {
-        notify(0, undefined, undefined, undefined, err); // a getter of the state threw
+        threw(err); // a getter of the state threw
         return;
       }
       if (pending === null) return;
@@ -199,6 +215,9 @@ globalThis.__tabsyncHelpers = {
     const self = {
       failed,
       flush,
+      thrown: undefined, // what a getter or setState threw, for Go to read
+      next: undefined, // with eager, the states of the task's changes, for Go to read
+      base: undefined,
       // apply sets the entries of the message being received that mask
       // names (bit i: entry i), the engine's usual answer.
       apply(mask) {
@@ -217,20 +236,29 @@ globalThis.__tabsyncHelpers = {
         return setPatch(patch);
       },
       // connect listens to channel for the instance: each message is read
-      // here (helpers.decode), written into the inbox (see put) and reaches
-      // Go as onMessage(n): n bytes of the inbox, which Go copies in one
-      // call; onMessage(n, bytes) for a message too large for the inbox.
-      // What this tab changed before the message came is told first.
-      // Returns the listener.
-      connect(ch, onMessage) {
+      // here (helpers.decode), written into the inbox (see putGo) and
+      // reaches Go as tabsync(1, id, n), n bytes of the inbox. Go answers
+      // with the patch to apply, a mask for apply, when nothing else is
+      // left to do, or -1. A throw of the store's setState is told as
+      // tabsync(3, id, 1) with thrown holding it. What this tab changed
+      // before the message came is told first. Returns the listener.
+      connect(ch) {
         channel = ch;
         const o = { check: 0, typ: 0, seq: 0, a: 0, b: 0, flags: 0, record: '' };
         listener = (ev) => {
           flush();
           helpers.decode(ev.data, rc, o, cur);
-          const n = helpers.put(Date.now(), o);
-          if (n > 0) onMessage(n);
-          else onMessage(-n, helpers.inboxLarge);
+          const x = helpers.exports;
+          const mask = x.tabsync(1, id, helpers.putGo(Date.now(), o));
+          if (mask >= 0) {
+            const err = self.apply(mask);
+            if (err !== 0) {
+              self.thrown = err;
+              x.tabsync(3, id, 1);
+              self.thrown = undefined;
+            }
+          }
+          if (kick !== undefined) kick();
         };
         channel.addEventListener('message', listener);
         return listener;
@@ -258,38 +286,44 @@ globalThis.__tabsyncHelpers = {
     return self;
   },
 
-  // The inbox carries a received message into Go (watch's connect) as
-  // bytes, which Go copies with one call: no argument to read one by one,
-  // no string handed over (each costs Go a js.Value with a finalizer).
-  // put(now, o) writes seven numbers (now and o's check, typ, seq, a, b,
-  // flags; little-endian float64s) and then o.record in UTF-8, and returns
-  // the bytes written; a record that may not fit goes into inboxLarge,
-  // made for it, and put returns minus the bytes.
-  inbox: new Uint8Array(8192),
-  inboxNumbers: null,
-  inboxRecord: null,
-  inboxLarge: null,
+  // exports are the module's exports (WebAssembly.Instance.exports), which
+  // the npm loader sets before it runs the module: the watcher calls Go
+  // through exports.tabsync(op, id, n) (jsbridge/export_js.go), which
+  // crosses with no js.FuncOf machinery, and writes Go's inbox in
+  // exports.mem.
+  //
+  // The inbox carries a received message, or a task's local changes, into
+  // Go as bytes: putGo(now, o) writes seven numbers (now and o's check,
+  // typ, seq, a, b, flags; little-endian float64s) and then o.record in
+  // UTF-8 into the inbox, whose address tabsync(0, 0, n) returns for up to
+  // n bytes, and returns the bytes written. Its views are made again when
+  // the address changes or the memory has grown (its ArrayBuffer is then
+  // a new one, the old one detached).
+  exports: null,
   encoder: null,
-  put(now, o) {
+  goAddr: -1,
+  goBuffer: null,
+  goNumbers: null,
+  goRecord: null,
+  putGo(now, o) {
     const h = globalThis.__tabsyncHelpers;
-    if (h.encoder === null) {
-      h.encoder = new TextEncoder();
-      h.inboxNumbers = new Float64Array(h.inbox.buffer, 0, 7);
-      h.inboxRecord = h.inbox.subarray(56);
-    }
+    const x = h.exports;
+    if (h.encoder === null) h.encoder = new TextEncoder();
     const r = o.record;
-    let nums = h.inboxNumbers;
-    let rest = h.inboxRecord;
-    h.inboxLarge = null;
-    if (3 * r.length > rest.length) {
-      h.inboxLarge = new Uint8Array(56 + 3 * r.length);
-      nums = new Float64Array(h.inboxLarge.buffer, 0, 7);
-      rest = h.inboxLarge.subarray(56);
+    const need = 56 + 3 * r.length;
+    const addr = x.tabsync(0, 0, need);
+    const buffer = x.mem.buffer;
+    if (addr !== h.goAddr || buffer !== h.goBuffer || h.goRecord.length < need - 56) {
+      // Go's inbox holds 8 KB, or exactly need for a larger record.
+      h.goAddr = addr;
+      h.goBuffer = buffer;
+      h.goNumbers = new Float64Array(buffer, addr, 7);
+      h.goRecord = new Uint8Array(buffer, addr + 56, Math.max(need, 8192) - 56);
     }
+    const nums = h.goNumbers;
     nums[0] = now; nums[1] = o.check; nums[2] = o.typ; nums[3] = o.seq;
     nums[4] = o.a; nums[5] = o.b; nums[6] = o.flags;
-    const n = 56 + h.encoder.encodeInto(r, rest).written;
-    return h.inboxLarge === null ? n : -n;
+    return 56 + h.encoder.encodeInto(r, h.goRecord).written;
   },
 
   // appliedByStore holds, for each store, the values remote patches put

@@ -41,6 +41,14 @@ var harnessJS string
 // jsTest is globalThis.__tabsyncTest from testdata/harness.js.
 var jsTest js.Value
 
+// JavaScript globals only the tests use (the module caches its own in
+// model_js.go).
+var (
+	jsObjectProto = js.Global().Get("Object").Get("prototype")
+	jsGetProto    = js.Global().Get("Object").Get("getPrototypeOf")
+	jsKeys        = js.Global().Get("Object").Get("keys")
+)
+
 func TestMain(m *testing.M) {
 	// The way the npm wrapper does it, minus the bundler: evaluate the
 	// same file before the module serves anything. The test page has no
@@ -48,7 +56,34 @@ func TestMain(m *testing.M) {
 	js.Global().Get("Function").New(helpersJS).Invoke()
 	js.Global().Get("Function").New(harnessJS).Invoke()
 	jsTest = js.Global().Get("__tabsyncTest")
+	installExports()
 	os.Exit(m.Run())
+}
+
+// installExports hands helpers.js the module's exports, as the npm loader
+// does with the instance it made (npm/src/loader.js). wasmbrowsertest's
+// page keeps the instance in a closure, but wasm_exec.js's Go object holds
+// it (go._inst), and a call into Go passes through Go.prototype._resume
+// with that object as this: one js.FuncOf called with _resume wrapped
+// finds it. (syscall/js's own reference to it, value 6 of its table, is
+// unexported; reaching it with unsafe would tie the tests to
+// syscall/js's layout.)
+func installExports() {
+	found := js.FuncOf(func(js.Value, []js.Value) any { return nil })
+	defer found.Release()
+	jsFunc("found", `
+		const resume = Go.prototype._resume;
+		let go = null;
+		Go.prototype._resume = function () {
+			if (go === null) go = this;
+			return resume.call(this);
+		};
+		try {
+			found();
+		} finally {
+			Go.prototype._resume = resume;
+		}
+		globalThis.__tabsyncHelpers.exports = go._inst.exports;`).Invoke(found)
 }
 
 // jsEval returns the value of a JavaScript expression.

@@ -12,9 +12,6 @@ import (
 // Cached JavaScript globals: looking a global up crosses the boundary.
 var (
 	jsObject       = js.Global().Get("Object")
-	jsObjectProto  = jsObject.Get("prototype")
-	jsGetProto     = jsObject.Get("getPrototypeOf")
-	jsKeys         = jsObject.Get("keys")
 	jsArray        = js.Global().Get("Array")
 	jsIsArray      = jsArray.Get("isArray")
 	jsBoolean      = js.Global().Get("Boolean")
@@ -45,12 +42,12 @@ func loadHelpers() (*model, error) {
 	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	for _, name := range []string{"keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch", "slotValue", "sweep", "put"} {
+	for _, name := range []string{"keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch", "slotValue", "sweep", "putGo"} {
 		if h.Get(name).Type() != js.TypeFunction {
 			return nil, errHelpers
 		}
 	}
-	jsSlotValue, jsSweep, jsInbox = h.Get("slotValue"), h.Get("sweep"), h.Get("inbox")
+	jsSlotValue, jsSweep = h.Get("slotValue"), h.Get("sweep")
 	m := &model{keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), equal: h.Get("equal"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), watch: h.Get("watch")}
 	return m, nil
 }

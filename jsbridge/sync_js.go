@@ -24,20 +24,21 @@ type Sync struct {
 	// problems found in the config: Start reports them and does not sync.
 	problems []string
 
-	channel   js.Value // the open BroadcastChannel, or undefined
-	onMessage js.Func  // called with each message as the watcher read it (helpers.js decode)
-	receiver  js.Value // the channel's listener (the watcher's connect)
-	onTimer   js.Func
-	timer     js.Value
-	timerAt   int64
+	channel  js.Value // the open BroadcastChannel, or undefined
+	receiver js.Value // the channel's listener (the watcher's connect)
+	onTimer  js.Func
+	timer    js.Value
+	timerAt  int64
 
-	// listener hears the store's changes from the watcher (helpers.js
-	// watch), which batches those of one task and keeps the keys of a
-	// remote patch being applied from counting as local changes.
-	listener js.Func
+	// kick is what the watcher calls after each export call when the
+	// instance persists: a js.FuncOf that does nothing, so that the
+	// goroutines the export started run (export_js.go).
+	kick js.Func
 	// watcher is the instance's JavaScript side (helpers.js watch), set
-	// by the first Start; sendFn, applyFn and applyRecordFn are its
-	// functions the hot path calls.
+	// by the first Start: it reads the messages received and hears the
+	// store's changes, which it batches by task, and hands both to Go
+	// through the module's export (export_js.go). sendFn, applyFn and
+	// applyRecordFn are its functions Go calls.
 	watcher       js.Value
 	sendFn        js.Value
 	applyFn       js.Value
@@ -46,6 +47,17 @@ type Sync struct {
 	// reading is true while the message the watcher has just read is
 	// delivered: only its patches can be applied by mask (see apply).
 	reading bool
+
+	// The export (export_js.go): exportID names the instance to it.
+	// receiving is true inside its opReceive, whose patch, when nothing
+	// else is left to do (mayDefer), the watcher applies after it returns:
+	// deferred is its mask, or -1, and deferredPatch the patch, for
+	// opThrew.
+	exportID      int32
+	receiving     bool
+	mayDefer      bool
+	deferred      float64
+	deferredPatch *tsync.Patch
 
 	handleFunc   js.Func // call(method, arg) behind Handle(), released by Destroy
 	lifecycle    []func()
@@ -133,23 +145,7 @@ func (s *Sync) start(early js.Value) {
 		s.stateChange("disconnected")
 		return
 	}
-	if s.onMessage.IsUndefined() {
-		// The watcher calls it with each message it read: the bytes
-		// of the inbox it wrote, and the array, when not helpers.inbox.
-		s.onMessage = js.FuncOf(func(_ js.Value, args []js.Value) any {
-			defer s.recover("receive")
-			if len(args) == 0 || !s.Active() {
-				return nil
-			}
-			box := jsInbox
-			if len(args) > 1 {
-				box = args[1]
-			}
-			if in, ok := readInbox(box, args[0].Int()); ok {
-				s.receive(in)
-			}
-			return nil
-		})
+	if s.onTimer.IsUndefined() {
 		s.onTimer = js.FuncOf(func(js.Value, []js.Value) any {
 			defer s.recover("send")
 			s.timerAt = 0
@@ -164,7 +160,7 @@ func (s *Sync) start(early js.Value) {
 		return
 	}
 	s.channel = ch
-	s.receiver = s.watcher.Call("connect", s.channel, s.onMessage)
+	s.receiver = s.watcher.Call("connect", s.channel)
 	s.watchLifecycle()
 	if typeOf(early) == js.TypeObject {
 		s.takeEarly(early)
@@ -254,11 +250,10 @@ func (s *Sync) Destroy() {
 	s.closePersist()
 	s.releaseElection()
 	s.lifecycle = nil
-	if !s.listener.IsUndefined() {
-		s.listener.Release()
+	if !s.kick.IsUndefined() {
+		s.kick.Release()
 	}
-	if !s.onMessage.IsUndefined() {
-		s.onMessage.Release()
+	if !s.onTimer.IsUndefined() {
 		s.onTimer.Release()
 	}
 	// The handle's methods go too: while they are registered they keep
@@ -273,6 +268,8 @@ func (s *Sync) Destroy() {
 }
 
 // Active reports whether the instance is syncing.
+//
+//go:noinline
 func (s *Sync) Active() bool {
 	return !s.channel.IsUndefined() && s.e != nil && (s.e.Active() || s.ps.restoring)
 }
@@ -284,41 +281,19 @@ func (s *Sync) Active() bool {
 // shouldSync, which judges changes one by one. It reports false when the
 // watcher could not be made (the module cannot sync then).
 func (s *Sync) subscribe() bool {
-	if !s.listener.IsUndefined() {
+	if !s.watcher.IsUndefined() {
 		return true
 	}
-	s.listener = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		defer s.recover("send")
-		if len(args) > 4 {
-			// A getter of the state threw while the watcher read it.
-			s.report("send", "cannot read the store's state; the change stays in this tab: "+thrownValue{args[4]}.Error(), js.Error{Value: args[4]})
-			return nil
-		}
-		if len(args) == 0 {
-			return nil
-		}
-		box := jsInbox
-		if len(args) > 1 && !args[1].IsUndefined() {
-			box = args[1]
-		}
-		in, ok := readInbox(box, args[0].Int())
-		if !ok {
-			return nil
-		}
-		prev, obj := js.Undefined(), js.Undefined()
-		if len(args) > 3 { // eager: the states, for shouldSync
-			obj, prev = args[2], args[3]
-		}
-		next := unpackLocal(in.record, obj)
-		if len(next.keys) > 0 {
-			s.handle(s.e.LocalChange(in.now, prev, next, next.keys))
-		}
-		sweepSlots()
-		return nil
-	})
+	lastExportID++
+	s.exportID = lastExportID
+	kick := js.Undefined()
+	if s.opt.persist {
+		s.kick = js.FuncOf(func(js.Value, []js.Value) any { return nil })
+		kick = s.kick.Value
+	}
 	rc := s.e.Receiver()
 	lim := rc.Limits.WithDefaults()
-	w, err := s.call(s.m.watch, s.store, s.listener.Value, !s.opt.shouldSync.IsUndefined(), s.last, lim.MaxBytes, lim.MaxDepth, s.tab, rc.AppVersion)
+	w, err := s.call(s.m.watch, s.store, !s.opt.shouldSync.IsUndefined(), s.last, lim.MaxBytes, lim.MaxDepth, s.tab, rc.AppVersion, s.exportID, kick)
 	if err != nil {
 		s.report("start", "internal error (please report it): "+err.Error(), err)
 		return false
@@ -329,6 +304,17 @@ func (s *Sync) subscribe() bool {
 		s.report("start", "store.subscribe failed: "+thrownValue{failed}.Error(), js.Error{Value: failed})
 	}
 	return true
+}
+
+// local hands the engine a task's local changes as the watcher read them
+// (helpers.js watch): obj and prev are the states with shouldSync,
+// undefined otherwise.
+func (s *Sync) local(in inbound, obj, prev js.Value) {
+	next := unpackLocal(in.record, obj)
+	if len(next.keys) > 0 {
+		s.handle(s.e.LocalChange(in.now, prev, next, next.keys))
+	}
+	sweepSlots()
 }
 
 // flushLocal hands the engine the local changes the watcher holds for the
@@ -387,6 +373,9 @@ func (s *Sync) handle(rd tsync.Ready) {
 	for _, op := range rd.Locks {
 		s.lockOp(op)
 	}
+	// Inside the export's receive the watcher applies the patch after Go
+	// returns, when nothing after it here calls JavaScript.
+	s.mayDefer = s.receiving && len(rd.Persist) == 0 && len(rd.Unpersist) == 0 && len(rd.Errors) == 0 && rd.Role == ""
 	if rd.Patch != nil {
 		s.apply(rd.Patch, rd.Received)
 	}
@@ -463,15 +452,19 @@ func (s *Sync) apply(p *tsync.Patch, from *protocol.Message) {
 	if !s.reading {
 		from = nil
 	}
-	if mask, ok := patchMask(from, p.Keys, p.Values); ok {
+	mask, ok := patchMask(from, p.Keys, p.Values)
+	if ok && s.mayDefer && s.deferred < 0 && p.Source != "" && !s.opt.debug && s.opt.onRemoteUpdate.IsUndefined() {
+		s.deferred, s.deferredPatch = mask, p
+		return
+	}
+	if ok {
 		// An int: up to 255 it is handed over without an allocation.
 		r = s.applyFn.Invoke(int(mask))
 	} else {
 		r = s.applyRecordFn.Invoke(patchRecord(p.Keys, p.Values)...)
 	}
 	if typeOf(r) != js.TypeNumber {
-		err := thrownValue{r}
-		s.report("apply", "store.setState threw while applying "+join(p.Keys, ", ")+" from "+short(p.Source)+": "+err.Error(), err)
+		s.applyFailed(p, r)
 		return
 	}
 	if p.Source == "" {
@@ -490,6 +483,18 @@ func (s *Sync) apply(p *tsync.Patch, from *protocol.Message) {
 			s.report("apply", "onRemoteUpdate threw: "+err.Error(), err)
 		}
 	}
+}
+
+// applyFailed reports what the store's setState threw while applying p.
+func (s *Sync) applyFailed(p *tsync.Patch, thrown js.Value) {
+	s.reportThrown("apply", "store.setState threw while applying "+join(p.Keys, ", ")+" from "+short(p.Source), thrown)
+}
+
+// reportThrown reports what the application's code threw, as message and
+// what it threw.
+func (s *Sync) reportThrown(phase, message string, thrown js.Value) {
+	err := thrownValue{thrown}
+	s.report(phase, message+": "+err.Error(), err)
 }
 
 // arm keeps one JavaScript timer at the engine's next deadline.
@@ -672,6 +677,7 @@ func (s *Sync) log(line string) {
 // recover keeps a Go panic from ending the wasm program, which would stop
 // every instance on the page: it is reported like any other failure.
 func (s *Sync) recover(phase string) {
+	s.receiving = false // the export's (export_js.go)
 	if r := recover(); r != nil {
 		s.report(phase, "internal error (please report it): "+panicText(r), nil)
 	}

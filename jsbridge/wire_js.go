@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"syscall/js"
+	"unsafe"
 
 	"github.com/tabsync/tabsync/conflict"
 	"github.com/tabsync/tabsync/internal/decimal"
@@ -23,7 +24,6 @@ import (
 var (
 	jsSlotValue js.Value // helpers.slotValue, set by loadHelpers
 	jsSweep     js.Value // helpers.sweep
-	jsInbox     js.Value // helpers.inbox
 )
 
 // held is a value kept in helpers.js's slots. kind is its conflict.Kind;
@@ -151,7 +151,7 @@ func (r *lines) int() int {
 var checkThrew = protocol.Check(len(protocol.Checks()))
 
 // inbound is a received message as the watcher read it (helpers.js
-// decode) and put in the inbox (helpers.js put).
+// decode) and put in the inbox (helpers.js putGo).
 type inbound struct {
 	now    int64
 	check  protocol.Check
@@ -163,46 +163,27 @@ type inbound struct {
 	record string
 }
 
-// inboxBuf is where readInbox copies the inbox, kept between messages up
-// to inboxKeep bytes.
-var (
-	inboxBuf  []byte
-	inboxKeep = 8192
-)
+// inboxHead is the inbox's numbers: seven float64s.
+const inboxHead = 56
 
-// readInbox reads the n bytes helpers.js put wrote into box (helpers.inbox,
-// or a larger array made for one message): one call into JavaScript, and
-// one allocation, the record's string. ok is false for a count that does
-// not fit what put writes.
-func readInbox(box js.Value, n int) (in inbound, ok bool) {
-	const head = 56 // seven float64s
-	if n < head {
+// parseInbox reads what helpers.js putGo wrote into the inbox (see
+// exportInbox): one allocation, the record's string. ok is false for a
+// count that does not fit what putGo writes.
+func parseInbox(buf []byte) (in inbound, ok bool) {
+	if len(buf) < inboxHead {
 		return inbound{}, false
 	}
-	buf := inboxBuf
-	if n > cap(buf) {
-		buf = make([]byte, n)
-		if n <= inboxKeep {
-			inboxBuf = buf
-		}
-	}
-	buf = buf[:n]
-	if js.CopyBytesToGo(buf, box) != n {
-		return inbound{}, false
-	}
+	h := (*[7]float64)(unsafe.Pointer(&buf[0])) // wasm memory is little-endian
 	num := func(i int) float64 {
-		b := buf[8*i : 8*i+8]
-		f := math.Float64frombits(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
-		if f == 0 {
+		if h[i] == 0 {
 			return 0 // -0 as +0, as syscall/js hands over a number argument
 		}
-		return f
+		return h[i]
 	}
 	return inbound{
 		now: int64(num(0)), check: protocol.Check(int(num(1))), typ: protocol.Type(int(num(2))),
 		seq: uint64(num(3)), a: num(4), b: int64(num(5)), flags: int(num(6)),
-		record: string(buf[head:]),
+		record: string(buf[inboxHead:]),
 	}, true
 }
 

@@ -63,6 +63,10 @@ async function load(wasmUrl, persist) {
   });
 
   const instance = await WebAssembly.instantiate(await compiled, go.importObject);
+  // helpers.js calls the module's exports on the hot path (a message
+  // received, a task's local changes): no js.FuncOf call per message
+  // (docs/WASM-CONTRACT.md, The boundary).
+  globalThis.__tabsyncHelpers.exports = instance.exports;
   // run() settles only when the Go program exits, which a healthy module never does.
   const exited = go.run(instance).then(
     () => {

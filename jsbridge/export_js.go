@@ -1,0 +1,140 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"syscall/js"
+	"unsafe"
+)
+
+// The hot path crosses into Go through one function the module exports
+// (//go:wasmexport tabsync), which helpers.js calls as it calls any wasm
+// export: about 0.1 us a call, where a js.FuncOf callback costs about 17 us
+// (syscall/js's machinery: the pending event, its arguments, a js.Value for
+// each, their finalizers). An export takes and returns numbers only, so the
+// bytes cross in the module's own memory: helpers.js writes a message
+// received, or a task's local changes, into the inbox, whose address
+// opInbox returns. A one-key message received under last-write-wins or
+// first-write-wins reads no js.Value and calls no JavaScript: Go returns
+// the patch to apply, a number, and the watcher applies it. Merge, custom,
+// shouldSync, persistence, a message sent (one call of the watcher's send)
+// and every report still call into JavaScript from inside the export,
+// which syscall/js allows.
+//
+// A goroutine started inside an export runs only when the Go scheduler
+// next resumes, which a js.FuncOf call does: the watcher of an instance
+// that persists (go-indexeddb waits on promises in goroutines) calls its
+// kick, a js.FuncOf that does nothing, after each export it calls.
+//
+// The npm loader hands helpers.js the exports (__tabsyncHelpers.exports,
+// docs/WASM-CONTRACT.md, The boundary); jsbridge's tests find them
+// through wasm_exec.js (main_test.go, installExports).
+
+// The export's operations: tabsync(op, id, n), id naming the instance
+// (Sync.exportID).
+const (
+	opInbox   = iota // n bytes: returns the inbox's address
+	opReceive        // n bytes of the inbox, a message: returns the patch the watcher applies (apply's mask), or -1
+	opLocal          // n bytes of the inbox, a task's local changes
+	opThrew          // the watcher's thrown: n 0, a getter of the state threw while the watcher read it; 1, the store's setState threw applying the patch opReceive returned
+)
+
+// export is the module's one export; see above.
+//
+//go:wasmexport tabsync
+func export(op, id, n int32) float64 {
+	switch op {
+	case opInbox:
+		return address(inbox(int(n)))
+	}
+	for _, s := range syncs {
+		if s.exportID == id {
+			return s.export(op, n)
+		}
+	}
+	return -1 // destroyed
+}
+
+// address is where b starts in the module's memory. The Go collector does
+// not move objects: the address stays valid while b is referenced, but the
+// memory's ArrayBuffer changes when the memory grows, so helpers.js makes
+// its views again then.
+func address(b []byte) float64 { return float64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
+
+// lastExportID numbers the instances.
+var lastExportID int32
+
+func (s *Sync) export(op, n int32) float64 {
+	phase := "send"
+	if op == opReceive {
+		phase = "receive"
+	}
+	defer s.recover(phase) // which also ends receiving
+	switch op {
+	case opReceive:
+		in, ok := parseInbox(inboxBytes(n))
+		if ok && s.Active() {
+			s.deferred, s.deferredPatch = -1, nil
+			s.receiving = true
+			s.receive(in)
+			return s.deferred
+		}
+	case opLocal:
+		if in, ok := parseInbox(inboxBytes(n)); ok {
+			obj, prev := js.Undefined(), js.Undefined()
+			if !s.opt.shouldSync.IsUndefined() { // eager: the states, for shouldSync
+				obj, prev = s.watcherField("next"), s.watcherField("base")
+			}
+			s.local(in, obj, prev)
+		}
+	case opThrew:
+		if n == 0 {
+			s.reportThrown("send", "cannot read the store's state; the change stays in this tab", s.watcherField("thrown"))
+		} else if s.deferredPatch != nil {
+			s.applyFailed(s.deferredPatch, s.watcherField("thrown"))
+			s.deferredPatch = nil
+		}
+	}
+	return -1
+}
+
+// watcherField reads a field of the watcher. Not inlined: each inlined
+// copy costs the module more than the call saves.
+//
+//go:noinline
+func (s *Sync) watcherField(name string) js.Value { return s.watcher.Get(name) }
+
+// The inbox: inboxBuf, kept between messages, or a larger buffer made for
+// one message (inboxLarge).
+var (
+	inboxBuf   []byte
+	inboxLarge []byte
+)
+
+// inboxKeep is the size of the inbox kept between messages.
+const inboxKeep = 8192
+
+// inbox returns a buffer of at least n bytes for the next message.
+func inbox(n int) []byte {
+	if inboxBuf == nil {
+		inboxBuf = make([]byte, inboxKeep)
+	}
+	inboxLarge = nil
+	if n <= inboxKeep {
+		return inboxBuf
+	}
+	inboxLarge = make([]byte, n)
+	return inboxLarge
+}
+
+// inboxBytes is the message helpers.js wrote into the inbox: n bytes.
+func inboxBytes(n int32) []byte {
+	b := inboxBuf
+	if inboxLarge != nil {
+		b = inboxLarge
+	}
+	if n < 0 || int(n) > len(b) {
+		return nil
+	}
+	return b[:n]
+}
