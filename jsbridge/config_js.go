@@ -12,7 +12,6 @@ import (
 
 var errHelpers = errors.New("globalThis.__tabsyncHelpers is missing: load tabsync.wasm through the tabsync npm package, which installs them (or evaluate jsbridge/helpers.js before the module)")
 
-
 // options is the parsed BroadcastSyncConfig.
 type options struct {
 	channelName string

@@ -205,8 +205,9 @@ func TestTheInboxCarriesEveryFieldOfAMessage(t *testing.T) {
 		o := jsEval(`{check: 7, typ: 3, seq: 2 ** 53, a: 1700000000123.5, b: -7, flags: 3}`)
 		o.Set("record", rec)
 		n := h.Call("putGo", 1700000000999, o).Int()
-		assert.Equal(t, 56+len(rec), n)
-		assert.Equal(t, 56+3*len(utf16.Encode([]rune(rec))) > inboxKeep, inboxLarge != nil, "a record of %d bytes in a buffer of its own", len(rec))
+		large := 56+3*len(utf16.Encode([]rune(rec))) > inboxKeep
+		assert.Equal(t, large, n < 0, "a record of %d bytes in a buffer of its own", len(rec))
+		assert.Equal(t, 56+len(rec), max(n, -n))
 		in, ok := parseInbox(inboxBytes(int32(n)))
 		require.True(t, ok)
 		assert.Equal(t, inbound{now: 1700000000999, check: 7, typ: 3, seq: 1 << 53, a: 1700000000123.5, b: -7, flags: 3, record: rec}, in)
@@ -216,4 +217,28 @@ func TestTheInboxCarriesEveryFieldOfAMessage(t *testing.T) {
 	assert.False(t, ok)
 	_, ok = parseInbox(inboxBytes(inboxKeep + 1))
 	assert.False(t, ok)
+	_, ok = parseInbox(inboxBytes(-int32(len(inboxLarge) + 1)))
+	assert.False(t, ok)
+}
+
+// TestTheInboxIsWrittenAfterTheMemoryGrew: growing the module's memory
+// detaches the ArrayBuffer of every view helpers.js holds of the inbox; the
+// next message is written through new ones.
+func TestTheInboxIsWrittenAfterTheMemoryGrew(t *testing.T) {
+	_, err := loadHelpers()
+	require.NoError(t, err)
+	h := js.Global().Get("__tabsyncHelpers")
+	put := func(rec string) inbound {
+		o := jsEval(`{check: 0, typ: 1, seq: 5, a: 0, b: 0, flags: 0}`)
+		o.Set("record", rec)
+		in, ok := parseInbox(inboxBytes(int32(h.Call("putGo", 1, o).Int())))
+		require.True(t, ok)
+		return in
+	}
+	assert.Equal(t, "before", put("before").record)
+	before := h.Get("exports").Get("mem").Get("buffer")
+	grown := make([]byte, 64<<20)
+	require.False(t, before.Equal(h.Get("exports").Get("mem").Get("buffer")), "the memory grew")
+	assert.Equal(t, "after", put("after").record)
+	grown[len(grown)-1] = 1 // kept until here
 }

@@ -33,9 +33,9 @@ import (
 // The export's operations: tabsync(op, id, n), id naming the instance
 // (Sync.exportID).
 const (
-	opInbox   = iota // n bytes: returns the inbox's address
-	opReceive        // n bytes of the inbox, a message: returns the patch the watcher applies (apply's mask), or -1
-	opLocal          // n bytes of the inbox, a task's local changes
+	opInbox   = iota // n bytes: returns the address of an inbox that holds them (see inbox)
+	opReceive        // n bytes of the inbox (-n: of the large one), a message: returns the patch the watcher applies (apply's mask), or -1
+	opLocal          // n bytes of the inbox (-n: of the large one), a task's local changes
 	opThrew          // the watcher's thrown: n 0, a getter of the state threw while the watcher read it; 1, the store's setState threw applying the patch opReceive returned
 )
 
@@ -104,8 +104,10 @@ func (s *Sync) export(op, n int32) float64 {
 //go:noinline
 func (s *Sync) watcherField(name string) js.Value { return s.watcher.Get(name) }
 
-// The inbox: inboxBuf, kept between messages, or a larger buffer made for
-// one message (inboxLarge).
+// The inbox: inboxBuf, made once, or for a larger record inboxLarge,
+// made for one message. helpers.js asks for the kept one once (its address
+// does not change) and for a large one each time it needs one, and passes
+// the count of a large one's bytes negated.
 var (
 	inboxBuf   []byte
 	inboxLarge []byte
@@ -116,24 +118,24 @@ const inboxKeep = 8192
 
 // inbox returns a buffer of at least n bytes for the next message.
 func inbox(n int) []byte {
+	if n > inboxKeep {
+		inboxLarge = make([]byte, n)
+		return inboxLarge
+	}
 	if inboxBuf == nil {
 		inboxBuf = make([]byte, inboxKeep)
 	}
-	inboxLarge = nil
-	if n <= inboxKeep {
-		return inboxBuf
-	}
-	inboxLarge = make([]byte, n)
-	return inboxLarge
+	return inboxBuf
 }
 
-// inboxBytes is the message helpers.js wrote into the inbox: n bytes.
+// inboxBytes is the message helpers.js wrote into the inbox: n bytes, or
+// -n of the large one.
 func inboxBytes(n int32) []byte {
 	b := inboxBuf
-	if inboxLarge != nil {
-		b = inboxLarge
+	if n < 0 {
+		b, n = inboxLarge, -n
 	}
-	if n < 0 || int(n) > len(b) {
+	if int(n) > len(b) {
 		return nil
 	}
 	return b[:n]

@@ -295,10 +295,12 @@ globalThis.__tabsyncHelpers = {
   // The inbox carries a received message, or a task's local changes, into
   // Go as bytes: putGo(now, o) writes seven numbers (now and o's check,
   // typ, seq, a, b, flags; little-endian float64s) and then o.record in
-  // UTF-8 into the inbox, whose address tabsync(0, 0, n) returns for up to
-  // n bytes, and returns the bytes written. Its views are made again when
-  // the address changes or the memory has grown (its ArrayBuffer is then
-  // a new one, the old one detached).
+  // UTF-8 into the inbox, and returns the bytes written. tabsync(0, 0, n)
+  // returns the address of an inbox that holds n bytes: the one Go keeps
+  // for up to 8 KB, whose address does not change (asked once), or one made
+  // for a larger record, whose count putGo returns negated. The views are
+  // made again when the memory has grown (its ArrayBuffer is then a new
+  // one, the old one detached).
   exports: null,
   encoder: null,
   goAddr: -1,
@@ -311,19 +313,23 @@ globalThis.__tabsyncHelpers = {
     if (h.encoder === null) h.encoder = new TextEncoder();
     const r = o.record;
     const need = 56 + 3 * r.length;
-    const addr = x.tabsync(0, 0, need);
+    let nums = h.goNumbers;
+    let rest = h.goRecord;
     const buffer = x.mem.buffer;
-    if (addr !== h.goAddr || buffer !== h.goBuffer || h.goRecord.length < need - 56) {
-      // Go's inbox holds 8 KB, or exactly need for a larger record.
-      h.goAddr = addr;
-      h.goBuffer = buffer;
-      h.goNumbers = new Float64Array(buffer, addr, 7);
-      h.goRecord = new Uint8Array(buffer, addr + 56, Math.max(need, 8192) - 56);
+    if (need > 8192) {
+      const addr = x.tabsync(0, 0, need);
+      nums = new Float64Array(x.mem.buffer, addr, 7);
+      rest = new Uint8Array(x.mem.buffer, addr + 56, need - 56);
+    } else if (buffer !== h.goBuffer) {
+      if (h.goAddr < 0) h.goAddr = x.tabsync(0, 0, 0);
+      h.goBuffer = x.mem.buffer; // after the call, which may grow the memory
+      nums = h.goNumbers = new Float64Array(h.goBuffer, h.goAddr, 7);
+      rest = h.goRecord = new Uint8Array(h.goBuffer, h.goAddr + 56, 8192 - 56);
     }
-    const nums = h.goNumbers;
     nums[0] = now; nums[1] = o.check; nums[2] = o.typ; nums[3] = o.seq;
     nums[4] = o.a; nums[5] = o.b; nums[6] = o.flags;
-    return 56 + h.encoder.encodeInto(r, h.goRecord).written;
+    const n = 56 + h.encoder.encodeInto(r, rest).written;
+    return need > 8192 ? -n : n;
   },
 
   // appliedByStore holds, for each store, the values remote patches put

@@ -40,7 +40,7 @@ func countPerMessage(b *testing.B, drive js.Value, n int) {
 	c := crossings(b)
 	r := c.Call("count", jsFunc("drive, n", "return () => drive(n)").Invoke(drive, n))
 	per := func(i int) float64 { return float64(r.Index(i).Int()) / float64(n) }
-	for i, unit := range []string{"js->go/msg", "go->js-calls/msg", "go->js-props/msg", "js.Values/msg", "value-reads/msg"} {
+	for i, unit := range []string{"js->go/msg", "go->js-calls/msg", "go->js-props/msg", "js.Values/msg", "value-reads/msg", "exports/msg"} {
 		b.ReportMetric(per(i), unit)
 	}
 }

@@ -15,7 +15,9 @@
 //       a finalizer in Go: increments of the instance's reference counts;
 //   [4] reads: Go's loads of a js.Value it passes to JavaScript, in every
 //       kind of call (the ones above, Length, String, Equal ...): an upper
-//       bound of all Go calls into JavaScript.
+//       bound of all Go calls into JavaScript;
+//   [5] exports: calls of the module's export (jsbridge/export_js.go),
+//       which enter Go without _resume: helpers.js's exports, wrapped.
 //
 // Only tabsync and the driving loop may run meanwhile: the application's
 // own uses of Reflect would count too.
@@ -38,7 +40,13 @@ globalThis.__tabsyncCrossings = {
   },
   count(f) {
     const go = this.go;
-    const c = [0, 0, 0, 0, 0];
+    const c = [0, 0, 0, 0, 0, 0];
+    const helpers = globalThis.__tabsyncHelpers;
+    const exports = helpers.exports;
+    helpers.exports = {
+      mem: exports.mem,
+      tabsync: (...a) => { c[5]++; return exports.tabsync(...a); },
+    };
     const resume = Go.prototype._resume;
     const refs = go._goRefCounts;
     const values = go._values;
@@ -71,6 +79,7 @@ globalThis.__tabsyncCrossings = {
       Object.assign(Reflect, { apply, construct, get, set });
       go._goRefCounts = refs;
       go._values = values;
+      helpers.exports = exports;
     }
     return c;
   },
