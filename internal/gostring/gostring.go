@@ -3,17 +3,21 @@
 // without what they would link into the module without persistence:
 //
 //   - Quote writes a string as a double-quoted Go string literal, as
-//     strconv.Quote does. strconv.Quote decides which runes to escape with
-//     Unicode's tables of printable characters (strconv.IsPrint); nothing
-//     else in that module needs them, and they and the code reading them
-//     cost it about 6.7 KB gzipped (README.md, Size). Quote returns what
-//     strconv.Quote returns for every string of ASCII, invalid UTF-8 and
-//     runes Unicode assigns (in the version Go's unicode package carries):
-//     it escapes the same controls, format characters, separators and
-//     private-use runes (a short list instead of the tables) and writes
-//     every other assigned rune as it is. It differs only for runes Unicode
-//     has not assigned, which it writes as they are where strconv.Quote
-//     writes \u or \U.
+//     strconv.Quote does. Built with the tag nopersist
+//     (tabsync-nopersist.wasm), it does so without strconv.Quote, which
+//     decides which runes to escape with Unicode's tables of printable
+//     characters (strconv.IsPrint): nothing else in that module needs them,
+//     and they and the code reading them cost it about 6.7 KB gzipped
+//     (README.md, Size). It returns what strconv.Quote returns for every
+//     string of ASCII, invalid UTF-8 and runes Unicode assigns (in the
+//     version Go's unicode package carries): it escapes the same controls,
+//     format characters, separators and private-use runes (a short list
+//     instead of the tables) and writes every other assigned rune as it
+//     is. It differs only for runes Unicode has not assigned, which it
+//     writes as they are where strconv.Quote writes \u or \U. Every other
+//     build links strconv.Quote anyway (tabsync.wasm through
+//     go-indexeddb's fmt), and Quote is strconv.Quote there: a second
+//     quoting function cost tabsync.wasm 0.6 KB gzipped.
 //   - IndexByte is strings.IndexByte: importing strings links the unicode
 //     package and its initialised tables (3 KB gzipped).
 //
@@ -22,9 +26,10 @@ package gostring
 
 const hex = "0123456789abcdef"
 
-// Quote returns s double-quoted with Go escapes, as strconv.Quote does (see
-// the package comment for the runes where it differs).
-func Quote(s string) string {
+// quote is Quote in the module without persistence (quote_nopersist.go):
+// s double-quoted with Go escapes, as strconv.Quote writes it (see the
+// package comment for the runes where it differs).
+func quote(s string) string {
 	// At most 4 bytes out per byte in (\xff), and one array written by
 	// index: appending costs the module a growth check per append.
 	b := make([]byte, 4*len(s)+2)

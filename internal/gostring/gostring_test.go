@@ -42,12 +42,12 @@ func TestQuoteIsStrconvQuoteForEveryAssignedRune(t *testing.T) {
 		// Compared before asserting: a million assertions take seconds
 		// under -race.
 		s := "k" + string(r) + "\x00"
-		if got, want := Quote(s), strconv.Quote(s); got != want {
+		if got, want := quote(s), strconv.Quote(s); got != want {
 			require.Equal(t, want, got, "rune %U", r)
 		}
 	}
 	// A rune Unicode has not assigned is written as it is.
-	assert.Equal(t, "\"\u0378\"", Quote("\u0378"))
+	assert.Equal(t, "\"\u0378\"", quote("\u0378"))
 	assert.Equal(t, `"\u0378"`, strconv.Quote("\u0378"))
 }
 
@@ -57,9 +57,9 @@ func TestQuoteEscapesAsStrconv(t *testing.T) {
 		"\u00a0\u00ad\u200b\u2028\ufeff\U000e0001\U000f0000", "\xff", "\xc0\x80", "\xed\xa0\x80",
 		"\xe0\x80\x80", "\xf4\x90\x80\x80", "\xf0\x9f\x98", "a\xe2\x82", "\uFFFD",
 	} {
-		assert.Equal(t, strconv.Quote(s), Quote(s), "%q", s)
+		assert.Equal(t, strconv.Quote(s), quote(s), "%q", s)
 	}
-	assert.Equal(t, `"\ufffe"`, Quote("\ufffe"), "a noncharacter is escaped")
+	assert.Equal(t, `"\ufffe"`, quote("\ufffe"), "a noncharacter is escaped")
 }
 
 func FuzzQuote(f *testing.F) {
@@ -68,7 +68,7 @@ func FuzzQuote(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if all(s) {
-			assert.Equal(t, strconv.Quote(s), Quote(s))
+			assert.Equal(t, strconv.Quote(s), quote(s))
 		}
 	})
 }
