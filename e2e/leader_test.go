@@ -31,7 +31,10 @@ const (
 )
 
 // samplerJS starts the page's isLeader() sampler. A run continues while the
-// answer stays the same and samples come less than 60 ms apart.
+// answer and the channel stay the same and samples come less than 60 ms
+// apart. (A run once went on across a trial's new channel when the tab led
+// both, sampled in neither state between: the new channel then had no
+// leader sampled, and firstLeaderAfter found none.)
 const samplerJS = `(() => {
 	if (window.leaderRuns) return true;
 	window.leaderRuns = [];
@@ -39,8 +42,9 @@ const samplerJS = `(() => {
 	setInterval(() => {
 		const t = Date.now();
 		const l = !!(window.sync && sync.isActive() && sync.isLeader());
-		if (cur && cur.l === l && t - cur.to < 60) { cur.to = t; return; }
-		cur = { from: t, to: t, l, ch: window.leaderChannel || '' };
+		const ch = window.leaderChannel || '';
+		if (cur && cur.l === l && cur.ch === ch && t - cur.to < 60) { cur.to = t; return; }
+		cur = { from: t, to: t, l, ch };
 		leaderRuns.push(cur);
 	}, 10);
 	return true;
