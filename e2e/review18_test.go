@@ -1,0 +1,33 @@
+//go:build e2e && !(js && wasm)
+
+package e2e
+
+import (
+	"testing"
+	"time"
+)
+
+// TestStoreSyncKeepsWorkingAfterTheTablesModuleLoads: a page syncs a store,
+// then starts a table sync (createTableSync). The tables loader calls
+// prepareGlue, whose built form (npm/build.mjs) evaluates helpers.js again:
+// globalThis.__tabsyncHelpers becomes a new object whose exports is null,
+// and the store's watcher (putGo reads globalThis.__tabsyncHelpers.exports)
+// can no longer reach Go.
+func TestStoreSyncKeepsWorkingAfterTheTablesModuleLoads(t *testing.T) {
+	s := newSuite(t)
+	ch := channelFor(t)
+	a, b := s.open(t, ""), s.open(t, "")
+	a.setup(t, ch, ``, "{n: 0}")
+	b.setup(t, ch, ``, "{n: 0}")
+	a.set(t, `{n: 1}`)
+	b.waitFor(t, `store.getState().n === 1`)
+
+	// Loopback only: nothing listens on port 9, the connection just fails.
+	b.Eval(t, `(window.tables = lib.createTableSync({serverUrl: 'ws://127.0.0.1:9/sync', tables: ['t']}), tables.connect().catch(() => {}), true)`, nil)
+	b.WaitFor(t, `globalThis.__tabsyncTables !== undefined`, 30*time.Second)
+
+	a.set(t, `{n: 2}`)
+	b.waitFor(t, `store.getState().n === 2`)
+	b.set(t, `{n: 3}`)
+	a.waitFor(t, `store.getState().n === 3`)
+}
