@@ -26,8 +26,13 @@ func TestStoreSyncKeepsWorkingAfterTheTablesModuleLoads(t *testing.T) {
 	b.Eval(t, `(window.tables = lib.createTableSync({serverUrl: 'ws://127.0.0.1:9/sync', tables: ['t']}), tables.connect().catch(() => {}), true)`, nil)
 	b.WaitFor(t, `globalThis.__tabsyncTables !== undefined`, 30*time.Second)
 
-	a.set(t, `{n: 2}`)
-	b.waitFor(t, `store.getState().n === 2`)
-	b.set(t, `{n: 3}`)
-	a.waitFor(t, `store.getState().n === 3`)
+	// Both directions: a change b makes (its watcher's flush) and one it
+	// receives (its channel's listener), each through putGo.
+	b.set(t, `{n: 2}`)
+	toA := a.Await(`store.getState().n === 2`, wait)
+	a.set(t, `{n: 3}`)
+	toB := b.Await(`store.getState().n === 3`, wait)
+	if toA != nil || toB != nil {
+		t.Fatalf("after the tables module loaded: b's change to a: %v; a's change to b: %v", toA, toB)
+	}
 }
