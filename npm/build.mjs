@@ -45,6 +45,9 @@ for (const f of ['tabsync.wasm', 'tabsync.wasm.gz', 'tabsync.wasm.br', 'tabsync-
 // wrapped in a function: the glue then runs on the first load, not at import
 // time; the Go class it defines is taken without leaving our copy on
 // globalThis.Go; __tabsyncHelpers stays, as the module calls it while running.
+// Each runs once: the store's module and the tables' both call prepareGlue,
+// and the helpers hold the store module's exports and inbox, which a second
+// evaluation would replace with empty ones (the store's sync then stopped).
 const inlineGoGlue = {
   name: 'inline-wasm-glue',
   setup(build) {
@@ -53,10 +56,10 @@ const inlineGoGlue = {
       contents: `// Inlined by build.mjs: Go's wasm_exec.js and jsbridge/helpers.js.
 let GoClass = null;
 export function prepareGlue() {
+  if (GoClass) return GoClass;
   (function () {
 ${readFileSync(helpers, 'utf8')}
   })();
-  if (GoClass) return GoClass;
   const had = Object.prototype.hasOwnProperty.call(globalThis, 'Go');
   const previous = globalThis.Go;
   (function () {

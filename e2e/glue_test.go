@@ -7,12 +7,11 @@ import (
 	"time"
 )
 
-// TestStoreSyncKeepsWorkingAfterTheTablesModuleLoads: a page syncs a store,
-// then starts a table sync (createTableSync). The tables loader calls
-// prepareGlue, whose built form (npm/build.mjs) evaluates helpers.js again:
-// globalThis.__tabsyncHelpers becomes a new object whose exports is null,
-// and the store's watcher (putGo reads globalThis.__tabsyncHelpers.exports)
-// can no longer reach Go.
+// A page syncs a store, then starts a table sync (createTableSync), whose
+// loader prepares the glue again. The store keeps syncing both ways. (Before,
+// prepareGlue's built form, npm/build.mjs, evaluated helpers.js again: a new
+// globalThis.__tabsyncHelpers with no exports, and every message and local
+// change of the store threw in putGo.) Found by a review.
 func TestStoreSyncKeepsWorkingAfterTheTablesModuleLoads(t *testing.T) {
 	s := newSuite(t)
 	ch := channelFor(t)
