@@ -22,9 +22,11 @@ import (
 // which syscall/js allows.
 //
 // A goroutine started inside an export runs only when the Go scheduler
-// next resumes, which a js.FuncOf call does: the watcher of an instance
-// that persists (go-indexeddb waits on promises in goroutines) calls its
-// kick, a js.FuncOf that does nothing, after each export it calls.
+// next resumes, which a js.FuncOf call does, and so do the collector's
+// background mark workers: the watcher calls its instance's kick, a
+// js.FuncOf that does nothing, after every 32nd export call, and after
+// every call when the instance persists (go-indexeddb waits on promises in
+// goroutines).
 //
 // The npm loader hands helpers.js the exports (__tabsyncHelpers.exports,
 // docs/WASM-CONTRACT.md, The boundary); jsbridge's tests find them

@@ -35,9 +35,14 @@ globalThis.__tabsyncHelpers = {
   // number.
   //
   // Go is called through the module's export (see exports), tabsync(op,
-  // id, n), id naming the instance, and after each call kick, when not
-  // undefined (an instance that persists: the js.FuncOf that lets the
-  // goroutines the call started run).
+  // id, n), id naming the instance, and after every kickEvery-th call kick,
+  // a js.FuncOf that does nothing: entering Go through it runs Go's
+  // scheduler, which an export call does not, so that the goroutines the
+  // calls started run (an instance that persists: every call, as its
+  // writes wait on IndexedDB in goroutines) and the collector's background
+  // mark workers get their turn between messages rather than leaving the
+  // marking to the allocations inside the export calls (with none, the
+  // collector's mark phase ran twice as long: docs/BENCHMARKS.md).
   //
   // The store's listener batches the local changes: Go hears of the
   // changes of one task once, at its end (a microtask), as tabsync(2, id,
@@ -60,7 +65,8 @@ globalThis.__tabsyncHelpers = {
   // them are.
   // A store whose subscribe throws syncs nothing of its own: failed holds
   // what it threw. selfTab and app are the tab's id and appVersion.
-  watch(store, eager, state, maxBytes, maxDepth, selfTab, app, id, kick) {
+  watch(store, eager, state, maxBytes, maxDepth, selfTab, app, id, kick, kickEvery) {
+    let calls = 0; // export calls, for kickEvery
     const helpers = globalThis.__tabsyncHelpers;
     if (helpers.exports === null) {
       throw new Error('__tabsyncHelpers.exports is not set: load tabsync.wasm through the tabsync npm package, which sets it');
@@ -87,7 +93,7 @@ globalThis.__tabsyncHelpers = {
       self.thrown = err;
       helpers.exports.tabsync(3, id, 0);
       self.thrown = undefined;
-      if (kick !== undefined) kick();
+      if (kick !== undefined && ++calls % kickEvery === 0) kick();
     };
     const flush = () => {
       queued = false;
@@ -132,7 +138,7 @@ globalThis.__tabsyncHelpers = {
       }
       helpers.exports.tabsync(2, id, helpers.putGo(Date.now(), local));
       self.next = self.base = undefined;
-      if (kick !== undefined) kick();
+      if (kick !== undefined && ++calls % kickEvery === 0) kick();
     };
     // The store calls it: a throw would go to whoever called setState.
     const onChange = (next, prev) => {
@@ -258,7 +264,7 @@ globalThis.__tabsyncHelpers = {
               self.thrown = undefined;
             }
           }
-          if (kick !== undefined) kick();
+          if (kick !== undefined && ++calls % kickEvery === 0) kick();
         };
         channel.addEventListener('message', listener);
         return listener;
@@ -280,6 +286,10 @@ globalThis.__tabsyncHelpers = {
       },
       unsubscribe() {
         pending = null;
+        // Destroy releases the kick next: a listener or flush that is
+        // inside the export now (the instance destroyed from a callback)
+        // must not call it when the export returns.
+        kick = undefined;
         if (typeof unsubscribe === 'function') unsubscribe();
       },
     };

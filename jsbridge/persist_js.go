@@ -30,6 +30,10 @@ const (
 // tabsync keeps a connection it does not close.
 const openTimeout = 10 * time.Second
 
+// persistBuilt is true: this module stores what an instance with persist
+// syncs (persist_off_js.go, in the module without IndexedDB, says false).
+const persistBuilt = true
+
 // persister keeps one instance's synced keys in IndexedDB. Every IndexedDB
 // wait happens in a goroutine (go-indexeddb's Await), never inside a
 // js.FuncOf callback. The goroutines step the engine only right after an

@@ -15,6 +15,9 @@ import (
 // loader fetches that module when the first instance of the page does not
 // set persist (see docs/WASM-CONTRACT.md, Two modules).
 
+// persistBuilt is false: this module stores nothing.
+const persistBuilt = false
+
 // persistState is the Sync's side of persistence: here only whether the
 // instance said that it has none.
 type persistState struct {

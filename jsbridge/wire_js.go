@@ -167,7 +167,7 @@ type inbound struct {
 const inboxHead = 56
 
 // parseInbox reads what helpers.js putGo wrote into the inbox (see
-// exportInbox): one allocation, the record's string. ok is false for a
+// export_js.go, opInbox): one allocation, the record's string. ok is false for a
 // count that does not fit what putGo writes.
 func parseInbox(buf []byte) (in inbound, ok bool) {
 	if len(buf) < inboxHead {

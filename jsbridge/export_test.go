@@ -1,0 +1,102 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The paths through the export (export_js.go) that the other tests do not
+// take: the patch applied by the watcher after the export returns, exports
+// nested in one another, and a record too large for the kept inbox.
+
+// TestTheDeferredPatchPath: an app without onRemoteUpdate gets its remote
+// patches through the mask tabsync(1, ...) returns, applied by the watcher
+// after the export (export_js.go, deferred). Every other jsbridge test has
+// an onRemoteUpdate (harness.js record adds one), which keeps Go applying
+// the patch itself.
+func TestTheDeferredPatchPath(t *testing.T) {
+	a, b := pair(t, "{n: 0, m: 0}", `{throttleMs: 0, onRemoteUpdate: undefined}`)
+	require.True(t, b.s.opt.onRemoteUpdate.IsUndefined())
+
+	a.set("{n: 1, m: 2}")
+	eventually(t, "b to apply both keys", func() bool { return b.get("n") == "1" && b.get("m") == "2" })
+
+	b.store.Set("setState", jsFunc("", "throw new Error('read-only');"))
+	a.set("{n: 3}")
+	eventually(t, "b to report setState", func() bool { return len(b.errors()) > 0 })
+	assert.Regexp(t, `^apply: store.setState threw while applying n from [\w-]+: JavaScript error: read-only$`, b.errors()[0])
+}
+
+// TestAWriteFromOnRemoteUpdateInsideTheExport: with shouldSync (eager), a
+// write onRemoteUpdate makes reaches Go at once, as tabsync(2, ...) nested
+// in the tabsync(1, ...) that is applying the remote patch; both go on.
+func TestAWriteFromOnRemoteUpdateInsideTheExport(t *testing.T) {
+	channel := uniqueName(t, "ch")
+	holder := jsEval("{}")
+	a := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0, d: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
+	cfg := jsEval("{throttleMs: 0, channelName: '" + channel + "', shouldSync: () => true}")
+	cfg.Set("onRemoteUpdate", jsFunc("keys", "if (keys.includes('n')) this.s.setState({d: this.s.getState().n * 2});").Call("bind", holder))
+	b := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0, d: 0}")), cfg)
+	holder.Set("s", b.store)
+	a.start()
+	b.start()
+	eventually(t, "two tabs", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	for i := 1; i <= 5; i++ {
+		a.set("{n: " + strconv.Itoa(i) + "}")
+		eventually(t, "a to get d", func() bool { return a.get("d") == strconv.Itoa(2*i) })
+	}
+	assert.Empty(t, a.errors())
+	assert.Empty(t, b.errors())
+}
+
+// TestALargeRecordOfNonASCIIKeysBothWays: a task that changes more keys
+// than the kept inbox holds (the record over 8 KB, in the buffer made for
+// it), keys of two-, three- and four-byte UTF-8 characters, received with
+// and without onRemoteUpdate.
+func TestALargeRecordOfNonASCIIKeysBothWays(t *testing.T) {
+	for _, cfg := range []string{`{throttleMs: 0}`, `{throttleMs: 0, onRemoteUpdate: undefined}`} {
+		a, b := pair(t, "{}", cfg)
+		a.store.Call("setState", jsEval(`(() => { const o = {}; for (let i = 0; i < 400; i++) o['ключ-é-€-😀-' + i] = 'значение ' + i; return o; })()`))
+		eventually(t, "b to get every key", func() bool {
+			return jsEval(`(s) => Object.keys(s).length`).Invoke(b.state()).Int() == 400
+		})
+		assert.Equal(t, `"значение 399"`, jsJSON(b.state().Get("ключ-é-€-😀-399")))
+		b.store.Call("setState", jsEval(`{'ключ-é-€-😀-7': 'b'}`))
+		eventually(t, "a to get b's write", func() bool { return jsJSON(a.state().Get("ключ-é-€-😀-7")) == `"b"` })
+		assert.Empty(t, a.errors())
+		assert.Empty(t, b.errors())
+	}
+}
+
+// TestASubscriberStopsDuringTheDeferredApply: without onRemoteUpdate the
+// watcher applies the remote patch after the export returned; a store
+// subscriber that stops, starts again or destroys the instance meanwhile.
+func TestASubscriberStopsDuringTheDeferredApply(t *testing.T) {
+	console := jsTest.Call("captureConsole", "error")
+	defer console.Call("restore")
+	a, b := pair(t, "{n: 0}", `{throttleMs: 0, onRemoteUpdate: undefined}`)
+	holder := jsEval("{}")
+	holder.Set("h", b.h)
+	unsub := b.store.Call("subscribe", jsFunc("s", "if (s.n === 1) this.h.stop(); if (s.n === 3) this.h.destroy();").Call("bind", holder))
+	defer unsub.Invoke()
+
+	a.set("{n: 1}")
+	eventually(t, "b to apply and stop", func() bool { return b.get("n") == "1" && !b.s.Active() })
+	b.start()
+	eventually(t, "b back", func() bool { return a.connected() == 2 && b.connected() == 2 })
+	a.set("{n: 2}")
+	eventually(t, "b to apply 2", func() bool { return b.get("n") == "2" })
+	a.set("{n: 3}")
+	eventually(t, "b to apply 3 and be destroyed", func() bool { return b.get("n") == "3" && !b.s.Active() })
+	a.set("{n: 4}")
+	pause(50 * time.Millisecond)
+	assert.Equal(t, "3", b.get("n"))
+	assert.Empty(t, b.errors())
+	assert.Equal(t, 0, console.Get("lines").Length(), "console.error: %v", jsJSON(console.Get("lines")))
+}
