@@ -194,9 +194,7 @@ func ackedAndConsumedInOrder(t *testing.T) [2]int {
 	for _, r := range relays {
 		s := dialRaw(t, r)
 		s.hello("")
-		s.send(tableproto.Frame{Type: tableproto.Subscribe, Table: "mix"})
-		s.expect(tableproto.Snapshot)
-		s.expect(tableproto.Synced)
+		s.subscribe("mix")
 		subs = append(subs, s)
 		w := dialRaw(t, r)
 		w.hello("")

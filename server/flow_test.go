@@ -30,9 +30,7 @@ func TestReferenceFlow(t *testing.T) {
 	assert.Equal(t, uint64(0), snap.TableVersion)
 	assert.Empty(t, snap.Rows)
 	a.expect(tableproto.Synced)
-	b.send(tableproto.Frame{Type: tableproto.Subscribe, Table: "game_scores"})
-	b.expect(tableproto.Snapshot)
-	b.expect(tableproto.Synced)
+	b.subscribe("game_scores")
 
 	ack := a.set("game_scores", "op_1", "player1", `{"name":"player1","score":1500}`)
 	assert.Equal(t, uint64(1), ack.TableVersion)

@@ -139,6 +139,16 @@ func (r *raw) hello(token string) tableproto.Frame {
 	return r.expect(tableproto.Welcome)
 }
 
+// subscribe subscribes to table from scratch and reads the snapshot and
+// synced that answer it, returning the snapshot.
+func (r *raw) subscribe(table string) tableproto.Frame {
+	r.t.Helper()
+	r.send(tableproto.Frame{Type: tableproto.Subscribe, Table: table})
+	snap := r.expect(tableproto.Snapshot)
+	r.expect(tableproto.Synced)
+	return snap
+}
+
 func (r *raw) set(table, opID, key, value string) tableproto.Frame {
 	r.t.Helper()
 	r.send(tableproto.Frame{Type: tableproto.Operation, Table: table, OpID: opID,

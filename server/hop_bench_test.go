@@ -32,9 +32,7 @@ func TestRelayHopBench(t *testing.T) {
 	s := start(t, &server.Options{OpsPerSecond: 1 << 20})
 	sub := dialRaw(t, s)
 	sub.hello("")
-	sub.send(tableproto.Frame{Type: tableproto.Subscribe, Table: "hop"})
-	sub.expect(tableproto.Snapshot)
-	sub.expect(tableproto.Synced)
+	sub.subscribe("hop")
 	w := dialRaw(t, s)
 	w.hello("")
 	var relay []time.Duration

@@ -159,9 +159,7 @@ func TestLimits(t *testing.T) {
 		s := start(t, &server.Options{MaxMessageBytes: 16 << 10, MaxValueBytes: 8 << 10, MaxQueueBytes: 256 << 10, OpsPerSecond: 100000})
 		slow := dialRaw(t, s) // subscribes, then never reads
 		slow.hello("")
-		slow.send(tableproto.Frame{Type: tableproto.Subscribe, Table: "big"})
-		slow.expect(tableproto.Snapshot)
-		slow.expect(tableproto.Synced)
+		slow.subscribe("big")
 		w := dialRaw(t, s)
 		w.hello("")
 		go func() { // drain the writer's acks
