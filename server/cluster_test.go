@@ -102,9 +102,14 @@ func TestClusterTwoRelays(t *testing.T) {
 	w := dialURLs(t, both1)
 
 	const n = 120
-	acked := make(chan uint64, n)
+	// Unbuffered: the writer is at most one write ahead of the loop below,
+	// so the relay dies with writes still to come (with room for all n
+	// acks, the writer could finish before the loop read the n/3-th, sub1
+	// then had every version without moving, and the test failed).
+	acked := make(chan uint64)
 	errs := make(chan error, 1)
 	go func() {
+		defer close(acked) // also on an error, which the loop then sees
 		for i := 0; i < n; i++ {
 			v, err := w.Set(ctx, "shared", "k"+strconv.Itoa(i), i)
 			if err != nil {
@@ -113,7 +118,6 @@ func TestClusterTwoRelays(t *testing.T) {
 			}
 			acked <- v
 		}
-		close(acked)
 	}()
 	var versions []uint64
 	for v := range acked {
