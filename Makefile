@@ -99,7 +99,7 @@ wasm-test:
 	TABSYNC_WASM_TEST=1 $(GO) test -count=1 -timeout 5m -run TestWasm ./tablebridge
 
 # The npm package's own tests (Node's test runner), on the fresh build.
-npm-test:
+npm-test: build
 	@if [ ! -f npm/package.json ] || ! grep -q '"test"[[:space:]]*:' npm/package.json; then \
 		echo "==> npm tests: skipped, npm/package.json has no test script yet"; \
 		exit 0; \
@@ -107,7 +107,7 @@ npm-test:
 	echo "==> npm test in npm"; \
 	cd npm && npm test --silent
 
-e2e:
+e2e: build
 	@echo "==> e2e tests (headless Chromium)"
 	@# The timeout is a safety net for a hung browser, not the budget: at a
 	@# load average of 30 on 2 cores, 10m cut the suite off mid-run.
@@ -119,7 +119,7 @@ e2e:
 # after build). It installs the engines (tools/ensure-browsers.sh,
 # tools/ensure-chromium.sh) and its own node_modules (e2e/engines/package-lock.json),
 # and builds cmd/tabsync-server with $(GO) for the tables behaviour.
-engines:
+engines: build
 	@echo "==> cross-engine suite ($(ENGINES))"
 	@tools/ensure-browsers.sh
 	@CHROME=$$(tools/ensure-chromium.sh); export CHROME; \
@@ -161,7 +161,7 @@ npm:
 	tools/npm-build.sh examples/frameworks
 
 # The size budget (README.md, Size); make test runs it after build.
-size:
+size: build
 	@echo "==> size budget"
 	GO=$(GO) tools/sizecheck.sh $(DIST)/tabsync.wasm ./tools/sizefloor 118.4
 	GO=$(GO) tools/sizecheck.sh $(DIST)/tabsync-nopersist.wasm ./tools/sizefloor/jsonly 123.5
