@@ -30,6 +30,9 @@ func Install() {
 		if len(args) < 2 {
 			panic("create(options, hooks)")
 		}
+		if args[1].Get("listen").Type() != js.TypeFunction {
+			panic("create(options, hooks): hooks.listen(socket, id, sock) is missing (load the module through the tabsync npm package)")
+		}
 		return newInstance(args[0], args[1]).handle()
 	}))
 	js.Global().Set("__tabsyncTables", api)
@@ -45,6 +48,7 @@ type job struct {
 
 // instance is one IndexedDBSync in one tab: the engine and its I/O.
 type instance struct {
+	id                                      int32 // in instances while it runs (export_js.go)
 	tab, dbName, serverURL, clientID, token string
 	tableNames                              []string
 	hooks                                   js.Value // onEvent, onStatus, onError
@@ -64,8 +68,10 @@ type instance struct {
 	bc    js.Value
 	onMsg js.Func
 
-	ws      js.Value
-	wsFuncs []wsListener
+	ws        js.Value
+	sock      int32 // numbers the sockets: the export drops a message of one dropped
+	wsFuncs   []wsListener
+	wsMessage js.Value // the message listener, hooks.listen's
 
 	lock lockState
 }
@@ -74,8 +80,11 @@ func newInstance(opts, hooks js.Value) *instance {
 	s := &instance{
 		tab: opts.Get("tabId").String(), dbName: opts.Get("dbName").String(),
 		serverURL: opts.Get("serverUrl").String(), clientID: opts.Get("clientId").String(),
-		hooks: hooks, ws: js.Undefined(), timer: js.Undefined(),
+		hooks: hooks, ws: js.Undefined(), timer: js.Undefined(), wsMessage: js.Undefined(),
 	}
+	lastID++
+	s.id = lastID
+	instances[s.id] = s
 	if t := opts.Get("token"); t.Type() == js.TypeString {
 		s.token = t.String()
 	}
@@ -132,15 +141,7 @@ func promise() (js.Value, func(any), func(string)) {
 	})
 	p := jsPromise.New(exec) // runs exec at once
 	exec.Release()
-	r, rej := settlers(resolve, reject)
-	return p, r, rej
-}
-
-// settlers wraps the resolve and reject functions of a promise made in
-// JavaScript (set and delete take them: making the promise in Go costs a
-// second call into Go, its executor, on the write's path).
-func settlers(resolve, reject js.Value) (func(any), func(string)) {
-	return func(v any) { resolve.Invoke(v) }, func(msg string) {
+	return p, func(v any) { resolve.Invoke(v) }, func(msg string) {
 		reject.Invoke(js.Global().Get("Error").New("tabsync: " + msg))
 	}
 }
@@ -151,12 +152,12 @@ func (s *instance) handle() js.Value {
 	fn := func(name string, f func(args []js.Value) any) {
 		h.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any { return f(args) }))
 	}
+	// id names the instance in the export's calls (set, delete and the
+	// socket's messages go through it, see export_js.go), and kick lets
+	// the goroutines such a call started run.
+	h.Set("id", s.id)
+	fn("kick", func([]js.Value) any { return nil })
 	fn("start", func([]js.Value) any { return s.start() })
-	// set(table, key, json[, resolve, reject]) and delete(table, key[,
-	// resolve, reject]): with the settling functions of a promise the
-	// caller made, they return nothing; without, a promise.
-	fn("set", func(a []js.Value) any { return s.write(a[0].String(), a[1].String(), a[2].String(), false, a[3:]) })
-	fn("delete", func(a []js.Value) any { return s.write(a[0].String(), a[1].String(), "", true, a[2:]) })
 	fn("get", func(a []js.Value) any {
 		s.touch(a[0].String())
 		if v, ok := s.e.Get(a[0].String(), a[1].String()); ok {
@@ -221,22 +222,14 @@ func (s *instance) start() js.Value {
 	return p
 }
 
-// write is set or delete; the promise resolves with the opId once the value
-// and its outbox entry are committed. settle is the caller's promise's
-// resolve and reject, if it made one; then write returns undefined.
-func (s *instance) write(tbl, key, value string, del bool, settle []js.Value) js.Value {
-	var p js.Value
-	var resolve func(any)
-	var reject func(string)
-	if len(settle) >= 2 {
-		p = js.Undefined()
-		resolve, reject = settlers(settle[0], settle[1])
-	} else {
-		p, resolve, reject = promise()
-	}
+// write is set or delete, numbered seq by the caller, settled through
+// hooks.onSettled(seq, opId, error) once the value and its outbox entry are
+// committed (error is "" then), or at once when it is refused.
+func (s *instance) write(tbl, key, value string, del bool, seq int32) {
+	settle := func(id, msg string) { s.call("onSettled", seq, id, msg) }
 	if s.stopped {
-		reject("this instance was disconnected")
-		return p
+		settle("", "this instance was disconnected")
+		return
 	}
 	var r tables.Ready
 	var id string
@@ -247,17 +240,16 @@ func (s *instance) write(tbl, key, value string, del bool, settle []js.Value) js
 		r, id, err = s.e.Set(now(), tbl, key, value)
 	}
 	if err != nil {
-		reject(err.Error())
-		return p
+		settle("", err.Error())
+		return
 	}
 	s.handleReady(r, func(err error) {
 		if err != nil {
-			reject("storing " + strconv.Quote(key) + " failed: " + err.Error())
+			settle("", "storing "+strconv.Quote(key)+" failed: "+err.Error())
 			return
 		}
-		resolve(id)
+		settle(id, "")
 	})
-	return p
 }
 
 // handleReady carries out a Ready (see tables.Ready): at once what does not
@@ -276,7 +268,7 @@ func (s *instance) handleReady(r tables.Ready, done func(error)) {
 	s.arm()
 	if !s.busy {
 		s.busy = true
-		go s.drain()
+		spawn(s.drain)
 	}
 }
 
@@ -390,7 +382,7 @@ func (s *instance) carryOut(r tables.Ready) {
 func (s *instance) finish(r tables.Ready) {
 	s.post(r.PostsAfterStore)
 	if r.LoadOutbox && s.db != nil {
-		go func() {
+		spawn(func() {
 			ops, names, err := s.db.loadOutbox()
 			if err != nil {
 				s.report(tables.PhaseStore, "reading the outbox failed: "+err.Error())
@@ -399,7 +391,7 @@ func (s *instance) finish(r tables.Ready) {
 			if !s.stopped {
 				s.handleReady(s.e.OutboxLoaded(now(), ops, names), nil)
 			}
-		}()
+		})
 	}
 }
 
@@ -458,6 +450,7 @@ func (s *instance) listen() {
 
 // stop leaves: the lock goes to another tab, which takes the connection.
 func (s *instance) stop() {
+	delete(instances, s.id)
 	if s.stopped || !s.started {
 		s.stopped = true
 		return

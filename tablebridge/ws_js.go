@@ -40,23 +40,10 @@ func (s *instance) dial() {
 		ws.Call("addEventListener", name, fn)
 	}
 	on("open", func(js.Value) { s.handleReady(s.e.Connected(now()), nil) })
-	on("message", func(ev js.Value) {
-		data := ev.Get("data")
-		if data.Type() != js.TypeString {
-			s.report(tables.PhaseProtocol, "the server sent a binary message; dropped")
-			return
-		}
-		f, notJSON, err := readFrame(data.String())
-		if notJSON {
-			s.report(tables.PhaseProtocol, "the server sent a message that is not JSON; dropped")
-			return
-		}
-		if err != nil {
-			s.report(tables.PhaseProtocol, "the server sent a malformed frame ("+err.Error()+"); dropped")
-			return
-		}
-		s.handleReady(s.e.Receive(now(), f), nil)
-	})
+	// The messages come through the export (opMessage): the wrapper's
+	// listener writes the text into the inbox, no js.FuncOf on the path.
+	s.sock++
+	s.wsMessage = s.hooks.Call("listen", ws, s.id, s.sock)
 	on("close", func(ev js.Value) {
 		reason := "the connection closed"
 		if c := ev.Get("code"); c.Type() == js.TypeNumber && c.Int() != 1000 {
@@ -65,6 +52,27 @@ func (s *instance) dial() {
 		s.dropSocket()
 		s.handleReady(s.e.Disconnected(now(), reason), nil)
 	})
+}
+
+// received is a message of the server on socket sock (its text, or binary).
+func (s *instance) received(sock int32, data string, binary bool) {
+	if sock != s.sock || s.ws.IsUndefined() || s.stopped {
+		return // a socket dropped since
+	}
+	if binary {
+		s.report(tables.PhaseProtocol, "the server sent a binary message; dropped")
+		return
+	}
+	f, notJSON, err := readFrame(data)
+	if notJSON {
+		s.report(tables.PhaseProtocol, "the server sent a message that is not JSON; dropped")
+		return
+	}
+	if err != nil {
+		s.report(tables.PhaseProtocol, "the server sent a malformed frame ("+err.Error()+"); dropped")
+		return
+	}
+	s.handleReady(s.e.Receive(now(), f), nil)
 }
 
 func (s *instance) send(f tableproto.Frame) {
@@ -90,6 +98,10 @@ func (s *instance) closeSocket() {
 func (s *instance) dropSocket() {
 	ws := s.ws
 	s.ws = js.Undefined()
+	if !ws.IsUndefined() && !s.wsMessage.IsUndefined() {
+		ws.Call("removeEventListener", "message", s.wsMessage)
+	}
+	s.wsMessage = js.Undefined()
 	for _, l := range s.wsFuncs {
 		if !ws.IsUndefined() {
 			ws.Call("removeEventListener", l.name, l.fn)

@@ -55,7 +55,64 @@ async function load(wasmUrl) {
   exited.catch((err) => console.error(err));
   const api = registered();
   if (!api) throw new Error(`tabsync: the tables module did not register version ${API_VERSION}`);
+  // set, delete and the socket's messages enter Go through the module's
+  // export (see putGo), not a js.FuncOf each.
+  api.exports = instance.exports;
   return api;
+}
+
+// The module's export, tabsynctables(op, id, arg, n) (tablebridge/export_js.go):
+// op 0 returns the address of an inbox of n bytes in the module's memory;
+// 1 a server message of socket arg, 2 a server's binary message, 3 set and
+// 4 delete numbered arg, each reading n bytes of the inbox (putGo). It
+// returns -1 for an instance stopped, 1 when the module has goroutines to
+// run (the handle's kick lets them), else 0.
+const OP_MESSAGE = 1;
+const OP_BINARY = 2;
+const OP_SET = 3;
+const OP_DELETE = 4;
+const INBOX_KEEP = 8192;
+
+let encoder = null;
+let keptAddr = -1; // the inbox the module keeps, and a view of it
+let keptView = null;
+
+// putGo writes a, b and c into the module's inbox in UTF-8, behind the
+// byte lengths of a and b (two little-endian uint32s), and returns the
+// count written, negated when it is the inbox made for this one call
+// (more than INBOX_KEEP bytes asked). A view is made again when the
+// memory has grown (its ArrayBuffer is then a new one).
+function putGo(x, a, b, c) {
+  if (encoder === null) encoder = new TextEncoder();
+  const most = 8 + 3 * (a.length + b.length + c.length);
+  let view;
+  if (most > INBOX_KEEP) {
+    const addr = x.tabsynctables(0, 0, 0, most);
+    view = new Uint8Array(x.mem.buffer, addr, most);
+  } else {
+    if (keptAddr < 0) keptAddr = x.tabsynctables(0, 0, 0, 0);
+    if (keptView === null || keptView.buffer !== x.mem.buffer) keptView = new Uint8Array(x.mem.buffer, keptAddr, INBOX_KEEP);
+    view = keptView;
+  }
+  const la = encoder.encodeInto(a, view.subarray(8)).written;
+  const lb = encoder.encodeInto(b, view.subarray(8 + la)).written;
+  const n = 8 + la + lb + encoder.encodeInto(c, view.subarray(8 + la + lb)).written;
+  view[0] = la; view[1] = la >>> 8; view[2] = la >>> 16; view[3] = la >>> 24;
+  view[4] = lb; view[5] = lb >>> 8; view[6] = lb >>> 16; view[7] = lb >>> 24;
+  return most > INBOX_KEEP ? -n : n;
+}
+
+// listen is the module's hooks.listen: the socket's message listener,
+// which the module removes when it drops the socket.
+function listen(x, handle, ws, id, sock) {
+  const f = (ev) => {
+    const d = ev.data;
+    const r =
+      typeof d === 'string' ? x.tabsynctables(OP_MESSAGE, id, sock, putGo(x, '', '', d)) : x.tabsynctables(OP_BINARY, id, sock, 0);
+    if (r > 0) handle().kick();
+  };
+  ws.addEventListener('message', f);
+  return f;
 }
 
 /** IndexedDB tables kept in step across tabs and devices through tabsync-server. */
@@ -85,6 +142,8 @@ export class IndexedDBSync {
     this._status = 'offline';
     this._pending = 0;
     this._waiters = [];
+    this._writes = new Map(); // a write's number -> [resolve, reject], until the module settles it
+    this._lastWrite = 0;
   }
 
   /** 'offline' | 'connecting' | 'online': this browser's connection, in every tab. */
@@ -101,6 +160,11 @@ export class IndexedDBSync {
     if (!this._starting) {
       this._starting = loadTables(this._options.wasmUrl).then(async (api) => {
         const o = this._options;
+        const x = api.exports;
+        if (!x || typeof x.tabsynctables !== 'function') {
+          throw new Error('tabsync: the tables module was loaded without its exports (load it through this package)');
+        }
+        this._exports = x;
         const handle = api.create(
           {
             serverUrl: o.serverUrl,
@@ -123,6 +187,14 @@ export class IndexedDBSync {
               }
             },
             onError: (err) => this._report(err),
+            onSettled: (n, opId, error) => {
+              const w = this._writes.get(n);
+              if (!w) return;
+              this._writes.delete(n);
+              if (error === '') w[0](opId);
+              else w[1](new Error(`tabsync: ${error}`));
+            },
+            listen: (ws, id, sock) => listen(x, () => handle, ws, id, sock),
           },
         );
         await handle.start();
@@ -180,14 +252,29 @@ export class IndexedDBSync {
       throw new TypeError(`tabsync: the value of ${JSON.stringify(key)} cannot be stored: JSON has no form for it`);
     }
     const h = await this._start();
-    await new Promise((resolve, reject) => h.set(table, key, json, resolve, reject));
+    await this._write(h, OP_SET, table, key, json);
+  }
+
+  // _write enters the module through its export; the promise settles
+  // through onSettled once the write is committed with its outbox entry.
+  _write(h, op, table, key, json) {
+    return new Promise((resolve, reject) => {
+      const x = this._exports;
+      const n = ++this._lastWrite;
+      this._writes.set(n, [resolve, reject]);
+      const r = x.tabsynctables(op, h.id, n, putGo(x, table, key, json));
+      if (r < 0) {
+        this._writes.delete(n);
+        reject(new Error('tabsync: this instance was disconnected'));
+      } else if (r > 0) h.kick();
+    });
   }
 
   /** Delete key: resolves once the delete is stored locally with its outbox entry. */
   async delete(table, key) {
     checkName(table, key);
     const h = await this._start();
-    await new Promise((resolve, reject) => h.delete(table, key, resolve, reject));
+    await this._write(h, OP_DELETE, table, key, '');
   }
 
   /** The value of key in this browser (pending writes included), or undefined. */

@@ -1,0 +1,110 @@
+//go:build js && wasm
+
+package tablebridge
+
+import (
+	"strings"
+	"syscall/js"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// moduleExports finds the module's exports, which the npm loader hands
+// the wrapper (npm/src/tables.js): wasmbrowsertest's page keeps the
+// instance in a closure, but wasm_exec.js's Go object holds it (go._inst),
+// and a call into Go passes through Go.prototype._resume with that object
+// as this: one js.FuncOf called with _resume wrapped finds it (as
+// jsbridge's main_test.go does).
+func moduleExports() js.Value {
+	found := js.FuncOf(func(js.Value, []js.Value) any { return nil })
+	defer found.Release()
+	return js.Global().Get("Function").New("found", `
+		const resume = Go.prototype._resume;
+		let go = null;
+		Go.prototype._resume = function () {
+			if (go === null) go = this;
+			return resume.call(this);
+		};
+		try {
+			found();
+		} finally {
+			Go.prototype._resume = resume;
+		}
+		return go._inst.exports;`).Invoke(found)
+}
+
+// testGlue is the npm wrapper's side of the export (npm/src/tables.js:
+// putGo, listen and _write) for the tests that drive the module without
+// the wrapper: glue.put(a, b, c) writes a call's strings into the inbox,
+// glue.listen is hooks.listen (glue.handle is the handle, for its kick),
+// glue.write(op, n, table, key, json) is a set or delete.
+func testGlue() js.Value {
+	return js.Global().Get("Function").New("x", `
+		const enc = new TextEncoder();
+		const put = (a, b, c) => {
+			const most = 8 + 3 * (a.length + b.length + c.length);
+			const addr = x.tabsynctables(0, 0, 0, most);
+			const v = new Uint8Array(x.mem.buffer, addr, most);
+			const la = enc.encodeInto(a, v.subarray(8)).written;
+			const lb = enc.encodeInto(b, v.subarray(8 + la)).written;
+			const n = 8 + la + lb + enc.encodeInto(c, v.subarray(8 + la + lb)).written;
+			const d = new DataView(x.mem.buffer, addr, 8);
+			d.setUint32(0, la, true);
+			d.setUint32(4, lb, true);
+			return most > 8192 ? -n : n;
+		};
+		const g = {handle: null, put};
+		g.listen = (ws, id, sock) => {
+			const f = (ev) => {
+				const d = ev.data;
+				const r = typeof d === 'string' ? x.tabsynctables(1, id, sock, put('', '', d)) : x.tabsynctables(2, id, sock, 0);
+				if (r > 0) g.handle.kick();
+			};
+			ws.addEventListener('message', f);
+			return f;
+		};
+		g.write = (op, n, table, key, json) => {
+			const r = x.tabsynctables(op, g.handle.id, n, put(table, key, json));
+			if (r > 0) g.handle.kick();
+			return r;
+		};
+		return g;`).Invoke(moduleExports())
+}
+
+// The wrapper's encoding of a call and args agree: lengths in bytes of
+// UTF-8 (not UTF-16 units), in the kept inbox and in one made for a call
+// larger than it.
+func TestArgsReadWhatTheWrapperWrote(t *testing.T) {
+	g := testGlue()
+	for _, c := range []struct {
+		a, b, c string
+		large   bool
+	}{
+		{"scores", "p1", `{"score":1500}`, false},
+		{"", "", "", false},
+		{"tâble", "ké\u2028y😀", `"\u0000é"`, false},
+		{"t", "k", `"` + strings.Repeat("é😀", 3000) + `"`, true},
+	} {
+		n := int32(g.Call("put", c.a, c.b, c.c).Int())
+		assert.Equal(t, c.large, n < 0, "a large call's count is negated")
+		a, b, v, ok := args(n)
+		require.True(t, ok)
+		assert.Equal(t, c.a, string(a))
+		assert.Equal(t, c.b, string(b))
+		assert.Equal(t, c.c, string(v))
+	}
+	_, _, _, ok := args(inboxKeep + 1)
+	assert.False(t, ok, "a count past the inbox")
+	_, _, _, ok = args(3)
+	assert.False(t, ok, "a count shorter than the lengths")
+}
+
+// A call naming no running instance returns -1, and the wrapper rejects
+// the write (npm/src/tables.js _write).
+func TestExportOfAnInstanceNotRunning(t *testing.T) {
+	g := testGlue()
+	g.Set("handle", map[string]any{"id": 99999})
+	assert.Equal(t, -1, g.Call("write", opSet, 1, "t", "k", "1").Int())
+}
