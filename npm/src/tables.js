@@ -139,6 +139,7 @@ export class IndexedDBSync {
     this._options = o;
     this._tabId = newId();
     this._starting = null;
+    this._handle = null; // the module's handle once started: writes then enter it at once, with no await before
     this._status = 'offline';
     this._pending = 0;
     this._waiters = [];
@@ -158,7 +159,7 @@ export class IndexedDBSync {
 
   _start() {
     if (!this._starting) {
-      this._starting = loadTables(this._options.wasmUrl).then(async (api) => {
+      const starting = loadTables(this._options.wasmUrl).then(async (api) => {
         const o = this._options;
         const x = api.exports;
         if (!x || typeof x.tabsynctables !== 'function') {
@@ -198,10 +199,12 @@ export class IndexedDBSync {
           },
         );
         await handle.start();
+        if (this._starting === starting) this._handle = handle; // not disconnected meanwhile
         return handle;
       });
-      this._starting.catch(() => {
-        this._starting = null;
+      this._starting = starting;
+      starting.catch(() => {
+        if (this._starting === starting) this._starting = null;
       });
     }
     return this._starting;
@@ -234,6 +237,7 @@ export class IndexedDBSync {
   disconnect() {
     const starting = this._starting;
     this._starting = null;
+    this._handle = null;
     this._status = 'offline';
     if (starting) starting.then((h) => h.stop(), () => {});
   }
@@ -251,7 +255,7 @@ export class IndexedDBSync {
     if (typeof json !== 'string') {
       throw new TypeError(`tabsync: the value of ${JSON.stringify(key)} cannot be stored: JSON has no form for it`);
     }
-    const h = await this._start();
+    const h = this._handle || (await this._start());
     await this._write(h, OP_SET, table, key, json);
   }
 
@@ -273,7 +277,7 @@ export class IndexedDBSync {
   /** Delete key: resolves once the delete is stored locally with its outbox entry. */
   async delete(table, key) {
     checkName(table, key);
-    const h = await this._start();
+    const h = this._handle || (await this._start());
     await this._write(h, OP_DELETE, table, key, '');
   }
 
