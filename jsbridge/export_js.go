@@ -35,10 +35,12 @@ import (
 // The export's operations: tabsync(op, id, n), id naming the instance
 // (Sync.exportID).
 const (
-	opInbox   = iota // n bytes: returns the address of an inbox that holds them (see inbox)
-	opReceive        // n bytes of the inbox (-n: of the large one), a message: returns the patch the watcher applies (apply's mask), or -1
-	opLocal          // n bytes of the inbox (-n: of the large one), a task's local changes
-	opThrew          // the watcher's thrown: n 0, a getter of the state threw while the watcher read it; 1, the store's setState threw applying the patch opReceive returned
+	opInbox      = iota // n bytes: returns the address of an inbox that holds them (see inbox)
+	opReceive           // n bytes of the inbox (-n: of the large one), a message: returns the patch the watcher applies (apply's mask), or -1
+	opLocal             // n bytes of the inbox (-n: of the large one), a task's local changes
+	opThrew             // the watcher's thrown: n 0, a getter of the state threw while the watcher read it; 1, the store's setState threw applying the patch opReceive returned
+	opOutbox            // returns the address of the outbox's next message, or 0 (outbox_js.go)
+	opPostFailed        // the outbox's message numbered n: its postMessage threw, post it again from Go
 )
 
 // export is the module's one export; see above.
@@ -48,6 +50,8 @@ func export(op, id, n int32) float64 {
 	switch op {
 	case opInbox:
 		return address(inbox(int(n)))
+	case opOutbox:
+		return nextOut()
 	}
 	for _, s := range syncs {
 		if s.exportID == id {
@@ -71,6 +75,8 @@ func (s *Sync) export(op, n int32) float64 {
 	if op == opReceive {
 		phase = "receive"
 	}
+	exporting++
+	defer endExport()
 	defer s.recover(phase) // which also ends receiving
 	switch op {
 	case opReceive:
@@ -89,6 +95,8 @@ func (s *Sync) export(op, n int32) float64 {
 			}
 			s.local(in, obj, prev)
 		}
+	case opPostFailed:
+		s.postFailed(n)
 	case opThrew:
 		if n == 0 {
 			s.reportThrown("send", "cannot read the store's state; the change stays in this tab", s.watcherField("thrown"))
@@ -99,6 +107,8 @@ func (s *Sync) export(op, n int32) float64 {
 	}
 	return -1
 }
+
+func endExport() { exporting-- }
 
 // watcherField reads a field of the watcher. Not inlined: each inlined
 // copy costs the module more than the call saves.

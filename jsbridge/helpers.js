@@ -93,6 +93,7 @@ globalThis.__tabsyncHelpers = {
       self.thrown = err;
       helpers.exports.tabsync(3, id, 0);
       self.thrown = undefined;
+      helpers.drainGo();
       if (kick !== undefined && ++calls % kickEvery === 0) kick();
     };
     const flush = () => {
@@ -138,6 +139,7 @@ globalThis.__tabsyncHelpers = {
       }
       helpers.exports.tabsync(2, id, helpers.putGo(Date.now(), local));
       self.next = self.base = undefined;
+      helpers.drainGo();
       if (kick !== undefined && ++calls % kickEvery === 0) kick();
     };
     // The store calls it: a throw would go to whoever called setState.
@@ -256,12 +258,14 @@ globalThis.__tabsyncHelpers = {
           helpers.decode(ev.data, rc, o, cur);
           const x = helpers.exports;
           const mask = x.tabsync(1, id, helpers.putGo(Date.now(), o));
+          helpers.drainGo();
           if (mask >= 0) {
             const err = self.apply(mask);
             if (err !== 0) {
               self.thrown = err;
               x.tabsync(3, id, 1);
               self.thrown = undefined;
+              helpers.drainGo();
             }
           }
           if (kick !== undefined && ++calls % kickEvery === 0) kick();
@@ -274,7 +278,7 @@ globalThis.__tabsyncHelpers = {
         channel = null;
       },
       // send posts a message the engine built (helpers.encode's
-      // arguments). Returns 0, or what postMessage threw.
+      // arguments), for drainGo. Returns 0, or what postMessage threw.
       send(...args) {
         if (channel === null) return 0;
         try {
@@ -290,10 +294,45 @@ globalThis.__tabsyncHelpers = {
         // inside the export now (the instance destroyed from a callback)
         // must not call it when the export returns.
         kick = undefined;
+        helpers.posters.delete(id);
         if (typeof unsubscribe === 'function') unsubscribe();
       },
     };
+    helpers.posters.set(id, self);
     return self;
+  },
+
+  // The outbox (jsbridge/outbox_js.go): every message the engine sends is
+  // left in Go's memory and posted here, by the watcher that called the
+  // export after the call returned (so postMessage never runs inside a
+  // call from wasm), or when Go calls drainGo for a message sent outside
+  // an export. tabsync(4, 0, 0) returns the address of the next message,
+  // or 0 when none is left: eight little-endian float64s (the sending
+  // instance's id, the message's number, then send's typ, seq, a, b and
+  // flags, and the record's length in bytes), then the record in UTF-8.
+  // A message whose postMessage threw goes back to Go as tabsync(5, id,
+  // number) with the watcher's thrown holding the error; Go leaves out
+  // the values that cannot be cloned and queues the rest, which this loop
+  // posts. posters holds each instance's watcher by id.
+  posters: new Map(),
+  decoder: null,
+  drainGo() {
+    const h = globalThis.__tabsyncHelpers;
+    const x = h.exports;
+    for (let at; (at = x.tabsync(4, 0, 0)) !== 0;) {
+      const d = new DataView(x.mem.buffer, at, 64);
+      const id = d.getFloat64(0, true);
+      const w = h.posters.get(id);
+      if (w === undefined) continue; // destroyed
+      if (h.decoder === null) h.decoder = new TextDecoder();
+      const record = h.decoder.decode(new Uint8Array(x.mem.buffer, at + 64, d.getFloat64(56, true)));
+      const err = w.send(d.getFloat64(16, true), d.getFloat64(24, true), d.getFloat64(32, true), d.getFloat64(40, true), d.getFloat64(48, true), record);
+      if (err !== 0) {
+        w.thrown = err;
+        x.tabsync(5, id, d.getFloat64(8, true));
+        w.thrown = undefined;
+      }
+    }
   },
 
   // exports are the module's exports (WebAssembly.Instance.exports), which

@@ -42,12 +42,12 @@ func loadHelpers() (*model, error) {
 	if h.Type() != js.TypeObject {
 		return nil, errHelpers
 	}
-	for _, name := range []string{"keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch", "slotValue", "sweep", "putGo"} {
+	for _, name := range []string{"keysOf", "kindOf", "sizeOf", "equal", "config", "lifecycle", "handle", "watch", "slotValue", "sweep", "putGo", "drainGo", "slot"} {
 		if h.Get(name).Type() != js.TypeFunction {
 			return nil, errHelpers
 		}
 	}
-	jsSlotValue, jsSweep = h.Get("slotValue"), h.Get("sweep")
+	jsSlotValue, jsSweep, jsDrain, jsSlot = h.Get("slotValue"), h.Get("sweep"), h.Get("drainGo"), h.Get("slot")
 	m := &model{keysOf: h.Get("keysOf"), kindOf: h.Get("kindOf"), sizeOf: h.Get("sizeOf"), equal: h.Get("equal"), config: h.Get("config"), lifecycle: h.Get("lifecycle"), handle: h.Get("handle"), watch: h.Get("watch")}
 	return m, nil
 }

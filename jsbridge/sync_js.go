@@ -38,10 +38,10 @@ type Sync struct {
 	// watcher is the instance's JavaScript side (helpers.js watch), set
 	// by the first Start: it reads the messages received and hears the
 	// store's changes, which it batches by task, and hands both to Go
-	// through the module's export (export_js.go). sendFn, applyFn and
-	// applyRecordFn are its functions Go calls.
+	// through the module's export (export_js.go), and posts the messages
+	// Go leaves in the outbox (outbox_js.go). applyFn and applyRecordFn
+	// are its functions Go calls.
 	watcher       js.Value
-	sendFn        js.Value
 	applyFn       js.Value
 	applyRecordFn js.Value
 	last          js.Value // the store's state when it started last
@@ -217,6 +217,7 @@ func (s *Sync) Stop() {
 	}
 	s.flushLocal()
 	s.handle(s.e.Stop(now()))
+	drainOut() // the goodbye, queued when stopped inside an export
 	s.watcher.Call("disconnect")
 	s.channel.Call("close")
 	s.channel = js.Undefined()
@@ -305,7 +306,7 @@ func (s *Sync) subscribe() bool {
 		return false
 	}
 	s.watcher = w
-	s.sendFn, s.applyFn, s.applyRecordFn = w.Get("send"), w.Get("apply"), w.Get("applyRecord")
+	s.applyFn, s.applyRecordFn = w.Get("apply"), w.Get("applyRecord")
 	if failed := w.Get("failed"); !failed.IsUndefined() {
 		s.report("start", "store.subscribe failed: "+thrownValue{failed}.Error(), js.Error{Value: failed})
 	}
@@ -401,48 +402,21 @@ func (s *Sync) handle(rd tsync.Ready) {
 	s.arm()
 }
 
-// post sends one message. A value the browser cannot clone fails the whole
-// postMessage: then each value is tried alone, the ones that cannot be
-// cloned are reported and left out, and the rest goes out.
+// post sends one message, through the outbox (outbox_js.go): inside an
+// export the watcher posts it after the export returned, otherwise at once.
+// A value the browser cannot clone fails the whole postMessage: see
+// postFailed.
 func (s *Sync) post(msg protocol.Message) {
 	if s.channel.IsUndefined() {
 		return
 	}
-	err := s.send(msg)
-	if err != nil && len(msg.Entries) > 0 {
-		kept := msg.Entries[:0:0]
-		for _, en := range msg.Entries {
-			if _, cerr := catch(func() js.Value { return jsStructClone.Invoke(jv(en.Value)) }); cerr != nil {
-				// Reported once: the engine leaves this write out of its
-				// digest and its answers from now on.
-				s.e.Unsendable(en.Key, en.Version.Clock)
-				s.report("send", "the value of "+en.Key+" cannot be cloned and is not synced: "+cerr.Error(), cerr)
-				continue
-			}
-			kept = append(kept, en)
-		}
-		if len(kept) == 0 {
-			return
-		}
-		msg.Entries = kept
-		err = s.send(msg)
-	}
-	if err != nil {
-		s.report("send", "postMessage failed for "+msg.Type.String()+": "+err.Error(), err)
-		return
+	s.queue(msg)
+	if exporting == 0 {
+		drainOut()
 	}
 	if s.opt.debug {
 		s.log("Sent: " + msg.Type.String())
 	}
-}
-
-// send hands msg to the watcher, which builds it and posts it (helpers.js
-// encode): one call, with a number for each value it holds.
-func (s *Sync) send(msg protocol.Message) error {
-	if r := s.sendFn.Invoke(pack(msg)...); typeOf(r) != js.TypeNumber {
-		return thrownValue{r}
-	}
-	return nil
 }
 
 // apply hands remote values to the store in one setState, which zustand

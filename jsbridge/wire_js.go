@@ -24,6 +24,8 @@ import (
 var (
 	jsSlotValue js.Value // helpers.slotValue, set by loadHelpers
 	jsSweep     js.Value // helpers.sweep
+	jsDrain     js.Value // helpers.drainGo
+	jsSlot      js.Value // helpers.slot
 )
 
 // held is a value kept in helpers.js's slots. kind is its conflict.Kind;
@@ -89,8 +91,10 @@ var (
 // sweepSlots frees the slots no engine holds any more, once enough new ones
 // were handed out: at the end of a call into Go, when nothing but the
 // engines (and the messages held while restoring) keeps a *held.
+// The messages in the outbox keep theirs too (outbox_js.go), and none is
+// freed while it holds a value put in a slot of its own.
 func sweepSlots() {
-	if newSlots < max(minSweepAt, 2*liveSlots) {
+	if newSlots < max(minSweepAt, 2*liveSlots) || outSlots {
 		return
 	}
 	var live []byte
@@ -100,6 +104,11 @@ func sweepSlots() {
 				live = append(live, ',')
 			}
 			live = strconv.AppendInt(live, int64(h.slot), 10)
+		}
+	}
+	for _, o := range outMsgs {
+		for _, en := range o.msg.Entries {
+			mark(en.Value)
 		}
 	}
 	for _, s := range syncs {
@@ -261,10 +270,9 @@ func unpackLocal(rec string, obj js.Value) *localState {
 	return l
 }
 
-// pack writes msg as the arguments of the watcher's send (helpers.js
-// encode): the values that are not held go among the extra arguments.
-func pack(msg protocol.Message) []any {
-	var w writer
+// message writes msg's record and returns the numbers helpers.js encode
+// takes before it: typ, seq, a (started or term), b (priority) and flags.
+func (w *writer) message(msg protocol.Message) [5]float64 {
 	w.line(msg.Req)
 	w.line(msg.To)
 	w.line(msg.Digest)
@@ -290,23 +298,26 @@ func pack(msg protocol.Message) []any {
 	case protocol.LeaderElection, protocol.LeaderAnnounce, protocol.Heartbeat:
 		a, b = float64(msg.Term), float64(msg.Priority)
 	}
-	flags := 0
+	flags := 0.0
 	if msg.More {
-		flags |= 1
+		flags++
 	}
 	if msg.Leaving {
-		flags |= 2
+		flags += 2
 	}
-	return append([]any{int(msg.Type), float64(msg.Seq), a, b, flags, w.text()}, w.extra...)
+	return [5]float64{float64(msg.Type), float64(msg.Seq), a, b, flags}
 }
 
 // writer builds a record (see helpers.js esc): lines, and references to
 // values, which are slots or, for a value not held, 'a' and its index in
-// extra. Not inlined: each inlined copy costs the wasm module more than the
+// extra, or a slot of its own (slots). Not inlined: each inlined copy costs the wasm module more than the
 // call saves.
 type writer struct {
 	b     []byte
 	extra []any
+	// slots: a value not held goes into a slot of its own (helpers.slot),
+	// for the outbox, which has no extra arguments (outbox_js.go).
+	slots bool
 }
 
 //go:noinline
@@ -328,6 +339,9 @@ func (w *writer) line(s string) {
 func (w *writer) ref(v conflict.Value) {
 	if h, ok := v.(*held); ok {
 		w.b = strconv.AppendInt(w.b, int64(h.slot), 10)
+	} else if w.slots {
+		outSlots = true
+		w.b = strconv.AppendInt(w.b, int64(jsSlot.Invoke(jv(v)).Int()), 10)
 	} else {
 		w.b = append(w.b, 'a')
 		w.b = strconv.AppendInt(w.b, int64(len(w.extra)), 10)
