@@ -16,10 +16,11 @@ import (
 // received, or a task's local changes, into the inbox, whose address
 // opInbox returns. A one-key message received under last-write-wins or
 // first-write-wins reads no js.Value and calls no JavaScript: Go returns
-// the patch to apply, a number, and the watcher applies it. Merge, custom,
-// shouldSync, persistence, a message sent (one call of the watcher's send)
-// and every report still call into JavaScript from inside the export,
-// which syscall/js allows.
+// the patch to apply, a number, and the watcher applies it. A message sent
+// is left in the outbox, which the watcher posts after the export returned
+// (outbox_js.go). Merge, custom, shouldSync, persistence and every report
+// still call into JavaScript from inside the export, which syscall/js
+// allows.
 //
 // A goroutine started inside an export runs only when the Go scheduler
 // next resumes, which a js.FuncOf call does, and so do the collector's

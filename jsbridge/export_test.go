@@ -100,3 +100,23 @@ func TestASubscriberStopsDuringTheDeferredApply(t *testing.T) {
 	assert.Empty(t, b.errors())
 	assert.Equal(t, 0, console.Get("lines").Length(), "console.error: %v", jsJSON(console.Get("lines")))
 }
+
+// TestAPostMessageThatThrowsIsReported: a message leaves through the outbox
+// (outbox_js.go) and is posted by the watcher after the export returned;
+// when postMessage throws for a reason other than a value (here the
+// channel's own postMessage), Go hears of it (opPostFailed, the watcher's
+// thrown) and reports the message with the browser's error, and the next
+// message goes out once postMessage works again.
+func TestAPostMessageThatThrowsIsReported(t *testing.T) {
+	a, b := pair(t, "{n: 0}", `{throttleMs: 0}`)
+	a.s.channel.Set("postMessage", jsFunc("", "throw new Error('refused');"))
+	a.set("{n: 1}")
+	eventually(t, "a to report the post", func() bool { return len(a.errors()) > 0 })
+	assert.Equal(t, "send: postMessage failed for STATE_UPDATE: JavaScript error: refused", a.errors()[0])
+	assert.Equal(t, "0", b.get("n"))
+
+	a.s.channel.Delete("postMessage") // BroadcastChannel.prototype's again
+	a.set("{n: 2}")
+	eventually(t, "b to get the next change", func() bool { return b.get("n") == "2" })
+	assert.Len(t, a.errors(), 1)
+}
