@@ -55,6 +55,7 @@ type Sync struct {
 	// deferred is its mask, or -1, and deferredPatch the patch, for
 	// opThrew.
 	exportID      int32
+	changes       localState // a task's local changes, read again for each (local)
 	receiving     bool
 	mayDefer      bool
 	deferred      float64
@@ -316,10 +317,24 @@ func (s *Sync) subscribe() bool {
 // local hands the engine a task's local changes as the watcher read them
 // (helpers.js watch): obj and prev are the states with shouldSync,
 // undefined otherwise.
+//
+// The changes are read into s.changes, kept between calls, unless this
+// call is nested in another export call (the outer one may still be
+// reading them: shouldSync calls the app). prev is nil without
+// shouldSync, the engine's one reader of it, which keeps js.Undefined from
+// being boxed.
 func (s *Sync) local(in inbound, obj, prev js.Value) {
-	next := unpackLocal(in.record, obj)
+	next := &s.changes
+	if exporting > 1 {
+		next = new(localState)
+	}
+	unpackLocal(in.record, obj, next)
+	var before conflict.Value
+	if !s.opt.shouldSync.IsUndefined() {
+		before = prev
+	}
 	if len(next.keys) > 0 {
-		s.handle(s.e.LocalChange(in.now, prev, next, next.keys))
+		s.handle(s.e.LocalChange(in.now, before, next, next.keys))
 	}
 	sweepSlots()
 }

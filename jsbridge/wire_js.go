@@ -258,16 +258,16 @@ func unpack(in inbound, rc protocol.Receiver) (protocol.Message, *protocol.Error
 
 // unpackLocal reads the watcher's record of a task's local changes: five
 // lines a key (helpers.js watch).
-func unpackLocal(rec string, obj js.Value) *localState {
+// Into l, emptied first: the engine keeps neither l nor its lists.
+func unpackLocal(rec string, obj js.Value, l *localState) {
 	r := lines{rec}
-	l := &localState{obj: obj}
+	l.keys, l.vals, l.obj = l.keys[:0], l.vals[:0], obj
 	for r.s != "" {
 		key, slot, kind, size, depth := r.next(), r.int(), r.int(), r.int(), r.int()
 		newSlots++
 		l.keys = append(l.keys, key)
 		l.vals = append(l.vals, newHeld(held{slot: int32(slot), kind: conflict.Kind(kind), size: int32(min(size, 1<<30)), depth: int32(depth)}))
 	}
-	return l
 }
 
 // message writes msg's record and returns the numbers helpers.js encode
