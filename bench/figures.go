@@ -740,16 +740,19 @@ func (r *run) memory(impl string) Row {
 		u := e2e.Call(r.t, p.Tab, runtime.GetHeapUsage, cdp.Empty{})
 		return u.UsedSize + wHeap[i], eval[float64](p, "bench.wasmBytes()") + wWasm[i]
 	}
+	var idleWasm float64 // the larger tab's wasm memory when idle
 	totals := func() []float64 {
 		wHeap, wWasm := worker()
 		out := make([]float64, len(pages))
 		for i, p := range pages {
 			heap, wasm := measure(i, p, wHeap, wWasm)
 			out[i] = (heap + wasm) / (1 << 20)
+			idleWasm = max(idleWasm, wasm/(1<<20))
 		}
 		return out
 	}
 	idle := totals()
+	idleWasmMB := idleWasm
 	b := r.burstFrom(pages, r.sz.memChanges, 0, memPerTask)
 	if b.lost > 0 {
 		r.t.Fatalf("%d keys differ after the burst", b.lost)
@@ -781,6 +784,7 @@ func (r *run) memory(impl string) Row {
 		secondGrowth = max(secondGrowth, v/after[i])
 	}
 	row.Extra["idleMB"] = round(max(idle[0], idle[1]))
+	row.Extra["idleWasmMB"] = round(idleWasmMB)
 	row.Extra["growth"] = round(growth)
 	row.Extra["secondMB"] = round(second)
 	row.Extra["secondGrowth"] = round(secondGrowth)
@@ -856,7 +860,7 @@ func (r *run) mainThread(impl string) Row {
 			row.Extra["traceWorkerLongestCPUMs"] = round(tasks.worker.longestCPU)
 		}
 	}
-	var pauses, marks []float64
+	var pauses, marks, markCPU, idleCPU []float64
 	longest, longTasks, longMax := 0.0, 0.0, 0.0
 	for i, p := range pages {
 		pr := eval[struct {
@@ -868,11 +872,13 @@ func (r *run) mainThread(impl string) Row {
 			LongMaxMs float64
 			Pauses    []float64
 			Marks     []float64
+			MarkCPU   []struct{ Assist, BG, Idle, STW float64 }
+			PreMaxMs  float64
 			Over16gc  float64
 			Slow      []struct {
-				Ms, GCMs float64
-				N        int
-				Kind     string
+				Ms, GCMs, EndedGCMs float64
+				N                   int
+				Kind                string
 			}
 		}](p, "bench.probeOff()")
 		name := []string{"sender", "receiver"}[i]
@@ -885,12 +891,15 @@ func (r *run) mainThread(impl string) Row {
 		// (its interval from gctrace, on the page's clock).
 		row.Extra[name+"Over16msWithGC"] = pr.Over16gc
 		for j, c := range pr.Slow {
-			r.log("  %s: callback %d of %.1f ms (%s), %.1f ms of it in a collection", name, c.N, c.Ms, c.Kind, c.GCMs)
+			r.log("  %s: callback %d of %.1f ms (%s), %.1f ms of it in a collection's interval, %.1f ms of collector CPU ended in it", name, c.N, c.Ms, c.Kind, c.GCMs, c.EndedGCMs)
 			if j == 0 {
 				row.Extra[name+"LongestGCMs"] = round(c.GCMs)
+				row.Extra[name+"LongestGCCPUMs"] = round(c.EndedGCMs)
 			}
 		}
 		row.Extra[name+"Callbacks"] = pr.Tasks
+		// The longest callback before the burst: the tab's start-up.
+		row.Extra[name+"StartupLongestMs"] = round(pr.PreMaxMs)
 		longest = max(longest, pr.MaxMs)
 		if pr.LongTasks < 0 {
 			longTasks = -1
@@ -900,6 +909,10 @@ func (r *run) mainThread(impl string) Row {
 		}
 		pauses = append(pauses, pr.Pauses...)
 		marks = append(marks, pr.Marks...)
+		for _, c := range pr.MarkCPU {
+			markCPU = append(markCPU, c.Assist+c.BG+c.Idle)
+			idleCPU = append(idleCPU, c.Idle)
+		}
 		if impl == implTabsyncWorker {
 			w := job[struct{ Pauses, Marks []float64 }](p, "bench.workerProbe('off')", time.Minute)
 			pauses = append(pauses, w.Pauses...)
@@ -915,6 +928,17 @@ func (r *run) mainThread(impl string) Row {
 		row.Extra["gcPauseP99Ms"] = round(quantile(pauses, 0.99))
 		row.Extra["gcPauseMaxMs"] = round(pauses[len(pauses)-1])
 		row.Extra["gcMarkP99Ms"] = round(quantile(marks, 0.99))
+	}
+	if len(markCPU) > 0 {
+		// A cycle's marking as CPU time (a mark phase by the clock spans
+		// the callbacks and JavaScript between them): all of it, and the
+		// part the idle worker did, which runs to the end of the marking
+		// in whatever callback lets the scheduler go idle.
+		slices.Sort(markCPU)
+		slices.Sort(idleCPU)
+		row.Extra["gcMarkCPUP99Ms"] = round(quantile(markCPU, 0.99))
+		row.Extra["gcMarkCPUMaxMs"] = round(markCPU[len(markCPU)-1])
+		row.Extra["gcIdleCPUMaxMs"] = round(idleCPU[len(idleCPU)-1])
 	}
 	row.Value = ptr(round(longest))
 	return row

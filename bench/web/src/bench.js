@@ -48,7 +48,7 @@ const sleep = (ms) => new Promise((resolve) => realSetTimeout(resolve, ms));
 // much of a slow callback a collection took.
 const probe = {
   on: false, t0: 0, t1: 0, tasks: 0, max: 0, maxWarm: 0, over16: 0, slow: [], cycles: [],
-  long: [], pauses: [], marks: [],
+  long: [], pauses: [], marks: [], markCPU: [], endedCPU: 0, preMax: 0,
 };
 // The first callbacks of a fresh tab run code for the first time (V8
 // compiles a wasm function at its first call, and JavaScript's too): the
@@ -56,8 +56,17 @@ const probe = {
 const probeWarmUp = 100;
 // timed wraps fn so that each of its calls is timed while the probe is on.
 const timed = (fn, kind) => function (...args) {
-  if (!probe.on) return fn.apply(this, args);
+  if (!probe.on) {
+    // Before the probe is on (the page's start-up): only the longest.
+    const t = performance.now();
+    try {
+      return fn.apply(this, args);
+    } finally {
+      probe.preMax = Math.max(probe.preMax, performance.now() - t);
+    }
+  }
   const t = performance.now();
+  const cpu0 = probe.endedCPU;
   try {
     return fn.apply(this, args);
   } finally {
@@ -67,7 +76,9 @@ const timed = (fn, kind) => function (...args) {
     if (probe.tasks > probeWarmUp && d > probe.maxWarm) probe.maxWarm = d;
     if (d > 16) {
       probe.over16++;
-      probe.slow.push({ at: t, ms: d, kind, n: probe.tasks });
+      // endedGCMs: the CPU time of the collections that ended inside this
+      // callback (gctrace prints a cycle's line at its end, synchronously).
+      probe.slow.push({ at: t, ms: d, kind, n: probe.tasks, endedGCMs: probe.endedCPU - cpu0 });
     }
   }
 };
@@ -123,7 +134,7 @@ if (Object.keys(goEnv).length > 0) {
 }
 if (params.get('gc') === '1') {
   const log = console.log;
-  const trace = /^gc \d+ @([\d.]+)s \d+%: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock/;
+  const trace = /^gc \d+ @([\d.]+)s \d+%: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock, ([\d.]+)\+([\d.]+)\/([\d.]+)\/([\d.]+)\+([\d.]+) ms cpu/;
   console.log = (...args) => {
     if (typeof args[0] !== 'string' || !args[0].startsWith('gc ')) return log.apply(console, args);
     if (!probe.on) return undefined;
@@ -135,6 +146,12 @@ if (params.get('gc') === '1') {
         probe.marks.push(mark);
         const at = goStartedAt + from * 1000;
         probe.cycles.push({ from: at, to: at + pause1 + mark + pause2 });
+        // The CPU the cycle took: its two pauses, and its marking by the
+        // allocating code (assists), the background worker and the idle
+        // worker (the runtime's gctrace fields).
+        const [stw1, assist, bg, idle, stw2] = [5, 6, 7, 8, 9].map((i) => Number(m[i]));
+        probe.markCPU.push({ assist, bg, idle, stw: stw1 + stw2 });
+        probe.endedCPU += stw1 + assist + bg + idle + stw2;
       }
     }
     return undefined;
@@ -560,7 +577,7 @@ window.bench = {
   // without the API), and the collector's pauses and mark phases (ms).
   probeOn() {
     Object.assign(probe, {
-      on: true, t0: performance.now(), tasks: 0, max: 0, maxWarm: 0, over16: 0, slow: [], cycles: [], pauses: [], marks: [],
+      on: true, t0: performance.now(), tasks: 0, max: 0, maxWarm: 0, over16: 0, slow: [], cycles: [], pauses: [], marks: [], markCPU: [], endedCPU: 0,
     });
     if (probe.long) probe.long = [];
     return true;
@@ -581,7 +598,7 @@ window.bench = {
       tasks: probe.tasks, maxMs: probe.max, maxWarmMs: probe.maxWarm, over16: probe.over16, over16gc: slow.filter((c) => c.gcMs > 0).length,
       slow: slow.slice(0, 5),
       longTasks: long ? long.length : -1, longMaxMs: long ? Math.max(0, ...long.map((e) => e.ms)) : -1,
-      pauses: probe.pauses, marks: probe.marks,
+      pauses: probe.pauses, marks: probe.marks, markCPU: probe.markCPU, preMaxMs: probe.preMax,
     };
   },
   snapshot(prefix, keys) {
