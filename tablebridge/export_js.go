@@ -24,13 +24,13 @@ import "unsafe"
 //   - opSet, opDelete: a write; arg numbers it, and the module settles it
 //     through hooks.onSettled(arg, opId, error), once it is committed.
 //
-// The export returns -1 when no instance has that id (stopped), 1 when the
-// call started a goroutine, else 0. A goroutine started inside an export
-// runs only when Go's scheduler next resumes, which a js.FuncOf call or a
-// promise's callback does: the IndexedDB transactions run in one (drain),
-// so on 1 the wrapper calls the handle's kick, a js.FuncOf that does
-// nothing, after the export returned (after the frame left on A, after the
-// event on B: off the latency path).
+// The export returns -1 when no instance has that id (stopped) or it has
+// not started, 1 when the call started a goroutine, else 0. A goroutine
+// started inside an export runs only when Go's scheduler next resumes,
+// which a js.FuncOf call or a promise's callback does: the IndexedDB
+// transactions run in one (drain), so on 1 the wrapper calls the handle's
+// kick, a js.FuncOf that does nothing, after the export returned (after the
+// frame left on A, after the event on B: off the latency path).
 
 // The export's operations: tabsynctables(op, id, arg, n), id naming the
 // instance (instance.id).
@@ -57,10 +57,14 @@ func export(op, id, arg, n int32) float64 {
 		return address(inbox(int(n)))
 	}
 	s := instances[id]
-	if s == nil {
-		return -1
+	if s == nil || s.e == nil {
+		return -1 // stopped, or not started yet
 	}
+	// A call made from inside another (an idb-sync-update listener that
+	// writes) must not lose the outer call's goroutines.
+	outer := goroutines
 	goroutines = false
+	defer func() { goroutines = goroutines || outer }()
 	a, b, c, ok := args(n)
 	switch {
 	case op == opBinary:

@@ -101,10 +101,18 @@ func TestArgsReadWhatTheWrapperWrote(t *testing.T) {
 	assert.False(t, ok, "a count shorter than the lengths")
 }
 
-// A call naming no running instance returns -1, and the wrapper rejects
-// the write (npm/src/tables.js _write).
+// A call naming no instance, or one not started yet, returns -1, and the
+// wrapper rejects the write (npm/src/tables.js _write).
 func TestExportOfAnInstanceNotRunning(t *testing.T) {
 	g := testGlue()
 	g.Set("handle", map[string]any{"id": 99999})
 	assert.Equal(t, -1, g.Call("write", opSet, 1, "t", "k", "1").Int())
+
+	Install()
+	h := js.Global().Get("__tabsyncTables").Call("create",
+		js.ValueOf(map[string]any{"serverUrl": "ws://127.0.0.1:9/sync", "dbName": "not-started", "tabId": "t", "clientId": "c"}),
+		js.ValueOf(map[string]any{"listen": g.Get("listen")}))
+	g.Set("handle", h)
+	assert.Equal(t, -1, g.Call("write", opSet, 1, "t", "k", "1").Int(), "not started")
+	h.Call("stop")
 }
