@@ -120,3 +120,30 @@ func TestAPostMessageThatThrowsIsReported(t *testing.T) {
 	eventually(t, "b to get the next change", func() bool { return b.get("n") == "2" })
 	assert.Len(t, a.errors(), 1)
 }
+
+// TestAChangeShouldSyncMakesInsideTheExport: with shouldSync (eager), a
+// setState that shouldSync itself makes reaches Go at once, as tabsync(2,
+// ...) nested in the tabsync(2, ...) whose change shouldSync is judging.
+// The nested call reads its changes into a localState of its own (local,
+// sync_js.go): in the one the instance keeps, it would overwrite the keys
+// the outer call's engine has yet to read after shouldSync returns.
+func TestAChangeShouldSyncMakesInsideTheExport(t *testing.T) {
+	channel := uniqueName(t, "ch")
+	holder := jsEval("{}")
+	cfg := jsEval("{throttleMs: 0, channelName: '" + channel + "'}")
+	cfg.Set("shouldSync", jsFunc("prev, next", "if (next.n === 1 && next.m === 0) this.s.setState({m: 2}); return true;").Call("bind", holder))
+	a := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0, m: 0}")), cfg)
+	holder.Set("s", a.store)
+	b := newInstance(t, jsTest.Call("createStore", jsEval("{n: 0, m: 0}")), jsEval("{throttleMs: 0, channelName: '"+channel+"'}"))
+	a.start()
+	b.start()
+	eventually(t, "two tabs", func() bool { return a.connected() == 2 && b.connected() == 2 })
+
+	a.set("{n: 1}")
+	eventually(t, "b to get m", func() bool { return b.get("m") == "2" })
+	pause(50 * time.Millisecond)
+	assert.Equal(t, "1", b.get("n"), "the outer change's own value")
+	assert.Equal(t, "1", a.get("n"))
+	assert.Empty(t, a.errors())
+	assert.Empty(t, b.errors())
+}
