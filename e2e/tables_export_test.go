@@ -80,3 +80,26 @@ func TestTablesTheExportCarriesEveryString(t *testing.T) {
 		assert.Empty(t, errs)
 	}
 }
+
+// Reads and writes of one tab keep the order they were made in: set and
+// delete enter the module at once once it started, so get and getAll
+// must too, or a get made before a set awaits a microtask and reads the
+// set's value.
+func TestTablesAGetMadeBeforeASetReadsTheValueBefore(t *testing.T) {
+	srv := servertest.Run(t, nil)
+	devs := devices(t, 1, 1, srv.URL(), "read-order")
+	devs[0].waitStatus(t, "online", 20*time.Second)
+	a := devs[0].tabs[0]
+
+	var got []any
+	a.Eval(t, `(async () => {
+		await db.set('scores', 'k', 1);
+		const one = db.get('scores', 'k');
+		const all = db.getAll('scores');
+		const write = db.set('scores', 'k', 2);
+		const gone = db.get('scores', 'k');
+		const del = db.delete('scores', 'k');
+		return [await one, (await all).k, await gone, await write, await del, await db.get('scores', 'k')];
+	})()`, &got)
+	assert.Equal(t, []any{1.0, 1.0, 2.0, nil, nil, nil}, got)
+}

@@ -284,7 +284,9 @@ export class IndexedDBSync {
   /** The value of key in this browser (pending writes included), or undefined. */
   async get(table, key) {
     checkName(table, key);
-    const h = await this._start();
+    // At once once started, as set and delete are: a get made before a
+    // write reads the value before it.
+    const h = this._handle || (await this._start());
     const v = h.get(table, key);
     return v === undefined ? undefined : JSON.parse(v);
   }
@@ -292,7 +294,7 @@ export class IndexedDBSync {
   /** Every key of table in this browser: { key: value, ... }. */
   async getAll(table) {
     checkName(table, '-');
-    const h = await this._start();
+    const h = this._handle || (await this._start());
     const all = h.getAll(table);
     const out = {};
     for (const k of Object.keys(all)) out[k] = JSON.parse(all[k]);
