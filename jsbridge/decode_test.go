@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tabsync/tabsync/internal/inbox"
 	"github.com/tabsync/tabsync/protocol"
 )
 
@@ -189,7 +190,7 @@ func TestSlotsAreSweptAndLiveValuesKept(t *testing.T) {
 func inboxOf(t *testing.T, h, o js.Value) inbound {
 	t.Helper()
 	n := h.Call("putGo", 0, o).Int()
-	in, ok := parseInbox(inboxBytes(int32(n)))
+	in, ok := parseInbox(inbox.Bytes(int32(n)))
 	require.True(t, ok, "parseInbox of %d bytes", n)
 	return in
 }
@@ -205,19 +206,19 @@ func TestTheInboxCarriesEveryFieldOfAMessage(t *testing.T) {
 		o := jsEval(`{check: 7, typ: 3, seq: 2 ** 53, a: 1700000000123.5, b: -7, flags: 3}`)
 		o.Set("record", rec)
 		n := h.Call("putGo", 1700000000999, o).Int()
-		large := 56+3*len(utf16.Encode([]rune(rec))) > inboxKeep
+		large := 56+3*len(utf16.Encode([]rune(rec))) > inbox.Keep
 		assert.Equal(t, large, n < 0, "a record of %d bytes in a buffer of its own", len(rec))
 		assert.Equal(t, 56+len(rec), max(n, -n))
-		in, ok := parseInbox(inboxBytes(int32(n)))
+		in, ok := parseInbox(inbox.Bytes(int32(n)))
 		require.True(t, ok)
 		assert.Equal(t, inbound{now: 1700000000999, check: 7, typ: 3, seq: 1 << 53, a: 1700000000123.5, b: -7, flags: 3, record: rec}, in)
 	}
 	// A count that cannot be what putGo wrote reads nothing.
-	_, ok := parseInbox(inboxBytes(3))
+	_, ok := parseInbox(inbox.Bytes(3))
 	assert.False(t, ok)
-	_, ok = parseInbox(inboxBytes(inboxKeep + 1))
+	_, ok = parseInbox(inbox.Bytes(inbox.Keep + 1))
 	assert.False(t, ok)
-	_, ok = parseInbox(inboxBytes(-int32(len(inboxLarge) + 1)))
+	_, ok = parseInbox(inbox.Bytes(-(inbox.Keep + 1)))
 	assert.False(t, ok)
 }
 
@@ -231,7 +232,7 @@ func TestTheInboxIsWrittenAfterTheMemoryGrew(t *testing.T) {
 	put := func(rec string) inbound {
 		o := jsEval(`{check: 0, typ: 1, seq: 5, a: 0, b: 0, flags: 0}`)
 		o.Set("record", rec)
-		in, ok := parseInbox(inboxBytes(int32(h.Call("putGo", 1, o).Int())))
+		in, ok := parseInbox(inbox.Bytes(int32(h.Call("putGo", 1, o).Int())))
 		require.True(t, ok)
 		return in
 	}

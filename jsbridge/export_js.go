@@ -4,7 +4,8 @@ package jsbridge
 
 import (
 	"syscall/js"
-	"unsafe"
+
+	"github.com/tabsync/tabsync/internal/inbox"
 )
 
 // The hot path crosses into Go through one function the module exports
@@ -36,7 +37,7 @@ import (
 // The export's operations: tabsync(op, id, n), id naming the instance
 // (Sync.exportID).
 const (
-	opInbox      = iota // n bytes: returns the address of an inbox that holds them (see inbox)
+	opInbox      = iota // n bytes: returns the address of an inbox that holds them (internal/inbox)
 	opReceive           // n bytes of the inbox (-n: of the large one), a message: returns the patch the watcher applies (apply's mask), or -1
 	opLocal             // n bytes of the inbox (-n: of the large one), a task's local changes
 	opThrew             // the watcher's thrown: n 0, a getter of the state threw while the watcher read it; 1, the store's setState threw applying the patch opReceive returned
@@ -50,7 +51,7 @@ const (
 func export(op, id, n int32) float64 {
 	switch op {
 	case opInbox:
-		return address(inbox(int(n)))
+		return inbox.Addr(int(n))
 	case opOutbox:
 		return nextOut()
 	}
@@ -61,12 +62,6 @@ func export(op, id, n int32) float64 {
 	}
 	return -1 // destroyed
 }
-
-// address is where b starts in the module's memory. The Go collector does
-// not move objects: the address stays valid while b is referenced, but the
-// memory's ArrayBuffer changes when the memory grows, so helpers.js makes
-// its views again then.
-func address(b []byte) float64 { return float64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
 
 // lastExportID numbers the instances.
 var lastExportID int32
@@ -81,7 +76,7 @@ func (s *Sync) export(op, n int32) float64 {
 	defer s.recover(phase) // which also ends receiving
 	switch op {
 	case opReceive:
-		in, ok := parseInbox(inboxBytes(n))
+		in, ok := parseInbox(inbox.Bytes(n))
 		if ok && s.Active() {
 			s.deferred, s.deferredPatch = -1, nil
 			s.receiving = true
@@ -89,7 +84,7 @@ func (s *Sync) export(op, n int32) float64 {
 			return s.deferred
 		}
 	case opLocal:
-		if in, ok := parseInbox(inboxBytes(n)); ok {
+		if in, ok := parseInbox(inbox.Bytes(n)); ok {
 			obj, prev := js.Undefined(), js.Undefined()
 			if !s.opt.shouldSync.IsUndefined() { // eager: the states, for shouldSync
 				obj, prev = s.watcherField("next"), s.watcherField("base")
@@ -116,40 +111,3 @@ func endExport() { exporting-- }
 //
 //go:noinline
 func (s *Sync) watcherField(name string) js.Value { return s.watcher.Get(name) }
-
-// The inbox: inboxBuf, made once, or for a larger record inboxLarge,
-// made for one message. helpers.js asks for the kept one once (its address
-// does not change) and for a large one each time it needs one, and passes
-// the count of a large one's bytes negated.
-var (
-	inboxBuf   []byte
-	inboxLarge []byte
-)
-
-// inboxKeep is the size of the inbox kept between messages.
-const inboxKeep = 8192
-
-// inbox returns a buffer of at least n bytes for the next message.
-func inbox(n int) []byte {
-	if n > inboxKeep {
-		inboxLarge = make([]byte, n)
-		return inboxLarge
-	}
-	if inboxBuf == nil {
-		inboxBuf = make([]byte, inboxKeep)
-	}
-	return inboxBuf
-}
-
-// inboxBytes is the message helpers.js wrote into the inbox: n bytes, or
-// -n of the large one.
-func inboxBytes(n int32) []byte {
-	b := inboxBuf
-	if n < 0 {
-		b, n = inboxLarge, -n
-	}
-	if int(n) > len(b) {
-		return nil
-	}
-	return b[:n]
-}

@@ -6,6 +6,7 @@ import (
 	"syscall/js"
 	"unsafe"
 
+	"github.com/tabsync/tabsync/internal/inbox"
 	"github.com/tabsync/tabsync/protocol"
 )
 
@@ -70,7 +71,7 @@ func nextOut() float64 {
 		at := outNext
 		n := int(*(*float64)(unsafe.Pointer(&outBuf[at+outHead-8])))
 		outNext += outHead + (n+7)&^7
-		return address(outBuf[at:])
+		return inbox.Address(outBuf[at:])
 	}
 	outFirst += len(outMsgs)
 	clear(outMsgs)

@@ -2,7 +2,7 @@
 
 package tablebridge
 
-import "unsafe"
+import "github.com/tabsync/tabsync/internal/inbox"
 
 // The write and receive paths enter Go through one function the module
 // exports (//go:wasmexport tabsynctables), which the npm wrapper
@@ -10,12 +10,12 @@ import "unsafe"
 // call, where a js.FuncOf callback costs tens of us (syscall/js's pending
 // event, its arguments, a js.Value with a finalizer for each). It is the
 // store sync's plumbing (jsbridge/export_js.go, docs/WASM-CONTRACT.md, The
-// boundary), made again here because the tables' module does not link
-// jsbridge: an export takes and returns numbers only, so the strings cross
-// in the module's own memory. The wrapper asks for the inbox's address
+// boundary), with the same inbox (internal/inbox) and operations of its
+// own, as the tables' module does not link jsbridge: an export takes and
+// returns numbers only, so the strings cross in the module's own memory. The wrapper asks for the inbox's address
 // (opInbox), writes the call's strings into it in UTF-8 behind two
 // little-endian uint32 lengths (args), and calls the operation with the
-// count of bytes it wrote (negated when it asked for more than inboxKeep,
+// count of bytes it wrote (negated when it asked for more than inbox.Keep,
 // so the buffer made for that one call).
 //
 //   - opMessage: a text message of the server, from the socket's message
@@ -54,7 +54,7 @@ var (
 //go:wasmexport tabsynctables
 func export(op, id, arg, n int32) float64 {
 	if op == opInbox {
-		return address(inbox(int(n)))
+		return inbox.Addr(int(n))
 	}
 	s := instances[id]
 	if s == nil || s.e == nil {
@@ -89,48 +89,15 @@ func spawn(f func()) {
 	go f()
 }
 
-// address is where b starts in the module's memory. The Go collector does
-// not move objects: the address stays valid while b is referenced; the
-// memory's ArrayBuffer changes when the memory grows, so the wrapper makes
-// its views again then.
-func address(b []byte) float64 { return float64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
-
-// The inbox: inboxBuf, made once and kept, or inboxLarge, made for one
-// call larger than inboxKeep.
-var (
-	inboxBuf   []byte
-	inboxLarge []byte
-)
-
-// inboxKeep is the size of the inbox kept between calls.
-const inboxKeep = 8192
-
-// inbox returns a buffer of at least n bytes for the next call.
-func inbox(n int) []byte {
-	if n > inboxKeep {
-		inboxLarge = make([]byte, n)
-		return inboxLarge
-	}
-	if inboxBuf == nil {
-		inboxBuf = make([]byte, inboxKeep)
-	}
-	return inboxBuf
-}
-
 // args reads the three strings of a call from the inbox: n bytes, or -n
 // of the large one, which it lets go.
 func args(n int32) (a, b, c []byte, ok bool) {
-	buf := inboxBuf
-	if n < 0 {
-		buf, n = inboxLarge, -n
-		inboxLarge = nil
-	}
-	if int(n) > len(buf) || n < 8 {
+	buf := inbox.Bytes(n)
+	if len(buf) < 8 {
 		return nil, nil, nil, false
 	}
-	buf = buf[:n]
 	la, lb := le32(buf), le32(buf[4:])
-	if uint64(la)+uint64(lb) > uint64(n-8) {
+	if uint64(la)+uint64(lb) > uint64(len(buf)-8) {
 		return nil, nil, nil, false
 	}
 	rest := buf[8:]

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/internal/inbox"
 )
 
 // moduleExports finds the module's exports, which the npm loader hands
@@ -95,7 +97,7 @@ func TestArgsReadWhatTheWrapperWrote(t *testing.T) {
 		assert.Equal(t, c.b, string(b))
 		assert.Equal(t, c.c, string(v))
 	}
-	_, _, _, ok := args(inboxKeep + 1)
+	_, _, _, ok := args(inbox.Keep + 1)
 	assert.False(t, ok, "a count past the inbox")
 	_, _, _, ok = args(3)
 	assert.False(t, ok, "a count shorter than the lengths")
