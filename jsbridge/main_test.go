@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tabsync/tabsync/internal/exports"
 )
 
 // The tests run in headless Chromium (tools/wasmtest.sh), against the
@@ -61,29 +63,9 @@ func TestMain(m *testing.M) {
 }
 
 // installExports hands helpers.js the module's exports, as the npm loader
-// does with the instance it made (npm/src/loader.js). wasmbrowsertest's
-// page keeps the instance in a closure, but wasm_exec.js's Go object holds
-// it (go._inst), and a call into Go passes through Go.prototype._resume
-// with that object as this: one js.FuncOf called with _resume wrapped
-// finds it. (syscall/js's own reference to it, value 6 of its table, is
-// unexported; reaching it with unsafe would tie the tests to
-// syscall/js's layout.)
+// does with the instance it made (npm/src/loader.js).
 func installExports() {
-	found := js.FuncOf(func(js.Value, []js.Value) any { return nil })
-	defer found.Release()
-	jsFunc("found", `
-		const resume = Go.prototype._resume;
-		let go = null;
-		Go.prototype._resume = function () {
-			if (go === null) go = this;
-			return resume.call(this);
-		};
-		try {
-			found();
-		} finally {
-			Go.prototype._resume = resume;
-		}
-		globalThis.__tabsyncHelpers.exports = go._inst.exports;`).Invoke(found)
+	js.Global().Get("__tabsyncHelpers").Set("exports", exports.Find())
 }
 
 // jsEval returns the value of a JavaScript expression.

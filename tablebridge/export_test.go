@@ -10,32 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tabsync/tabsync/internal/exports"
 	"github.com/tabsync/tabsync/internal/inbox"
 )
-
-// moduleExports finds the module's exports, which the npm loader hands
-// the wrapper (npm/src/tables.js): wasmbrowsertest's page keeps the
-// instance in a closure, but wasm_exec.js's Go object holds it (go._inst),
-// and a call into Go passes through Go.prototype._resume with that object
-// as this: one js.FuncOf called with _resume wrapped finds it (as
-// jsbridge's main_test.go does).
-func moduleExports() js.Value {
-	found := js.FuncOf(func(js.Value, []js.Value) any { return nil })
-	defer found.Release()
-	return js.Global().Get("Function").New("found", `
-		const resume = Go.prototype._resume;
-		let go = null;
-		Go.prototype._resume = function () {
-			if (go === null) go = this;
-			return resume.call(this);
-		};
-		try {
-			found();
-		} finally {
-			Go.prototype._resume = resume;
-		}
-		return go._inst.exports;`).Invoke(found)
-}
 
 // testGlue is the npm wrapper's side of the export (npm/src/tables.js:
 // putGo, listen and _write) for the tests that drive the module without
@@ -72,7 +49,7 @@ func testGlue() js.Value {
 			if (r > 0) g.handle.kick();
 			return r;
 		};
-		return g;`).Invoke(moduleExports())
+		return g;`).Invoke(exports.Find())
 }
 
 // The wrapper's encoding of a call and args agree: lengths in bytes of
