@@ -3,6 +3,7 @@
 package jsbridge
 
 import (
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -119,6 +120,20 @@ func TestAPostMessageThatThrowsIsReported(t *testing.T) {
 	a.set("{n: 2}")
 	eventually(t, "b to get the next change", func() bool { return b.get("n") == "2" })
 	assert.Len(t, a.errors(), 1)
+}
+
+// TestAPostMessageThatThrowsIsReportedPastTheInt32sNumbers: the outbox's
+// messages are numbered for opPostFailed, whose parameter is an int32: a
+// page that sent 2^31 messages still hears of a post that threw.
+func TestAPostMessageThatThrowsIsReportedPastTheInt32sNumbers(t *testing.T) {
+	a, _ := pair(t, "{n: 0}", `{throttleMs: 0}`)
+	outFirst = math.MaxInt32
+	a.s.channel.Set("postMessage", jsFunc("", "throw new Error('refused');"))
+	a.set("{n: 1}")
+	eventually(t, "a to report the first post", func() bool { return len(a.errors()) == 1 })
+	a.set("{n: 2}")
+	eventually(t, "a to report the post past 2^31", func() bool { return len(a.errors()) == 2 })
+	assert.Equal(t, "send: postMessage failed for STATE_UPDATE: JavaScript error: refused", a.errors()[1])
 }
 
 // TestAChangeShouldSyncMakesInsideTheExport: with shouldSync (eager), a

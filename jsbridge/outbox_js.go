@@ -24,10 +24,13 @@ import (
 // bytes) and its record in UTF-8, padded to 8 bytes. Messages leave in the
 // order they were made, whichever watcher or nested call posts them.
 var (
-	outBuf   []byte   // the messages not yet posted
-	outMsgs  []outMsg // the same messages, for opPostFailed
-	outFirst int      // the number of outMsgs[0]
-	outNext  int      // the offset in outBuf of the first message not handed to the watcher
+	outBuf  []byte   // the messages not yet posted
+	outMsgs []outMsg // the same messages, for opPostFailed
+	// outFirst is the number of outMsgs[0]. Numbers are int32s, as the
+	// export's parameter is one: they wrap around after 2^31 messages, and
+	// postFailed's difference wraps with them.
+	outFirst int32
+	outNext  int // the offset in outBuf of the first message not handed to the watcher
 	// outSlots: a queued message holds a value not held (merged or
 	// custom), which its record names by a slot of its own that no
 	// engine holds: no sweep until the outbox empties.
@@ -60,7 +63,7 @@ func (s *Sync) queue(msg protocol.Message) {
 		w.b = append(w.b, 0)
 	}
 	outBuf = w.b
-	*(*[8]float64)(unsafe.Pointer(&outBuf[at])) = [8]float64{float64(s.exportID), float64(outFirst + len(outMsgs)), h[0], h[1], h[2], h[3], h[4], float64(n)}
+	*(*[8]float64)(unsafe.Pointer(&outBuf[at])) = [8]float64{float64(s.exportID), float64(outFirst + int32(len(outMsgs))), h[0], h[1], h[2], h[3], h[4], float64(n)}
 	outMsgs = append(outMsgs, outMsg{s, msg})
 }
 
@@ -73,7 +76,7 @@ func nextOut() float64 {
 		outNext += outHead + (n+7)&^7
 		return inbox.Address(outBuf[at:])
 	}
-	outFirst += len(outMsgs)
+	outFirst += int32(len(outMsgs))
 	clear(outMsgs)
 	outBuf, outMsgs, outNext, outSlots = outBuf[:0], outMsgs[:0], 0, false
 	if cap(outBuf) > outKeep {
@@ -87,7 +90,7 @@ func nextOut() float64 {
 // the whole postMessage: then each value is tried alone, the ones that
 // cannot be cloned are reported and left out, and the rest goes out again.
 func (s *Sync) postFailed(n int32) {
-	i := int(n) - outFirst
+	i := int(n - outFirst)
 	if i < 0 || i >= len(outMsgs) {
 		return
 	}
