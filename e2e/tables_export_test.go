@@ -103,3 +103,20 @@ func TestTablesAGetMadeBeforeASetReadsTheValueBefore(t *testing.T) {
 	})()`, &got)
 	assert.Equal(t, []any{1.0, 1.0, 2.0, nil, nil, nil}, got)
 }
+
+// A write's number crosses into the module as an int32 and comes back with
+// onSettled: the 2^31st write of a page settles too.
+func TestTablesAWritePastTheInt32sNumbersSettles(t *testing.T) {
+	srv := servertest.Run(t, nil)
+	devs := devices(t, 1, 1, srv.URL(), "write-numbers")
+	devs[0].waitStatus(t, "online", 20*time.Second)
+	a := devs[0].tabs[0]
+
+	var got []any
+	a.Eval(t, `(async () => {
+		db._lastWrite = 2 ** 31 - 2;
+		const settled = (p) => Promise.race([p.then(() => 'settled', (e) => e.message), new Promise((r) => setTimeout(() => r('not settled in 5 s'), 5000))]);
+		return [await settled(db.set('scores', 'k', 1)), await settled(db.set('scores', 'k', 2)), await settled(db.delete('scores', 'k'))];
+	})()`, &got)
+	assert.Equal(t, []any{"settled", "settled", "settled"}, got)
+}

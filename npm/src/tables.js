@@ -264,7 +264,9 @@ export class IndexedDBSync {
   _write(h, op, table, key, json) {
     return new Promise((resolve, reject) => {
       const x = this._exports;
-      const n = ++this._lastWrite;
+      // An int32, as the export's parameter is: it wraps after 2^31 writes
+      // as the number onSettled brings back does.
+      const n = (this._lastWrite = (this._lastWrite + 1) | 0);
       this._writes.set(n, [resolve, reject]);
       const r = x.tabsynctables(op, h.id, n, putGo(x, table, key, json));
       if (r < 0) {
