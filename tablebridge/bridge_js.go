@@ -48,7 +48,7 @@ type job struct {
 
 // instance is one IndexedDBSync in one tab: the engine and its I/O.
 type instance struct {
-	id                                      int32 // in instances while it runs (export_js.go)
+	id                                      int32 // in instances from its start to its stop (export_js.go)
 	tab, dbName, serverURL, clientID, token string
 	tableNames                              []string
 	hooks                                   js.Value // onEvent, onStatus, onError
@@ -84,7 +84,6 @@ func newInstance(opts, hooks js.Value) *instance {
 	}
 	lastID++
 	s.id = lastID
-	instances[s.id] = s
 	if t := opts.Get("token"); t.Type() == js.TypeString {
 		s.token = t.String()
 	}
@@ -213,6 +212,7 @@ func (s *instance) start() js.Value {
 			return
 		}
 		s.db, s.e = db, e
+		instances[s.id] = s // the export's calls reach it from now on
 		e.Restore(stored)
 		s.listen()
 		s.started = true

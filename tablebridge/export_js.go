@@ -42,7 +42,8 @@ const (
 	opDelete         // arg the write's number, n bytes: table and key
 )
 
-// instances are the running instances by id; stop removes them.
+// instances are the running instances by id: start adds one once its
+// engine runs, stop removes it (a start that fails never adds it).
 var (
 	instances  = map[int32]*instance{}
 	lastID     int32
@@ -57,8 +58,8 @@ func export(op, id, arg, n int32) float64 {
 		return inbox.Addr(int(n))
 	}
 	s := instances[id]
-	if s == nil || s.e == nil {
-		return -1 // stopped, or not started yet
+	if s == nil {
+		return -1 // not started yet, or stopped
 	}
 	// A call made from inside another (an idb-sync-update listener that
 	// writes) must not lose the outer call's goroutines.

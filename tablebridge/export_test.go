@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall/js"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,4 +95,26 @@ func TestExportOfAnInstanceNotRunning(t *testing.T) {
 	g.Set("handle", h)
 	assert.Equal(t, -1, g.Call("write", opSet, 1, "t", "k", "1").Int(), "not started")
 	h.Call("stop")
+}
+
+// A start that fails (a tab id the engine refuses) leaves no instance for
+// the export to find: the wrapper retries with a new one.
+func TestAStartThatFailsLeavesNoInstance(t *testing.T) {
+	g := testGlue()
+	Install()
+	before := len(instances)
+	h := js.Global().Get("__tabsyncTables").Call("create",
+		js.ValueOf(map[string]any{"serverUrl": "ws://127.0.0.1:9/sync", "dbName": "start-fails", "tabId": "not an id!", "clientId": "c"}),
+		js.ValueOf(map[string]any{"listen": g.Get("listen")}))
+	rejected := make(chan string, 1)
+	f := js.FuncOf(func(_ js.Value, a []js.Value) any { rejected <- a[0].Call("toString").String(); return nil })
+	defer f.Release()
+	h.Call("start").Call("catch", f)
+	select {
+	case msg := <-rejected:
+		assert.Contains(t, msg, "tab id")
+	case <-time.After(20 * time.Second):
+		t.Fatal("the start did not fail")
+	}
+	assert.Len(t, instances, before)
 }
