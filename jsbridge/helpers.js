@@ -279,10 +279,10 @@ globalThis.__tabsyncHelpers = {
       },
       // send posts a message the engine built (helpers.encode's
       // arguments), for drainGo. Returns 0, or what postMessage threw.
-      send(...args) {
+      send(typ, seq, a, b, flags, record) {
         if (channel === null) return 0;
         try {
-          channel.postMessage(helpers.encode(rc, ...args));
+          channel.postMessage(helpers.encode(rc, typ, seq, a, b, flags, record));
         } catch (err) {
           return err;
         }
@@ -665,8 +665,8 @@ globalThis.__tabsyncHelpers = {
   // flags (1 more, 2 leaving), record (the lines req, to, digest, filter,
   // leader, then four for each entry: key, version, lineage (then '|' and
   // the removed fields, if any), value
-  // reference), and the values the references 'a0', 'a1'... name.
-  encode(rc, typ, seq, a, b, flags, record, ...extra) {
+  // reference: a slot, as the outbox puts every value in one).
+  encode(rc, typ, seq, a, b, flags, record) {
     const h = globalThis.__tabsyncHelpers;
     const msg = { type: h.types[typ], tabId: rc.self, v: 1, seq };
     if (rc.app !== '') msg.appVersion = rc.app;
@@ -685,7 +685,7 @@ globalThis.__tabsyncHelpers = {
         let gone;
         for (let i = 5; i + 3 < f.length; i += 4) {
           const k = h.unesc(f[i]);
-          state[k] = h.ref(f[i + 3], extra);
+          state[k] = h.values[Number(f[i + 3])];
           meta[k] = f[i + 1];
           // The lineage, then '|' and the removed fields, if any.
           const l = f[i + 2];
