@@ -370,8 +370,9 @@ func (t *table) apply(seq uint64, key string, r *row, stored time.Time, viaAck b
 		b, err := tableproto.Encode(t.updateFrame(key, r))
 		if err == nil {
 			// The other clients first: the one that wrote it has its ack
-			// coming, and each queue wakes its own writer goroutine, so the
-			// first queued is usually written first.
+			// queued already (doOperation), so its writer is awake, and
+			// the writers woken here run before the goroutines queued
+			// earlier (the last one woken first of all).
 			for c := range t.subs {
 				if c.id != r.origin {
 					c.send(b, false)
