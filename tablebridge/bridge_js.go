@@ -6,6 +6,7 @@ import (
 	"context"
 	"strconv"
 	"syscall/js"
+	"time"
 
 	"github.com/tabsync/tabsync/leader"
 	"github.com/tabsync/tabsync/tables"
@@ -14,12 +15,12 @@ import (
 // APIVersion is globalThis.__tabsyncTables.version.
 const APIVersion = 1
 
-var (
-	jsPromise = js.Global().Get("Promise")
-	jsDate    = js.Global().Get("Date")
-)
+var jsPromise = js.Global().Get("Promise")
 
-func now() int64 { return int64(jsDate.Call("now").Float()) }
+// now is Date.now(), read through the runtime's clock (the glue's
+// runtime.walltime, one import call) rather than syscall/js (a call into
+// JavaScript and a js.Value): it is on every step's path.
+func now() int64 { return time.Now().UnixMilli() }
 
 // Install registers globalThis.__tabsyncTables = {version, create} and calls
 // globalThis.__tabsyncTablesOnReady if the loader set it.
@@ -30,8 +31,10 @@ func Install() {
 		if len(args) < 2 {
 			panic("create(options, hooks)")
 		}
-		if args[1].Get("listen").Type() != js.TypeFunction {
-			panic("create(options, hooks): hooks.listen(socket, id, sock) is missing (load the module through the tabsync npm package)")
+		for _, h := range []string{"listen", "send"} {
+			if args[1].Get(h).Type() != js.TypeFunction {
+				panic("create(options, hooks): hooks." + h + " is missing (load the module through the tabsync npm package)")
+			}
 		}
 		return newInstance(args[0], args[1]).handle()
 	}))
@@ -51,7 +54,10 @@ type instance struct {
 	id                                      int32 // in instances from its start to its stop (export_js.go)
 	tab, dbName, serverURL, clientID, token string
 	tableNames                              []string
-	hooks                                   js.Value // onEvent, onStatus, onError
+	hooks                                   js.Value // listen, send, onEvent, onStatus, onSettled, onError
+	// The hooks called on every step, looked up once (a property read is a
+	// call into JavaScript and a js.Value each time).
+	onEvent, onStatus, onSettled, sendHook js.Value
 
 	e       *tables.Engine
 	db      *database
@@ -69,6 +75,7 @@ type instance struct {
 	onMsg js.Func
 
 	ws        js.Value
+	wsOpen    bool  // ws fired open (send before it throws; after close it is dropped)
 	sock      int32 // numbers the sockets: the export drops a message of one dropped
 	wsFuncs   []wsListener
 	wsMessage js.Value // the message listener, hooks.listen's
@@ -82,6 +89,7 @@ func newInstance(opts, hooks js.Value) *instance {
 		serverURL: opts.Get("serverUrl").String(), clientID: opts.Get("clientId").String(),
 		hooks: hooks, ws: js.Undefined(), timer: js.Undefined(), wsMessage: js.Undefined(),
 	}
+	s.onEvent, s.onStatus, s.onSettled, s.sendHook = hooks.Get("onEvent"), hooks.Get("onStatus"), hooks.Get("onSettled"), hooks.Get("send")
 	lastID++
 	s.id = lastID
 	if t := opts.Get("token"); t.Type() == js.TypeString {
@@ -110,13 +118,30 @@ func (s *instance) report(phase, message string) {
 }
 
 func (s *instance) call(name string, args ...any) {
+	var f js.Value
+	switch name {
+	case "onEvent":
+		f = s.onEvent
+	case "onStatus":
+		f = s.onStatus
+	case "onSettled":
+		f = s.onSettled
+	default:
+		f = s.hooks.Get(name)
+	}
+	invoke(name, f, args...)
+}
+
+// invoke calls the hook f unless it is missing; a hook that throws is
+// logged and does not stop syncing.
+func invoke(name string, f js.Value, args ...any) {
 	defer func() {
 		if r := recover(); r != nil {
 			// The application's callback threw: it must not stop syncing.
 			js.Global().Get("console").Call("error", "tabsync: "+name+" threw", jsErr(r))
 		}
 	}()
-	if f := s.hooks.Get(name); f.Type() == js.TypeFunction {
+	if f.Type() == js.TypeFunction {
 		f.Invoke(args...)
 	}
 }
@@ -360,7 +385,8 @@ func (s *instance) carryOut(r tables.Ready) {
 	}
 	s.post(r.Posts)
 	for _, ev := range r.Events {
-		s.call("onEvent", ev.Table, ev.Operation, ev.Key, ev.Value, ev.Origin, float64(ev.Version), ev.OpID, float64(ev.Timestamp))
+		at, n := textArgs(appendEvent(textBuf(), ev))
+		invoke("onEvent", s.onEvent, at, n)
 	}
 	for _, op := range r.Locks {
 		s.lockOp(op)

@@ -17,13 +17,13 @@ import (
 func TestEncodeFrameWritesTheProtocolsJSON(t *testing.T) {
 	f := tableproto.Frame{Type: tableproto.Operation, Table: "scores", OpID: "t.1",
 		Change: tableproto.Change{Operation: tableproto.Set, Key: "a\"b\n\u2028é", Value: tableproto.RawValue(`{"x":1}`)}}
-	got := encodeFrame(f)
+	got := frameText(f)
 	assert.Equal(t, `{"type":"operation","table":"scores","opId":"t.1","payload":{"operation":"set","key":"a\"b\u000a\u2028é","value":{"x":1}}}`, got)
 	parsed := jsJSON.Call("parse", got)
 	assert.Equal(t, "a\"b\n\u2028é", parsed.Get("payload").Get("key").String())
 	assert.Equal(t, `{"type":"hello","v":1,"clientId":"c","token":"s"}`,
-		encodeFrame(tableproto.Frame{Type: tableproto.Hello, V: 1, ClientID: "c", Token: "s"}))
-	assert.Equal(t, `{"type":"subscribe","table":"t","since":7}`, encodeFrame(tableproto.Frame{Type: tableproto.Subscribe, Table: "t", Since: 7}))
+		frameText(tableproto.Frame{Type: tableproto.Hello, V: 1, ClientID: "c", Token: "s"}))
+	assert.Equal(t, `{"type":"subscribe","table":"t","since":7}`, frameText(tableproto.Frame{Type: tableproto.Subscribe, Table: "t", Since: 7}))
 }
 
 // awaitPromise waits for a JavaScript promise.
@@ -64,6 +64,7 @@ func TestAgainstARealServer(t *testing.T) {
 	glue := testGlue()
 	hooks := js.ValueOf(map[string]any{
 		"listen": glue.Get("listen"),
+		"send":   glue.Get("send"),
 		"onSettled": js.FuncOf(func(_ js.Value, a []js.Value) any {
 			if a[2].String() != "" {
 				settled <- "rejected " + a[2].String()
@@ -72,7 +73,10 @@ func TestAgainstARealServer(t *testing.T) {
 			}
 			return nil
 		}),
-		"onEvent": js.FuncOf(func(_ js.Value, a []js.Value) any { origins = append(origins, a[4].String()); return nil }),
+		"onEvent": js.FuncOf(func(_ js.Value, a []js.Value) any {
+			origins = append(origins, js.Global().Get("JSON").Call("parse", glue.Call("text", a[0], a[1])).Index(3).String())
+			return nil
+		}),
 		"onStatus": js.FuncOf(func(_ js.Value, a []js.Value) any {
 			select {
 			case statuses <- a[0].String() + "/" + strconv.Itoa(a[1].Int()):
@@ -165,3 +169,5 @@ func BenchmarkReadUpdateJS(b *testing.B) {
 			Value: tableproto.RawValue(jsJSON.Call("stringify", p.Get("value")).String())}
 	}
 }
+
+func frameText(f tableproto.Frame) string { return string(appendFrame(nil, f)) }

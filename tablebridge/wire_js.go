@@ -7,6 +7,7 @@ import (
 	"syscall/js"
 	"unicode/utf8"
 
+	"github.com/tabsync/tabsync/internal/inbox"
 	"github.com/tabsync/tabsync/protocol"
 	"github.com/tabsync/tabsync/tableproto"
 	"github.com/tabsync/tabsync/tables"
@@ -18,11 +19,10 @@ var (
 	jsArray  = js.Global().Get("Array")
 )
 
-// encodeFrame writes a client frame as the JSON text of
+// appendFrame appends a client frame as the JSON text of
 // docs/SERVER-PROTOCOL.md. Values are JSON text already and go in as they
 // are.
-func encodeFrame(f tableproto.Frame) string {
-	b := make([]byte, 0, 96+len(f.Change.Value))
+func appendFrame(b []byte, f tableproto.Frame) []byte {
 	b = append(b, `{"type":`...)
 	b = appendString(b, string(f.Type))
 	switch f.Type {
@@ -64,7 +64,59 @@ func encodeFrame(f tableproto.Frame) string {
 			b = appendString(b, f.ID)
 		}
 	}
-	return string(append(b, '}'))
+	return append(b, '}')
+}
+
+// text is where the module leaves the text of an event or a frame for a
+// hook, which reads it from the module's memory (hooks.onEvent(at, n),
+// hooks.send(ws, at, n)): passed as a string, it would cost a call into
+// JavaScript to make the string, and a js.Value whose finalizer the
+// collector registers and later runs (BenchmarkEventToHook). The hook reads
+// it before it returns, before any listener of the application runs, so
+// the next step may write over it.
+var text []byte
+
+// textBuf returns text emptied, to append the next text to; a buffer grown
+// past inbox.Keep by a large value is let go.
+func textBuf() []byte {
+	if cap(text) > inbox.Keep {
+		text = nil
+	}
+	return text[:0]
+}
+
+// textArgs keeps b, just written over textBuf, as text and returns the
+// hook's arguments for it: its address and length.
+func textArgs(b []byte) (at, n float64) {
+	text = b
+	return inbox.Address(b), float64(len(b))
+}
+
+// appendEvent appends an event as the text hooks.onEvent reads, the JSON
+// array [table, operation, key, origin, opId, version, timestamp, value]
+// (no value for a delete): eight arguments would cost a call into
+// JavaScript for each string, and the wrapper's one JSON.parse reads the
+// value, which it parsed anyway.
+func appendEvent(b []byte, ev tables.Event) []byte {
+	b = append(b, '[')
+	b = appendString(b, ev.Table)
+	b = append(b, ',')
+	b = appendString(b, ev.Operation)
+	b = append(b, ',')
+	b = appendString(b, ev.Key)
+	b = append(b, ',')
+	b = appendString(b, ev.Origin)
+	b = append(b, ',')
+	b = appendString(b, ev.OpID)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, ev.Version, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, ev.Timestamp, 10)
+	if ev.Operation == tables.OpSet {
+		b = append(b, ',')
+		b = append(b, ev.Value...)
+	}
+	return append(b, ']')
 }
 
 const hexDigits = "0123456789abcdef"

@@ -39,7 +39,7 @@ func (s *instance) dial() {
 		s.wsFuncs = append(s.wsFuncs, wsListener{name, fn})
 		ws.Call("addEventListener", name, fn)
 	}
-	on("open", func(js.Value) { s.handleReady(s.e.Connected(now()), nil) })
+	on("open", func(js.Value) { s.wsOpen = true; s.handleReady(s.e.Connected(now()), nil) })
 	// The messages come through the export (opMessage): the wrapper's
 	// listener writes the text into the inbox, no js.FuncOf on the path.
 	s.sock++
@@ -76,10 +76,11 @@ func (s *instance) received(sock int32, data string, binary bool) {
 }
 
 func (s *instance) send(f tableproto.Frame) {
-	if s.ws.IsUndefined() || s.ws.Get("readyState").Int() != 1 {
+	if !s.wsOpen {
 		return // the engine resends what matters on the next connection
 	}
-	s.ws.Call("send", encodeFrame(f))
+	at, n := textArgs(appendFrame(textBuf(), f))
+	s.sendHook.Invoke(s.ws, at, n)
 }
 
 // closeSocket closes the socket (if any) and forgets it.
@@ -97,7 +98,7 @@ func (s *instance) closeSocket() {
 // already queued), which must not call a released function.
 func (s *instance) dropSocket() {
 	ws := s.ws
-	s.ws = js.Undefined()
+	s.ws, s.wsOpen = js.Undefined(), false
 	if !ws.IsUndefined() && !s.wsMessage.IsUndefined() {
 		ws.Call("removeEventListener", "message", s.wsMessage)
 	}

@@ -102,6 +102,16 @@ function putGo(x, a, b, c) {
   return most > INBOX_KEEP ? -n : n;
 }
 
+let decoder = null;
+
+// textOf reads the n bytes of UTF-8 text the module left at address at in
+// its memory, for hooks.onEvent and hooks.send: a string made by the module
+// would cost it a call into JavaScript and a reference to finalize.
+function textOf(x, at, n) {
+  if (decoder === null) decoder = new TextDecoder();
+  return decoder.decode(new Uint8Array(x.mem.buffer, at, n));
+}
+
 // listen is the module's hooks.listen: the socket's message listener,
 // which the module removes when it drops the socket.
 function listen(x, handle, ws, id, sock) {
@@ -176,8 +186,10 @@ export class IndexedDBSync {
             clientId: newId(),
           },
           {
-            onEvent: (table, operation, key, value, origin, version, opId, timestamp) =>
-              dispatch(table, operation, key, value, origin, version, opId, timestamp),
+            // The event's and the frame's text are in the module's memory
+            // (tablebridge/wire_js.go, textArgs); the event is one JSON array.
+            onEvent: (at, n) => dispatch(JSON.parse(textOf(x, at, n))),
+            send: (ws, at, n) => ws.send(textOf(x, at, n)),
             onStatus: (status, pending) => {
               this._status = status;
               this._pending = pending;
@@ -314,10 +326,13 @@ function checkName(table, key) {
   if (typeof key !== 'string' || key === '') throw new TypeError('tabsync: the key must be a non-empty string');
 }
 
-function dispatch(table, operation, key, value, origin, version, opId, timestamp) {
+// dispatch fires idb-sync-update for an event of the module: the array
+// [table, operation, key, origin, opId, version, timestamp, value], the
+// value (parsed already) absent for a delete.
+function dispatch([table, operation, key, origin, opId, version, timestamp, value]) {
   if (typeof window === 'undefined' || typeof CustomEvent !== 'function') return;
   const op = { operation, key };
-  if (operation === 'set') op.value = JSON.parse(value);
+  if (operation === 'set') op.value = value;
   const meta = { opId, timestamp };
   if (version > 0) meta.tableVersion = version;
   try {
