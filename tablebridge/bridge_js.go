@@ -58,6 +58,10 @@ type instance struct {
 	// The hooks called on every step, looked up once (a property read is a
 	// call into JavaScript and a js.Value each time).
 	onEvent, onStatus, onSettled, sendHook js.Value
+	// status and pending as last reported through onStatus.
+	status   string
+	pending  int
+	reported bool
 
 	e       *tables.Engine
 	db      *database
@@ -400,7 +404,13 @@ func (s *instance) carryOut(r tables.Ready) {
 	for _, e := range r.Errors {
 		s.report(e.Phase, e.Message)
 	}
-	s.call("onStatus", s.e.Status(), s.e.Pending())
+	// Reported when it changed only: most steps (an update from another
+	// device) change neither, and the call would cross into JavaScript
+	// with a string each time.
+	if st, n := s.e.Status(), s.e.Pending(); st != s.status || n != s.pending || !s.reported {
+		s.status, s.pending, s.reported = st, n, true
+		s.call("onStatus", st, n)
+	}
 }
 
 // finish does the part of a Ready that waits for its transaction, once it
