@@ -56,9 +56,26 @@ type wireChange struct {
 	Value     json.RawMessage `json:"value,omitempty"`
 }
 
-// Encode returns the JSON text of f. Values are written as they are: they
-// must be valid JSON (Decode guarantees it for what it returns).
+// Encode returns the JSON text of f. Values must be valid JSON (Decode
+// guarantees it for what it returns); they are written compacted.
+//
+// Every frame but a snapshot, and a welcome's limits, is written by
+// appendFrame, which the relay's write path needs to be quick (issue 12);
+// encodeReflect, encoding/json on the wire struct, writes the rest and is
+// the reference appendFrame's output is tested byte for byte against.
 func Encode(f Frame) ([]byte, error) {
+	if f.Type == Snapshot || f.Limits != nil {
+		return encodeReflect(f)
+	}
+	b, ok := appendFrame(make([]byte, 0, frameSize(f)), f)
+	if !ok {
+		return encodeReflect(f) // a value that is not JSON: its error
+	}
+	return b, nil
+}
+
+// encodeReflect is Encode by encoding/json, for every frame type.
+func encodeReflect(f Frame) ([]byte, error) {
 	w := wire{
 		Type: string(f.Type), V: f.V, ClientID: f.ClientID, Token: f.Token, Table: f.Table,
 		Since: f.Since, OpID: f.OpID, More: f.More, TableVersion: f.TableVersion,
@@ -127,7 +144,20 @@ func writeString(b *bytes.Buffer, s string) {
 // shape of each type's payload, not names, sizes or who may send what (see
 // CheckClient and CheckOperation). Errors carry the code to answer with:
 // CodeBadMessage or CodeUnknownType.
+//
+// An operation frame of the usual shape is read by decodeOperation, which
+// the relay's write path needs to be quick (issue 12); anything else, and
+// any operation it does not handle, by decodeReflect (encoding/json), so
+// that unusual input is read, or refused, as encoding/json reads it.
 func Decode(b []byte) (Frame, *ProtoError) {
+	if f, ok := decodeOperation(b); ok {
+		return f, nil
+	}
+	return decodeReflect(b)
+}
+
+// decodeReflect is Decode by encoding/json, for every frame.
+func decodeReflect(b []byte) (Frame, *ProtoError) {
 	var w wire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return Frame{}, refuse(CodeBadMessage, jsonProblem(err))
