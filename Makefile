@@ -220,6 +220,7 @@ bench-server:
 # a slow CI machine only takes longer. A real finding still fails and writes
 # its input to testdata/fuzz/.
 FUZZ_TARGETS := ./protocol:FuzzDecode:100000 ./tableproto:FuzzDecode:75000 \
+	./tableproto:FuzzEncodeMatchesReflect:40000 ./tableproto:FuzzDecodeOperationMatchesReflect:40000 \
 	./conflict:FuzzResolve:70000 ./conflict:FuzzDeepMerge:65000 \
 	./sync:FuzzEngine:15000 ./internal/decimal:FuzzParse:75000 \
 	./tables:FuzzStep:20000 ./tablebridge:FuzzReadFrame:20000

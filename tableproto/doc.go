@@ -38,4 +38,17 @@
 // reflect, so the browser module may link them; the JSON codec ([Encode],
 // [Decode], [CheckClient]) is built only for !js. In the browser, JavaScript
 // parses the JSON and hands the fields to Go.
+//
+// # Speed
+//
+// The relay decodes one operation frame and encodes an ack and an update
+// for every write, so those do not go through encoding/json's reflection:
+// [Encode] writes every frame but a snapshot (and a welcome's limits) with a
+// hand-written appender, and [Decode] reads an operation frame of the shape
+// clients send with a small scanner, leaving any other input to
+// encoding/json. Both are tested and fuzzed byte for byte against the
+// encoding/json codec they replace (json_fast_test.go), so the wire text,
+// and what unusual input decodes to or is refused with, are encoding/json's.
+// BenchmarkDecodeOperation, BenchmarkEncodeUpdate and BenchmarkEncodeAck
+// measure them.
 package tableproto
