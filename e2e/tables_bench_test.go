@@ -54,10 +54,19 @@ func TestTablesBench(t *testing.T) {
 	}
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "hub.html"), []byte(hubPage), 0o644))
-	hubA := devs[0].b.OpenTab(t, devs[0].b.Serve(map[string]string{"/": dir})+"/hub.html?hub="+url.QueryEscape(hubURL))
-	hubB := devs[1].b.OpenTab(t, devs[1].b.Serve(map[string]string{"/": dir})+"/hub.html?hub="+url.QueryEscape(hubURL))
-	hubA.Eval(t, `open_.then(() => true)`, nil)
-	hubB.Eval(t, `open_.then(() => true)`, nil)
+	pair := func(u string) (*Tab, *Tab) {
+		a := devs[0].b.OpenTab(t, devs[0].b.Serve(map[string]string{"/": dir})+"/hub.html?hub="+url.QueryEscape(u))
+		b := devs[1].b.OpenTab(t, devs[1].b.Serve(map[string]string{"/": dir})+"/hub.html?hub="+url.QueryEscape(u))
+		a.Eval(t, `open_.then(() => true)`, nil)
+		b.Eval(t, `open_.then(() => true)`, nil)
+		return a, b
+	}
+	hubA, hubB := pair(hubURL)
+	// The storing hub is the bare hub plus a JetStream publish before it
+	// forwards (servertest.RunStoringHub): the floor of a relay on
+	// JetStream, so that what is tabsync's own can be told from what any
+	// relay storing in JetStream pays.
+	storeA, storeB := pair(servertest.RunStoringHub(t).URL)
 
 	// Latency, one change at a time, alternating the two paths. Each step
 	// of the tables' path is timed too (epoch ms, one clock: both browsers
@@ -117,18 +126,24 @@ func TestTablesBench(t *testing.T) {
 			return db.set('lat', 'k', {t, i: %d}).then(() => [t, performance.timeOrigin + performance.now()]); })()`, i), &ts)
 		set, resolved = append(set, ts[0]), append(resolved, ts[1])
 		b.WaitFor(t, fmt.Sprintf(`lat.length === %d`, i+1), 10*time.Second)
-		hubA.Eval(t, `ws.send(JSON.stringify({t: performance.timeOrigin + performance.now()})), true`, nil)
-		hubB.WaitFor(t, fmt.Sprintf(`lat.length === %d`, i+1), 10*time.Second)
+		for _, p := range [][2]*Tab{{hubA, hubB}, {storeA, storeB}} {
+			p[0].Eval(t, `ws.send(JSON.stringify({t: performance.timeOrigin + performance.now()})), true`, nil)
+			p[1].WaitFor(t, fmt.Sprintf(`lat.length === %d`, i+1), 10*time.Second)
+		}
 	}
 	var tl, hl []float64
 	b.Eval(t, `lat`, &tl)
 	hubB.Eval(t, `lat`, &hl)
 	res["latency_tables_ms"] = quantiles(tl)
 	res["latency_hub_ms"] = quantiles(hl)
+	var sl []float64
+	storeB.Eval(t, `lat`, &sl)
+	res["latency_storing_hub_ms"] = quantiles(sl)
 	var hc []float64
 	hubB.Eval(t, `created`, &hc)
 	res["latency_hub_to_message_event_ms"] = quantiles(hc)
-	t.Logf("latency: tables %v, hub %v (to its message event %v)", res["latency_tables_ms"], res["latency_hub_ms"], res["latency_hub_to_message_event_ms"])
+	t.Logf("latency: tables %v, hub %v (to its message event %v), storing hub %v", res["latency_tables_ms"], res["latency_hub_ms"],
+		res["latency_hub_to_message_event_ms"], res["latency_storing_hub_ms"])
 	var sent map[string]float64
 	var got map[string]struct{ Recv, Stored, Event, Created float64 }
 	a.Eval(t, `steps()`, &sent)
