@@ -13,9 +13,12 @@
 // reject), delete(table, key, resolve, reject) (the settling functions of a
 // promise the wrapper made; without them, set and delete return a promise),
 // get, getAll, status(), pending(), stop(). Values cross as JSON text;
-// the wrapper stringifies and parses them. hooks.onEvent dispatches
-// idb-sync-update, hooks.onStatus keeps status and pending, hooks.onError
-// is the application's onError.
+// the wrapper stringifies and parses them. hooks.onEvent(at, n) dispatches
+// idb-sync-update and hooks.send(ws, at, n) sends a frame, each reading the
+// text the module left in its memory (wire_js.go, textArgs);
+// hooks.onStatus keeps status and pending (called when they change),
+// hooks.onSettled settles a write, hooks.listen makes a socket's message
+// listener, and hooks.onError is the application's onError.
 //
 // Every step runs on the JavaScript event loop. A Ready whose Store is a
 // transaction is carried out in a goroutine that waits for IndexedDB
