@@ -338,21 +338,18 @@ func (c *conn) doOperation(f *tableproto.Frame) {
 			c.refuse(&op, tableproto.CodeUnavailable, "storage did not confirm the operation; send it again with the same opId")
 			return
 		}
-		// The ack is queued before the update is fanned out, so that the
-		// other subscribers' writers are the goroutines woken last: Go runs
-		// the goroutine a goroutine woke last first when it yields (the P's
-		// runnext), and the others after the goroutines already queued (the
-		// JetStream consumer's delivery of this same change among them).
-		// Queued after, the ack's writer took runnext and the update waited
-		// behind them: about 0.1 ms at the browsers' pace (TestRelayHopBench
-		// with TABSYNC_HOP_BENCH=gap). A writer gets its ack and its update
-		// in either order (docs/SERVER-PROTOCOL.md).
-		c.sendFrame(tableproto.Frame{Type: tableproto.Ack, Table: op.Table, OpID: op.OpID, TableVersion: version, Duplicate: dup}, false)
+		ack := tableproto.Frame{Type: tableproto.Ack, Table: op.Table, OpID: op.OpID, TableVersion: version, Duplicate: dup}
+		queued := false
 		if dup {
 			s.metrics.ops("duplicate")
 		} else {
 			s.metrics.ops("stored")
-			t.acked(version, &op, c.id, published)
+			// The ack goes out between the writer's own update and the
+			// other clients' (table.apply says why).
+			queued = t.acked(version, &op, c.id, published, func() { c.sendFrame(ack, false) })
+		}
+		if !queued {
+			c.sendFrame(ack, false)
 		}
 	}()
 }

@@ -62,8 +62,8 @@ func TestAckedChangesGoOutInVersionOrderOnce(t *testing.T) {
 	lock := func(f func()) { tb.mu.Lock(); defer tb.mu.Unlock(); f() }
 	now := time.Now()
 
-	tb.acked(12, op("a", `1`), "me", now)
-	tb.acked(14, op("b", `2`), "me", now)
+	tb.acked(12, op("a", `1`), "me", now, nil)
+	tb.acked(14, op("b", `2`), "me", now, nil)
 	assert.Empty(t, versionsSent(t, c), "11 and 13 (other relays' changes) are not here yet")
 
 	lock(func() { tb.delivered(11, "x", consumerRow(11, `"x"`), now) })
@@ -74,18 +74,18 @@ func TestAckedChangesGoOutInVersionOrderOnce(t *testing.T) {
 	assert.Equal(t, []uint64{13, 14}, versionsSent(t, c))
 	lock(func() { tb.delivered(14, "b", consumerRow(14, `2`), now) })
 
-	tb.acked(15, op("c", `3`), "me", now)
+	tb.acked(15, op("c", `3`), "me", now, nil)
 	assert.Equal(t, []uint64{15}, versionsSent(t, c), "follows the copy: sent at once")
 	lock(func() { tb.delivered(15, "c", consumerRow(15, `3`), now) })
-	tb.acked(15, op("c", `3`), "me", now)
+	tb.acked(15, op("c", `3`), "me", now, nil)
 	assert.Empty(t, versionsSent(t, c), "neither the consumer's copy nor a second ack sends it again")
 
 	// 16 and 17 were replaced before the consumer read them (History 1):
 	// it delivers 18 next. 17, acknowledged here, still goes out, first.
-	tb.acked(17, op("d", `4`), "me", now)
+	tb.acked(17, op("d", `4`), "me", now, nil)
 	lock(func() { tb.delivered(18, "d", consumerRow(18, `5`), now) })
 	assert.Equal(t, []uint64{17, 18}, versionsSent(t, c))
-	tb.acked(16, op("e", `6`), "me", now)
+	tb.acked(16, op("e", `6`), "me", now, nil)
 	assert.Empty(t, versionsSent(t, c), "an ack behind the copy is dropped")
 	assert.Empty(t, tb.early)
 
@@ -102,13 +102,13 @@ func TestAckedChangesLeaveTheRestToTheConsumer(t *testing.T) {
 	s, err := New(nil)
 	require.NoError(t, err)
 	tb := s.table("t")
-	tb.acked(1, op("a", `1`), "me", time.Now())
+	tb.acked(1, op("a", `1`), "me", time.Now(), nil)
 	assert.Zero(t, tb.version)
 	assert.Empty(t, tb.rows)
 
 	tb, c := loadedTable(t, 0)
 	for v := uint64(2); v < maxEarly+10; v++ {
-		tb.acked(v, op("k", `1`), "me", time.Now())
+		tb.acked(v, op("k", `1`), "me", time.Now(), nil)
 	}
 	assert.Len(t, tb.early, maxEarly)
 	tb.mu.Lock()

@@ -276,13 +276,13 @@ func (t *table) delivered(seq uint64, key string, r *row, stored time.Time) {
 		e := t.early[0]
 		t.early = t.early[1:]
 		if e.r.rev > t.version {
-			t.apply(e.r.rev, e.key, e.r, e.stored, true)
+			t.apply(e.r.rev, e.key, e.r, e.stored, true, nil)
 		}
 	}
 	if len(t.early) > 0 && t.early[0].r.rev == seq {
 		t.early = t.early[1:]
 	}
-	t.apply(seq, key, r, stored, false)
+	t.apply(seq, key, r, stored, false, nil)
 	t.applyEarly()
 }
 
@@ -297,11 +297,14 @@ func (t *table) delivered(seq uint64, key string, r *row, stored time.Time) {
 // the consumer. Nothing is done before the copy is loaded (the consumer
 // delivers everything then), and t.early holds at most maxEarly changes
 // (beyond, the consumer delivers them, as it would have anyway).
-func (t *table) acked(seq uint64, f *tableproto.Frame, origin string, stored time.Time) {
+//
+// ack, when the change is fanned out here, queues the writer's ack between
+// its own update and the others' (see apply); acked reports whether it did.
+func (t *table) acked(seq uint64, f *tableproto.Frame, origin string, stored time.Time, ack func()) (ackQueued bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !isClosed(t.loaded) || seq <= t.version {
-		return
+		return false
 	}
 	r := &row{rev: seq, ts: time.Now().UnixMilli(), origin: origin, opID: f.OpID}
 	if f.Change.Operation == tableproto.Delete {
@@ -311,16 +314,17 @@ func (t *table) acked(seq uint64, f *tableproto.Frame, origin string, stored tim
 	}
 	if seq > t.version+1 {
 		if len(t.early) >= maxEarly {
-			return
+			return false
 		}
 		i, found := slices.BinarySearchFunc(t.early, seq, func(e earlyEntry, v uint64) int { return compareRev(e.r.rev, v) })
 		if !found {
 			t.early = slices.Insert(t.early, i, earlyEntry{f.Change.Key, r, stored})
 		}
-		return
+		return false
 	}
-	t.apply(seq, f.Change.Key, r, stored, true)
+	t.apply(seq, f.Change.Key, r, stored, true, ack)
 	t.applyEarly()
+	return ack != nil
 }
 
 // applyEarly applies the early changes that follow the copy's version.
@@ -329,7 +333,7 @@ func (t *table) applyEarly() {
 		e := t.early[0]
 		t.early = t.early[1:]
 		if e.r.rev == t.version+1 {
-			t.apply(e.r.rev, e.key, e.r, e.stored, true)
+			t.apply(e.r.rev, e.key, e.r, e.stored, true, nil)
 		}
 	}
 	if len(t.early) == 0 {
@@ -340,8 +344,17 @@ func (t *table) applyEarly() {
 // apply makes seq the copy's version with the change of key (r nil: a
 // message that is no row) and, once loaded, logs it and queues its update
 // for every subscriber; viaAck says which path brought it (for /metrics).
-// t.mu is held; seq > t.version.
-func (t *table) apply(seq uint64, key string, r *row, stored time.Time, viaAck bool) {
+// ack, if not nil, is called once: after the update is queued for its
+// writer's connections and before the others' (see below), or at the end
+// when there is none to queue. t.mu is held; seq > t.version.
+func (t *table) apply(seq uint64, key string, r *row, stored time.Time, viaAck bool, ack func()) {
+	if ack != nil {
+		defer func() {
+			if ack != nil {
+				ack()
+			}
+		}()
+	}
 	loaded := isClosed(t.loaded)
 	if loaded && viaAck {
 		t.s.metrics.ackPath.Add(1)
@@ -369,17 +382,28 @@ func (t *table) apply(seq uint64, key string, r *row, stored time.Time, viaAck b
 	if len(t.subs) > 0 {
 		b, err := tableproto.Encode(t.updateFrame(key, r))
 		if err == nil {
-			// The other clients first: the one that wrote it has its ack
-			// queued already (doOperation), so its writer is awake, and
-			// the writers woken here run before the goroutines queued
-			// earlier (the last one woken first of all).
+			// The writer's connections first, then its ack, then the other
+			// clients: each queue wakes its connection's writer goroutine,
+			// and Go runs the goroutine woken last first when this one
+			// yields (the P's runnext), the others after the goroutines
+			// queued before (the JetStream consumer's delivery of this same
+			// change among them). So the other clients' writers, woken
+			// last, run first: in TestRelayHopBench at the browsers' pace
+			// (TABSYNC_HOP_BENCH=gap), with the ack or the writer's update
+			// queued last, the update waited 70 to 100 us more. The writer
+			// gets its update before its ack, the order in which its
+			// engine has the least to do (the protocol allows either).
 			for c := range t.subs {
-				if c.id != r.origin {
+				if c.id == r.origin {
 					c.send(b, false)
 				}
 			}
+			if ack != nil {
+				ack()
+				ack = nil
+			}
 			for c := range t.subs {
-				if c.id == r.origin {
+				if c.id != r.origin {
 					c.send(b, false)
 				}
 			}
