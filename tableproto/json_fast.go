@@ -108,14 +108,51 @@ func appendFrame(b []byte, f Frame) ([]byte, bool) {
 	return append(b, '}'), true
 }
 
+// maxDepth is encoding/json's limit on a text's nesting (its scanner's
+// maxNestingDepth), counted from the text's top: an operation's value is
+// two levels into a frame Decode reads (frame, payload), and one into the
+// payload encodeReflect has compacted as a text of its own.
+const maxDepth = 10000
+
 // appendCompact appends the JSON text v compacted, as encoding/json writes
-// a json.RawMessage, and reports whether v is JSON.
+// a json.RawMessage, and reports whether v is JSON that encodeReflect
+// writes (not nested deeper than maxDepth-1).
 func appendCompact(b []byte, v []byte) ([]byte, bool) {
+	if deeperThan(v, maxDepth-1) {
+		return b, false
+	}
 	buf := bytes.NewBuffer(b)
 	if err := json.Compact(buf, v); err != nil {
 		return b, false
 	}
 	return buf.Bytes(), true
+}
+
+// deeperThan reports whether the JSON text v nests arrays and objects more
+// than limit levels deep. A valid text that does takes over 2*limit bytes,
+// so the usual value is not scanned.
+func deeperThan(v []byte, limit int) bool {
+	if len(v) <= 2*limit {
+		return false
+	}
+	depth := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			for i++; i < len(v) && v[i] != '"'; i++ {
+				if v[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			if depth++; depth > limit {
+				return true
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return false
 }
 
 const hexDigits = "0123456789abcdef"
@@ -367,7 +404,9 @@ func (s *scanner) value() (RawValue, bool) {
 				}
 			}
 		case '{', '[':
-			depth++
+			if depth++; depth > maxDepth-2 { // encoding/json's limit, with the frame and the payload
+				return nil, false
+			}
 		case ']':
 			depth--
 		case '}':

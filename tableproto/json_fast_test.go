@@ -173,3 +173,26 @@ func FuzzDecodeOperationMatchesReflect(f *testing.F) {
 		require.Equal(t, want, got, string(data))
 	})
 }
+
+// encoding/json refuses a text nested deeper than 10,000 levels, counted
+// from the text's top: Decode and Encode refuse a value as deep as it
+// does, a level more or less than the value's own depth (the fuzz targets
+// do not reach these depths).
+func TestFastCodecKeepsEncodingJSONsDepthLimit(t *testing.T) {
+	for _, d := range []int{9997, 9998, 9999, 10000, 10001} {
+		for _, v := range []string{strings.Repeat("[", d) + strings.Repeat("]", d),
+			strings.Repeat(`{"a":`, d-1) + `{"x":"[{"}` + strings.Repeat("}", d-1)} {
+			in := []byte(`{"type":"operation","table":"t","opId":"o","payload":{"operation":"set","key":"k","value":` + v + `}}`)
+			got, gerr := Decode(in)
+			want, werr := decodeReflect(in)
+			assert.Equal(t, werr, gerr, "decoding a value %d deep", d)
+			assert.Equal(t, want, got, "decoding a value %d deep", d)
+
+			f := Frame{Type: Update, Table: "t", Change: Change{Operation: Set, Key: "k", Value: RawValue(v)}}
+			wantText, werr2 := encodeReflect(f)
+			gotText, gerr2 := Encode(f)
+			assert.Equal(t, werr2 != nil, gerr2 != nil, "encoding a value %d deep: %v, %v", d, werr2, gerr2)
+			assert.Equal(t, string(wantText), string(gotText), "encoding a value %d deep", d)
+		}
+	}
+}
