@@ -120,3 +120,61 @@ func TestAckedChangesLeaveTheRestToTheConsumer(t *testing.T) {
 		require.Equal(t, uint64(i+1), v)
 	}
 }
+
+// acked calls its ack exactly once when it fans the change out, whoever
+// is subscribed (the writer, others, no one) and even when the update
+// cannot be encoded, after the writer's update and before the others';
+// and never when it does not (not loaded, early, behind the copy, early
+// list full), reporting which, so that doOperation sends the ack itself.
+// An early change applied later does not call it.
+func TestAckedCallsTheAckOnceExactlyWhenItReportsIt(t *testing.T) {
+	type call struct{ writerQueued, otherQueued int }
+	var calls []call
+	var writer, other *conn
+	ack := func() {
+		c := call{-1, -1}
+		if writer != nil {
+			c.writerQueued = len(writer.queue)
+		}
+		if other != nil {
+			c.otherQueued = len(other.queue)
+		}
+		calls = append(calls, c)
+	}
+	check := func(msg string, queued bool, want ...call) {
+		t.Helper()
+		assert.Equal(t, len(want) > 0, queued, msg)
+		assert.Equal(t, want, calls, msg)
+		calls = nil
+	}
+
+	s, err := New(nil)
+	require.NoError(t, err)
+	check("not loaded", s.table("t").acked(1, op("a", `1`), "me", time.Now(), ack))
+
+	tb, c := loadedTable(t, 0)
+	other = c
+	writer = &conn{s: tb.s, id: "me", writing: true, wake: make(chan struct{}, 1)}
+	tb.subs[writer] = struct{}{}
+	check("the writer and another subscribed", tb.acked(1, op("a", `1`), "me", time.Now(), ack), call{1, 0})
+	check("early", tb.acked(3, op("b", `2`), "me", time.Now(), ack))
+	check("behind the copy", tb.acked(1, op("a", `1`), "me", time.Now(), ack))
+	check("follows, with an early one after it", tb.acked(2, op("c", `3`), "me", time.Now(), ack), call{2, 1})
+	assert.Equal(t, []uint64{1, 2, 3}, versionsSent(t, other))
+	assert.Equal(t, []uint64{1, 2, 3}, versionsSent(t, writer))
+	check("a value that cannot be encoded", tb.acked(4, op("d", `{`), "me", time.Now(), ack), call{0, 0})
+	assert.Empty(t, versionsSent(t, other))
+
+	delete(tb.subs, writer)
+	delete(tb.subs, other)
+	writer, other = nil, nil
+	check("no subscriber", tb.acked(5, op("e", `5`), "me", time.Now(), ack), call{-1, -1})
+	for v := uint64(7); v < maxEarly+7; v++ {
+		tb.acked(v, op("k", `1`), "me", time.Now(), nil)
+	}
+	check("the early list full", tb.acked(maxEarly+7, op("k", `1`), "me", time.Now(), ack))
+	tb.mu.Lock()
+	tb.delivered(6, "k", consumerRow(6, `0`), time.Now())
+	tb.mu.Unlock()
+	check("early changes applied later", false)
+}
