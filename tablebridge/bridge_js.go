@@ -12,8 +12,13 @@ import (
 	"github.com/tabsync/tabsync/tables"
 )
 
-// APIVersion is globalThis.__tabsyncTables.version.
-const APIVersion = 1
+// APIVersion is globalThis.__tabsyncTables.version: the contract between
+// this module and the npm wrapper's hooks, which the wrapper checks before
+// it uses a module (a module of another version is refused with an error
+// naming the version, not half used). 2: onEvent(at, n) and send(ws, at,
+// n) read text from the module's memory (wire_js.go, textArgs), where 1
+// passed onEvent eight arguments and sent frames itself.
+const APIVersion = 2
 
 var jsPromise = js.Global().Get("Promise")
 

@@ -4,7 +4,9 @@
 import { prepareGlue } from './go-glue.js';
 import { defaultTablesWasmUrl } from './tables-wasm-url.js';
 
-const API_VERSION = 1;
+// The module's contract with these hooks (tablebridge.APIVersion): 2 since
+// onEvent and send read their text from the module's memory.
+const API_VERSION = 2;
 const DEFAULTS = { serverUrl: 'ws://localhost:8081/sync', dbName: 'sync-db' };
 
 let loading = null; // Promise<api>
