@@ -36,8 +36,10 @@
 //
 // The types, constants and checks (frame.go) use no encoding/json, fmt or
 // reflect, so the browser module may link them; the JSON codec ([Encode],
-// [Decode], [CheckClient]) is built only for !js. In the browser, JavaScript
-// parses the JSON and hands the fields to Go.
+// [Decode], [CheckClient]) is built only for !js. In the browser, the
+// tables module reads server frames from their text in Go with its own
+// reader (tablebridge/read.go) and writes its frames with its own appender
+// (tablebridge/wire_js.go), neither linking encoding/json.
 //
 // # Speed
 //

@@ -4,7 +4,8 @@ package tableproto
 
 // The JSON codec, for the server and the Go client. It is kept out of js
 // builds so that wasm-bound code using this package's types and checks does
-// not link encoding/json: in the browser, JavaScript parses the JSON.
+// not link encoding/json: the browser's module reads and writes frames
+// with its own code (tablebridge/read.go, wire_js.go).
 
 import (
 	"bytes"
