@@ -60,9 +60,9 @@ type instance struct {
 	tab, dbName, serverURL, clientID, token string
 	tableNames                              []string
 	hooks                                   js.Value // listen, send, onEvent, onStatus, onSettled, onError
-	// The hooks called on every step, looked up once (a property read is a
+	// The hooks the module calls, looked up once (a property read is a
 	// call into JavaScript and a js.Value each time).
-	onEvent, onStatus, onSettled, sendHook js.Value
+	onEvent, onStatus, onSettled, onError, sendHook js.Value
 	// status and pending as last reported through onStatus.
 	status   string
 	pending  int
@@ -98,7 +98,8 @@ func newInstance(opts, hooks js.Value) *instance {
 		serverURL: opts.Get("serverUrl").String(), clientID: opts.Get("clientId").String(),
 		hooks: hooks, ws: js.Undefined(), timer: js.Undefined(), wsMessage: js.Undefined(),
 	}
-	s.onEvent, s.onStatus, s.onSettled, s.sendHook = hooks.Get("onEvent"), hooks.Get("onStatus"), hooks.Get("onSettled"), hooks.Get("send")
+	s.onEvent, s.onStatus, s.onSettled, s.onError = hooks.Get("onEvent"), hooks.Get("onStatus"), hooks.Get("onSettled"), hooks.Get("onError")
+	s.sendHook = hooks.Get("send")
 	lastID++
 	s.id = lastID
 	if t := opts.Get("token"); t.Type() == js.TypeString {
@@ -123,22 +124,7 @@ func (s *instance) report(phase, message string) {
 	e.Set("phase", phase)
 	e.Set("message", message)
 	e.Set("tabId", s.tab)
-	s.call("onError", e)
-}
-
-func (s *instance) call(name string, args ...any) {
-	var f js.Value
-	switch name {
-	case "onEvent":
-		f = s.onEvent
-	case "onStatus":
-		f = s.onStatus
-	case "onSettled":
-		f = s.onSettled
-	default:
-		f = s.hooks.Get(name)
-	}
-	invoke(name, f, args...)
+	invoke("onError", s.onError, e)
 }
 
 // invoke calls the hook f unless it is missing; a hook that throws is
@@ -260,7 +246,7 @@ func (s *instance) start() js.Value {
 // hooks.onSettled(seq, opId, error) once the value and its outbox entry are
 // committed (error is "" then), or at once when it is refused.
 func (s *instance) write(tbl, key, value string, del bool, seq int32) {
-	settle := func(id, msg string) { s.call("onSettled", seq, id, msg) }
+	settle := func(id, msg string) { invoke("onSettled", s.onSettled, seq, id, msg) }
 	if s.stopped {
 		settle("", "this instance was disconnected")
 		return
@@ -414,7 +400,7 @@ func (s *instance) carryOut(r tables.Ready) {
 	// with a string each time.
 	if st, n := s.e.Status(), s.e.Pending(); st != s.status || n != s.pending || !s.reported {
 		s.status, s.pending, s.reported = st, n, true
-		s.call("onStatus", st, n)
+		invoke("onStatus", s.onStatus, st, n)
 	}
 }
 
