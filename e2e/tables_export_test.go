@@ -86,10 +86,7 @@ func TestTablesTheExportCarriesEveryString(t *testing.T) {
 // must too, or a get made before a set awaits a microtask and reads the
 // set's value.
 func TestTablesAGetMadeBeforeASetReadsTheValueBefore(t *testing.T) {
-	srv := servertest.Run(t, nil)
-	devs := devices(t, 1, 1, srv.URL(), "read-order")
-	devs[0].waitStatus(t, "online", 20*time.Second)
-	a := devs[0].tabs[0]
+	a := onlineTab(t, "read-order")
 
 	var got []any
 	a.Eval(t, `(async () => {
@@ -107,10 +104,7 @@ func TestTablesAGetMadeBeforeASetReadsTheValueBefore(t *testing.T) {
 // A write's number crosses into the module as an int32 and comes back with
 // onSettled: the 2^31st write of a page settles too.
 func TestTablesAWritePastTheInt32sNumbersSettles(t *testing.T) {
-	srv := servertest.Run(t, nil)
-	devs := devices(t, 1, 1, srv.URL(), "write-numbers")
-	devs[0].waitStatus(t, "online", 20*time.Second)
-	a := devs[0].tabs[0]
+	a := onlineTab(t, "write-numbers")
 
 	var got []any
 	a.Eval(t, `(async () => {
@@ -119,4 +113,13 @@ func TestTablesAWritePastTheInt32sNumbersSettles(t *testing.T) {
 		return [await settled(db.set('scores', 'k', 1)), await settled(db.set('scores', 'k', 2)), await settled(db.delete('scores', 'k'))];
 	})()`, &got)
 	assert.Equal(t, []any{"settled", "settled", "settled"}, got)
+}
+
+// onlineTab is a tab of one device, online against a server of its own,
+// its database named db.
+func onlineTab(t *testing.T, db string) *Tab {
+	t.Helper()
+	d := devices(t, 1, 1, servertest.Run(t, nil).URL(), db)[0]
+	d.waitStatus(t, "online", 20*time.Second)
+	return d.tabs[0]
 }
